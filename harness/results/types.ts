@@ -1,0 +1,115 @@
+/**
+ * The shape of `results.json` (schema version below) and of everything reporters receive.
+ * Stable and documented in the README: CI and `harness compare` read it. Bump RESULTS_SCHEMA_VERSION
+ * on any incompatible change.
+ */
+export const RESULTS_SCHEMA_VERSION = 1;
+
+export type Verdict = 'passed' | 'failed' | 'flaky' | 'skipped' | 'error';
+
+export interface CheckResult {
+  /** e.g. 'convergence', 'lost-writes', 'conflict-rules', 'no-resurrection'. */
+  name: string;
+  passed: boolean;
+  /** One line a person can act on. */
+  summary: string;
+  /** Each violation, with the history indexes of the operations involved. */
+  violations: Array<{ message: string; device?: string; table?: string; id?: string; historyIndexes?: number[] }>;
+  durationMs: number;
+}
+
+/** One metric's summary. Histograms carry percentiles; counters and rates carry `value`. */
+export interface MetricSummary {
+  name: string;
+  /** e.g. { path: 'phone-cloud' } */
+  tags?: Record<string, string>;
+  kind: 'trend' | 'counter' | 'rate' | 'gauge';
+  unit: 'ms' | 'bytes' | 'count' | 'ratio' | 'mb' | 'pct' | 'ops/s' | 'j';
+  /** Whether the values are simulated time (BLE link model, scaled waits) or wall time. */
+  time?: 'wall' | 'simulated';
+  count?: number;
+  value?: number;
+  min?: number;
+  max?: number;
+  mean?: number;
+  p50?: number;
+  p90?: number;
+  p95?: number;
+  p99?: number;
+  /** Histogram buckets for charts: [upperBound, count]. */
+  buckets?: Array<[number, number]>;
+}
+
+export interface ThresholdResult {
+  /** Metric key as written in config, e.g. 'sync_latency_ms{path:phone-cloud}'. */
+  metric: string;
+  /** k6 expression, e.g. 'p(95)<2000'. */
+  expression: string;
+  measured: number | null;
+  passed: boolean;
+  /** Where the threshold came from: 'rfc' default or 'config'/'scenario'. */
+  source: 'rfc' | 'config' | 'scenario';
+}
+
+export interface FaultSpan {
+  name: string;
+  targets: string[];
+  params?: Record<string, unknown>;
+  /** ms since run start */
+  start: number;
+  end: number | null;
+}
+
+export interface DeviceSummary {
+  id: string;
+  kind: string;
+  user: string;
+  platform: string;
+  ops: number;
+  syncs: number;
+  syncFailures: number;
+  energy?: { source: 'modelled' | 'measured'; joules: number; batteryPct: number; batteryPctPerSync?: number };
+  memoryMb?: { max: number; mean: number };
+  bytesUp: number;
+  bytesDown: number;
+}
+
+export interface ScenarioResult {
+  name: string;
+  title?: string;
+  tags: string[];
+  seed: number;
+  verdict: Verdict;
+  /** Attempt number (retries), 1-based. */
+  attempt: number;
+  startedAt: string;
+  durationMs: number;
+  devices: DeviceSummary[];
+  checks: CheckResult[];
+  metrics: MetricSummary[];
+  thresholds: ThresholdResult[];
+  faults: FaultSpan[];
+  /** Relative to the run dir. */
+  historyFile: string;
+  operations: number;
+  error?: { code: string; message: string };
+  /** Free notes a scenario adds (e.g. "worst BLE profile misses the 10 s target, as expected"). */
+  notes?: string[];
+}
+
+export interface RunResult {
+  schemaVersion: typeof RESULTS_SCHEMA_VERSION;
+  runId: string;
+  startedAt: string;
+  durationMs: number;
+  harnessVersion: string;
+  /** The command line that produced it (for `harness replay`). */
+  argv: string[];
+  seed: number;
+  shard?: { index: number; total: number };
+  target: { mode: 'started' | 'external'; url: string; services: Record<string, string> };
+  environment: { node: string; platform: string; cpus: number; hostname: string };
+  scenarios: ScenarioResult[];
+  verdict: Verdict;
+  stats: { passed: number; failed: number; flaky: number; skipped: number; error: number };
+}
