@@ -1,0 +1,203 @@
+/**
+ * The HTTP half of every client of the sync contract (phone, web, virtual users). Isomorphic: it
+ * uses only fetch, so the same file is bundled into the web app and run in Node. Retry policy lives
+ * in `withBackoff`, not here: a single call reports exactly what happened so the history is honest.
+ */
+import type { PullResponse, PushRequest, PushResponse } from '../../protocol/records';
+import type { SchemaVersion, TableName } from '../../protocol/tables';
+
+export type FailureKind =
+  /** The request never reached the server (refused, DNS, offline): safe to retry, nothing happened. */
+  | 'network'
+  /** The connection broke or timed out after the request was sent: the push may or may not have applied. */
+  | 'indeterminate'
+  /** The server answered with an error status. */
+  | 'http';
+
+export class SyncHttpError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    readonly status?: number,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+  /** 4xx other than 401/408/409/429 will fail again unchanged; retrying is pointless. */
+  get retryable(): boolean {
+    if (this.kind !== 'http') return true;
+    const s = this.status ?? 0;
+    return s >= 500 || s === 401 || s === 408 || s === 409 || s === 429;
+  }
+}
+
+export interface SyncHttpOptions {
+  baseUrl: string;
+  deviceId: string;
+  schemaVersion: SchemaVersion;
+  getToken(): Promise<string>;
+  /** Per-request timeout in wall ms (a black-holed connection must not hang a device forever). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export interface Transfer<T> {
+  body: T;
+  bytesUp: number;
+  bytesDown: number;
+  traceId?: string;
+}
+
+const encoder = new TextEncoder();
+
+export class SyncHttpClient {
+  private readonly f: typeof fetch;
+  constructor(private readonly opts: SyncHttpOptions) {
+    this.f = opts.fetch ?? fetch;
+  }
+
+  async pull(lastPulledAt: number | null, tables?: TableName[]): Promise<Transfer<PullResponse>> {
+    const q = new URLSearchParams({
+      lastPulledAt: String(lastPulledAt ?? 0),
+      schemaVersion: String(this.opts.schemaVersion),
+      deviceId: this.opts.deviceId,
+    });
+    if (tables?.length) q.set('tables', tables.join(','));
+    return this.request<PullResponse>('GET', `/sync/pull?${q}`, undefined, false);
+  }
+
+  async push(req: PushRequest): Promise<Transfer<PushResponse>> {
+    return this.request<PushResponse>('POST', '/sync/push', { ...req, schemaVersion: this.opts.schemaVersion }, true);
+  }
+
+  private async request<T>(method: string, path: string, body: unknown, mutating: boolean): Promise<Transfer<T>> {
+    const token = await this.opts.getToken();
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const bytesUp = payload ? encoder.encode(payload).byteLength : 0;
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(new Error('timeout')), this.opts.timeoutMs ?? 30_000);
+    let res: Response;
+    try {
+      res = await this.f(this.opts.baseUrl.replace(/\/$/, '') + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'x-schema-version': String(this.opts.schemaVersion),
+          'accept-encoding': 'gzip',
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+        },
+        body: payload,
+        signal: ctrl.signal,
+      });
+      const text = await res.text();
+      const bytesDown = encoder.encode(text).byteLength;
+      const traceId = res.headers.get('x-trace-id') ?? undefined;
+      if (!res.ok) {
+        let code: string | undefined;
+        let message = text.slice(0, 500);
+        try {
+          const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+          code = parsed.error?.code;
+          message = parsed.error?.message ?? message;
+        } catch {
+          /* not JSON: keep the raw text */
+        }
+        throw new SyncHttpError('http', `${method} ${path.split('?')[0]} → ${res.status}: ${message}`, res.status, code);
+      }
+      let parsed: T;
+      try {
+        parsed = JSON.parse(text) as T;
+      } catch {
+        throw new SyncHttpError(mutating ? 'indeterminate' : 'network', `${method} ${path.split('?')[0]}: response is not JSON`);
+      }
+      return { body: parsed, bytesUp, bytesDown, traceId };
+    } catch (e) {
+      if (e instanceof SyncHttpError) throw e;
+      const msg = e instanceof Error ? (e.cause instanceof Error ? `${e.message}: ${e.cause.message}` : e.message) : String(e);
+      // A refused connection never delivered the request; anything else (reset, timeout mid-flight,
+      // body cut) may have been applied by the server: for a push that outcome is unknown.
+      const refused = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED/.test(msg);
+      const kind: FailureKind = refused || !mutating ? 'network' : 'indeterminate';
+      throw new SyncHttpError(kind, `${method} ${path.split('?')[0]} failed: ${msg}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/**
+ * RFC 0006 §5.4 retry: 1 s, 2 s, 4 s, 8 s … max 30 s, on the run's clock (so a time scale shortens
+ * it), for at most `maxAttempts`. Non-retryable errors are thrown at once.
+ */
+export async function withBackoff<T>(
+  fn: (attempt: number) => Promise<T>,
+  opts: { sleep(ms: number): Promise<void>; maxAttempts?: number; onRetry?(attempt: number, err: unknown, waitMs: number): void },
+): Promise<{ value: T; attempts: number }> {
+  const max = opts.maxAttempts ?? 6;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { value: await fn(attempt), attempts: attempt };
+    } catch (err) {
+      const retryable = err instanceof SyncHttpError ? err.retryable : true;
+      if (!retryable || attempt >= max) throw Object.assign(err as object, { attempts: attempt });
+      const wait = Math.min(30_000, 1000 * 2 ** (attempt - 1));
+      opts.onRetry?.(attempt, err, wait);
+      await opts.sleep(wait);
+    }
+  }
+}
+
+/** Subscribes to the server's SSE pokes; reconnects with backoff; works in browsers and Node 20. */
+export function subscribePokes(
+  opts: SyncHttpOptions & { onPoke(p: { tables: TableName[]; timestamp: number; sourceDeviceId: string }): void; onState?(up: boolean): void; sleep(ms: number): Promise<void> },
+): { close(): void } {
+  const ctrl = new AbortController();
+  const f = opts.fetch ?? fetch;
+  (async () => {
+    let attempt = 0;
+    while (!ctrl.signal.aborted) {
+      try {
+        const token = await opts.getToken();
+        const res = await f(`${opts.baseUrl.replace(/\/$/, '')}/sync/events?deviceId=${encodeURIComponent(opts.deviceId)}`, {
+          headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+          signal: ctrl.signal,
+        });
+        if (!res.ok || !res.body) throw new Error(`events stream answered ${res.status}`);
+        attempt = 0;
+        opts.onState?.(true);
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buf = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buf += value;
+          let idx = buf.indexOf('\n\n');
+          while (idx >= 0) {
+            const frame = buf.slice(0, idx);
+            buf = buf.slice(idx + 2);
+            const data = frame
+              .split('\n')
+              .filter((l) => l.startsWith('data:'))
+              .map((l) => l.slice(5).trim())
+              .join('\n');
+            if (data) {
+              try {
+                opts.onPoke(JSON.parse(data));
+              } catch {
+                /* a malformed poke is ignored: the device still syncs on its other triggers */
+              }
+            }
+            idx = buf.indexOf('\n\n');
+          }
+        }
+      } catch {
+        /* fall through to reconnect */
+      }
+      opts.onState?.(false);
+      if (ctrl.signal.aborted) break;
+      attempt++;
+      await opts.sleep(Math.min(30_000, 1000 * 2 ** (attempt - 1))).catch(() => {});
+    }
+  })();
+  return { close: () => ctrl.abort() };
+}
