@@ -1,0 +1,348 @@
+/**
+ * The web sync engine, shared by the pages and the service worker. It speaks sync-contract.md with
+ * the isomorphic SyncHttpClient and resolves conflicts with protocol/conflicts.ts (never a copy).
+ *
+ * Invariants:
+ *  - Every sync runs under the Web Lock 'sync' (tabs and the service worker alike), and reads the
+ *    outbox inside it: one device never has two pushes of different local state in flight.
+ *  - A push is stored as `pendingPush` (with its pushId) before it is sent. A push whose outcome is
+ *    unknown (tab killed, connection cut) is resent with the same pushId by whoever syncs next,
+ *    before pulling, so the server recognises it instead of applying it twice.
+ */
+
+import { recordsEqual, resolutionIsNoop, resolveConflict } from '../../../protocol/conflicts';
+import type { SyncOutcome, SyncTrigger } from '../../../protocol/device';
+import type { ConflictRecord, DatabaseChanges, SyncRecord, TableRecords } from '../../../protocol/records';
+import { columnsFor, type SchemaVersion, TABLE_NAMES, type TableName } from '../../../protocol/tables';
+import { type SyncHttpClient, SyncHttpError, withBackoff } from '../../common/sync-http';
+import { checkValues, getMeta, type HarnessDb, type LocalRow, type PendingPush, setMeta } from './db';
+
+export interface AppConfig {
+  deviceId: string;
+  userId: string;
+  schemaVersion: SchemaVersion;
+  /** Run time scale: RFC backoff waits are divided by it. */
+  timeScale: number;
+  /** Attempts per step (pull, push) with RFC backoff before the sync reports failure. */
+  maxAttempts: number;
+  /** Automatic triggers of the leader tab: app launch, reconnect, pokes, periodic background. */
+  autoTriggers: boolean;
+  /** Leader's periodic background sync interval in simulated ms (0 = off). */
+  backgroundIntervalMs: number;
+  /** Sync after each UI write (user action trigger). The harness API never auto-syncs its writes. */
+  syncOnUserAction: boolean;
+  /** Register a Background Sync after each local write (the service worker delivers the outbox). */
+  backgroundSyncOnWrite: boolean;
+  requestTimeoutMs: number;
+}
+
+export type WriteOp =
+  | { op: 'create' | 'update'; table: TableName; id: string; values: Record<string, string | number | null> }
+  | { op: 'delete'; table: TableName; id: string };
+
+export interface SyncStatusMeta {
+  lastSyncAt: number | null;
+  lastOk: boolean | null;
+  lastError: string | null;
+  lastTrigger: SyncTrigger | null;
+  syncing: boolean;
+  by: string | null;
+}
+
+const key = (t: string, id: string) => `${t}/${id}`;
+
+/** Wire shape of a local row: only the synced columns the row actually has (a partial update stays partial). */
+export function wireOf(table: TableName, row: SyncRecord, version: SchemaVersion): SyncRecord {
+  const out: SyncRecord = { id: row.id };
+  for (const c of columnsFor(table, version)) if (Object.hasOwn(row, c.name)) out[c.name] = row[c.name] ?? null;
+  return out;
+}
+
+const dirty = (r: LocalRow) => r._status !== 'synced';
+
+export async function localWrite(db: HarnessDb, cfg: AppConfig, op: WriteOp, clockOffsetMs = 0): Promise<void> {
+  const table = db[op.table];
+  if (!table) throw new Error(`unknown table "${op.table}"`);
+  await db.transaction('rw', table, async () => {
+    const existing = await table.get(op.id);
+    const rev = (existing?._rev ?? 0) + 1;
+    const base = existing?._base ?? null;
+    if (op.op === 'delete') {
+      await table.put({ id: op.id, _status: 'deleted', _rev: rev, _base: base });
+      return;
+    }
+    checkValues(op.table, op.values, cfg.schemaVersion);
+    const values = { ...op.values };
+    if (!Object.hasOwn(values, 'updated_at') && columnsFor(op.table).some((c) => c.name === 'updated_at')) {
+      values.updated_at = Date.now() + clockOffsetMs;
+    }
+    if (op.op === 'update' && existing?._status === 'deleted') return; // a stale edit never resurrects a row
+    const status =
+      op.op === 'create' && (!existing || existing._status === 'deleted' || existing._status === 'created')
+        ? 'created'
+        : existing?._status === 'created'
+          ? 'created'
+          : 'updated';
+    const prior = existing && existing._status !== 'deleted' ? existing : { id: op.id };
+    await table.put({ ...prior, ...values, id: op.id, _status: status, _rev: rev, _base: base });
+  });
+}
+
+export async function pendingCount(db: HarnessDb): Promise<number> {
+  let n = 0;
+  for (const t of TABLE_NAMES) n += await db[t].where('_status').anyOf('created', 'updated', 'deleted').count();
+  return n;
+}
+
+export async function snapshot(db: HarnessDb, version: SchemaVersion): Promise<TableRecords> {
+  const out = {} as TableRecords;
+  for (const t of TABLE_NAMES) {
+    const rows = await db[t].toArray();
+    out[t] = rows
+      .filter((r) => r._status !== 'deleted')
+      .map((r) => wireOf(t, r, version))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+  return out;
+}
+
+function buildPush(rowsByTable: Map<TableName, LocalRow[]>, version: SchemaVersion) {
+  const changes: PendingPush['changes'] = {};
+  const revs: Record<string, number> = {};
+  let count = 0;
+  for (const [t, rows] of rowsByTable) {
+    if (!rows.length) continue;
+    const tc = { created: [] as SyncRecord[], updated: [] as SyncRecord[], deleted: [] as string[] };
+    for (const r of rows) {
+      revs[key(t, r.id)] = r._rev;
+      count++;
+      if (r._status === 'deleted') tc.deleted.push(r.id);
+      else if (r._status === 'created') tc.created.push(wireOf(t, r, version));
+      else tc.updated.push(wireOf(t, r, version));
+    }
+    changes[t] = tc;
+  }
+  return { changes, revs, count };
+}
+
+export class SyncEngine {
+  constructor(
+    readonly db: HarnessDb,
+    readonly cfg: AppConfig,
+    readonly http: SyncHttpClient,
+    /** Who runs the sync, for the status badge and the logs ('tab-…' or 'sw'). */
+    readonly actor: string,
+  ) {}
+
+  private sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms / Math.max(1e-6, this.cfg.timeScale)));
+
+  /** Runs one sync under the device-wide Web Lock. */
+  sync(trigger: SyncTrigger): Promise<SyncOutcome> {
+    return navigator.locks.request('sync', () => this.syncLocked(trigger)) as unknown as Promise<SyncOutcome>;
+  }
+
+  private async setStatus(patch: Partial<SyncStatusMeta>) {
+    const cur = (await getMeta<SyncStatusMeta>(this.db, 'status')) ?? {
+      lastSyncAt: null,
+      lastOk: null,
+      lastError: null,
+      lastTrigger: null,
+      syncing: false,
+      by: null,
+    };
+    await setMeta(this.db, 'status', { ...cur, ...patch });
+  }
+
+  private async syncLocked(trigger: SyncTrigger): Promise<SyncOutcome> {
+    const started = performance.now();
+    const out: SyncOutcome = {
+      ok: false,
+      trigger,
+      durationMs: 0,
+      pulled: 0,
+      pushed: 0,
+      conflicts: [],
+      bytesUp: 0,
+      bytesDown: 0,
+      attempts: 0,
+    };
+    await this.setStatus({ syncing: true, by: this.actor, lastTrigger: trigger });
+    try {
+      // 1. A push of unknown outcome goes first, unchanged (same pushId, same lastPulledAt).
+      const pending = await getMeta<PendingPush>(this.db, 'pendingPush');
+      if (pending) await this.sendPush(pending, out);
+      // 2. Pull, then push what is in the outbox; a 409 (someone pushed in between) means pull again.
+      for (let round = 0; ; round++) {
+        await this.pull(out);
+        const push = await this.preparePush();
+        if (!push) break;
+        try {
+          await this.sendPush(push, out);
+          break;
+        } catch (e) {
+          if (e instanceof SyncHttpError && e.status === 409 && round < 3) continue;
+          throw e;
+        }
+      }
+      out.ok = true;
+      out.lastPulledAt = await getMeta<number>(this.db, 'lastPulledAt');
+      await this.setStatus({ syncing: false, lastSyncAt: Date.now(), lastOk: true, lastError: null });
+    } catch (e) {
+      out.ok = false;
+      out.error = e instanceof Error ? e.message : String(e);
+      if (e instanceof SyncHttpError && e.kind === 'indeterminate') out.indeterminate = true;
+      await this.setStatus({ syncing: false, lastOk: false, lastError: out.error }).catch(() => {});
+    }
+    out.durationMs = Math.round(performance.now() - started);
+    return out;
+  }
+
+  private async pull(out: SyncOutcome) {
+    const lastPulledAt = (await getMeta<number>(this.db, 'lastPulledAt')) ?? 0;
+    const { value, attempts } = await withBackoff(() => this.http.pull(lastPulledAt || null), {
+      sleep: this.sleep,
+      maxAttempts: this.cfg.maxAttempts,
+    });
+    out.attempts += attempts;
+    out.bytesUp += value.bytesUp;
+    out.bytesDown += value.bytesDown;
+    out.pulled += await this.applyPull(value.body.changes, value.body.timestamp);
+  }
+
+  /** Applies a pull in one transaction together with the new lastPulledAt (all or nothing). */
+  private async applyPull(changes: DatabaseChanges, timestamp: number): Promise<number> {
+    const v = this.cfg.schemaVersion;
+    let n = 0;
+    await this.db.transaction('rw', [this.db.meta, ...TABLE_NAMES.map((t) => this.db[t])], async () => {
+      for (const [t, tc] of Object.entries(changes) as Array<[TableName, NonNullable<DatabaseChanges[TableName]>]>) {
+        const table = this.db[t];
+        if (!table || !tc) continue;
+        for (const server of [...(tc.created ?? []), ...(tc.updated ?? [])]) {
+          n++;
+          const local = await table.get(server.id);
+          const base = JSON.stringify(server);
+          if (!local || local._status === 'synced') {
+            await table.put({ ...server, _status: 'synced', _rev: local?._rev ?? 0, _base: base });
+          } else if (local._status === 'deleted') {
+            // Our delete is pending: it will be pushed and wins over this edit on the server too.
+            await table.put({ ...local, _base: base });
+          } else if (local._base !== null && recordsEqual(JSON.parse(local._base), server)) {
+            // An echo of what we pushed earlier: nothing concurrent happened, keep the local edits.
+          } else {
+            // A concurrent change meets unpushed local edits: the table's strategy, as on the server.
+            const { record } = resolveConflict(t, wireOf(t, local, v), server, v);
+            const settled = resolutionIsNoop(server, record);
+            await table.put({ ...record, _status: settled ? 'synced' : 'updated', _rev: local._rev + 1, _base: base });
+          }
+        }
+        for (const id of tc.deleted ?? []) {
+          n++;
+          const local = await table.get(id);
+          // Remote deletes win over edits (contract); only an explicit local create survives them.
+          if (local && local._status !== 'created') await table.delete(id);
+        }
+      }
+      await setMeta(this.db, 'lastPulledAt', timestamp);
+    });
+    return n;
+  }
+
+  /** Reads the outbox inside the lock and stores the push (with a fresh pushId) before it is sent. */
+  private async preparePush(): Promise<PendingPush | null> {
+    const lastPulledAt = (await getMeta<number>(this.db, 'lastPulledAt')) ?? 0;
+    const rows = new Map<TableName, LocalRow[]>();
+    await this.db.transaction('rw', [this.db.meta, ...TABLE_NAMES.map((t) => this.db[t])], async () => {
+      for (const t of TABLE_NAMES) rows.set(t, (await this.db[t].toArray()).filter(dirty));
+    });
+    const { changes, revs, count } = buildPush(rows, this.cfg.schemaVersion);
+    if (!count) return null;
+    const pending: PendingPush = { pushId: crypto.randomUUID(), lastPulledAt, changes, revs, createdAt: Date.now() };
+    await setMeta(this.db, 'pendingPush', pending);
+    return pending;
+  }
+
+  private async sendPush(p: PendingPush, out: SyncOutcome) {
+    let value: Awaited<ReturnType<SyncHttpClient['push']>>;
+    try {
+      const r = await withBackoff(
+        () =>
+          this.http.push({
+            changes: p.changes as DatabaseChanges,
+            lastPulledAt: p.lastPulledAt,
+            deviceId: this.cfg.deviceId,
+            pushId: p.pushId,
+          }),
+        { sleep: this.sleep, maxAttempts: this.cfg.maxAttempts },
+      );
+      out.attempts += r.attempts;
+      value = r.value;
+    } catch (e) {
+      // 4xx other than 409 will never succeed unchanged: drop the push (the rows stay in the outbox).
+      if (e instanceof SyncHttpError && e.kind === 'http' && !e.retryable) await setMeta(this.db, 'pendingPush', null);
+      // 409 = the server never applied it (a stale lastPulledAt): rebuild after a fresh pull.
+      if (e instanceof SyncHttpError && e.status === 409) await setMeta(this.db, 'pendingPush', null);
+      throw e;
+    }
+    out.bytesUp += value.bytesUp;
+    out.bytesDown += value.bytesDown;
+    out.pushed += Object.keys(p.revs).length;
+    out.conflicts.push(...(value.body.conflictedRecords ?? []));
+    await this.ackPush(p, value.body.conflictedRecords ?? []);
+  }
+
+  /** Clears exactly the rows the push carried, unless they were edited again since. */
+  private async ackPush(p: PendingPush, conflicts: ConflictRecord[]) {
+    const resolved = new Map(conflicts.map((c) => [key(c.tableName, c.id), c.resolvedRecord]));
+    await this.db.transaction('rw', [this.db.meta, ...TABLE_NAMES.map((t) => this.db[t])], async () => {
+      for (const [t, tc] of Object.entries(p.changes) as Array<[TableName, PendingPush['changes'][string]]>) {
+        const table = this.db[t];
+        for (const id of tc.deleted) {
+          const local = await table.get(id);
+          if (local && local._rev === p.revs[key(t, id)]) await table.delete(id);
+        }
+        for (const rec of [...tc.created, ...tc.updated]) {
+          const local = await table.get(rec.id);
+          if (!local) continue;
+          const r = resolved.get(key(t, rec.id));
+          const prevBase = local._base ? (JSON.parse(local._base) as SyncRecord) : {};
+          const serverNow = r ?? { ...prevBase, ...rec };
+          if (local._rev === p.revs[key(t, rec.id)]) {
+            await table.put({
+              ...serverNow,
+              id: rec.id,
+              _status: 'synced',
+              _rev: local._rev,
+              _base: JSON.stringify(serverNow),
+            });
+          } else {
+            await table.put({ ...local, _base: JSON.stringify(serverNow) });
+          }
+        }
+      }
+      await setMeta(this.db, 'pendingPush', null);
+    });
+  }
+}
+
+/** Fetches a fresh token from the harness app server (same origin); the harness owns the JWTs. */
+export async function fetchToken(): Promise<string> {
+  const res = await fetch('/harness/token', { cache: 'no-store' });
+  if (!res.ok) throw new SyncHttpError('network', `token endpoint answered ${res.status}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+export async function loadConfig(db: HarnessDb): Promise<AppConfig> {
+  try {
+    const res = await fetch('/config.json', { cache: 'no-store' });
+    if (res.ok) {
+      const cfg = (await res.json()) as AppConfig;
+      await setMeta(db, 'config', cfg);
+      return cfg;
+    }
+  } catch {
+    /* offline: use the stored copy */
+  }
+  const stored = await getMeta<AppConfig>(db, 'config');
+  if (!stored) throw new Error('no app configuration (first launch must be online)');
+  return stored;
+}

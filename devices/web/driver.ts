@@ -1,0 +1,362 @@
+/**
+ * Device kind `web`: the Dexie app of app/ in Chromium, driven by Playwright. One browser context
+ * per device (tabs of a device share its IndexedDB and service worker), non-persistent contexts in
+ * one shared browser, a persistent context (its own browser process, profile under ctx.dataDir)
+ * when the device must survive a browser restart.
+ *
+ *   const dev = createWebDevice({ id: 'web-a', tabs: 2, persistent: true });
+ *   await dev.start(ctx); await dev.write(op); await dev.sync('manual'); await dev.stop();
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
+import type { Device, DeviceContext, EnergyReading, LocalWrite, SyncOutcome, SyncTrigger } from '../../protocol/device';
+import type { TableRecords } from '../../protocol/records';
+import type { SchemaVersion } from '../../protocol/tables';
+import type { AppConfig } from './app/engine';
+import type { HarnessApi } from './app/main';
+import { startWebAppServer, type WebAppServer } from './app-server';
+import { buildWebApp } from './build';
+import { acquireBrowser, launchOptions, releaseBrowser } from './chromium';
+
+export interface WebDeviceOptions {
+  id: string;
+  /** Tabs open on start (default 1). */
+  tabs?: number;
+  /** Keep the profile under ctx.dataDir so a browser restart keeps IndexedDB (default false). */
+  persistent?: boolean;
+  /**
+   * Automatic sync triggers (default true): the leader tab syncs on app launch, reconnect, pokes and
+   * periodically, and each write registers a Background Sync. Off, only sync() (and UI saves) sync.
+   */
+  autoSync?: boolean;
+  /** Schema version the app declares (default: ctx.schemaVersion). */
+  schemaVersion?: SchemaVersion;
+  /** Register a Background Sync after each local write (default: autoSync). */
+  backgroundSyncOnWrite?: boolean;
+  /** Leader's periodic sync interval in simulated ms (default 15 min, RFC background fetch; 0 = off). */
+  backgroundIntervalMs?: number;
+  /** Attempts per sync step with RFC backoff (default 3). */
+  maxAttempts?: number;
+  /** Sync after each UI save (user action trigger; default true). */
+  syncOnUserAction?: boolean;
+  requestTimeoutMs?: number;
+}
+
+type Win = { __harness: HarnessApi };
+
+export function createWebDevice(opts: WebDeviceOptions): WebDevice {
+  return new WebDevice(opts);
+}
+
+export class WebDevice implements Device {
+  readonly kind = 'web' as const;
+  readonly id: string;
+  private ctx!: DeviceContext;
+  private server: WebAppServer | null = null;
+  private browser: Browser | null = null;
+  private context: BrowserContext | null = null;
+  private pages: Page[] = [];
+  private cdp = new WeakMap<Page, CDPSession>();
+  private offline = false;
+  private bytes = 0;
+
+  constructor(readonly opts: WebDeviceOptions) {
+    this.id = opts.id;
+  }
+
+  get url(): string {
+    if (!this.server) throw new Error(`web device ${this.id} is not started`);
+    return this.server.url;
+  }
+  /** The device's app server: push log, API gate, test hooks. */
+  get appServer(): WebAppServer {
+    if (!this.server) throw new Error(`web device ${this.id} is not started`);
+    return this.server;
+  }
+  get tabs(): readonly Page[] {
+    return this.pages;
+  }
+  get browserContext(): BrowserContext {
+    if (!this.context) throw new Error(`web device ${this.id} has no browser context`);
+    return this.context;
+  }
+
+  private appConfig(): AppConfig {
+    const o = this.opts;
+    return {
+      deviceId: this.ctx.deviceId,
+      userId: this.ctx.userId,
+      schemaVersion: o.schemaVersion ?? this.ctx.schemaVersion,
+      timeScale: this.ctx.clock.timeScale,
+      maxAttempts: o.maxAttempts ?? 3,
+      backgroundIntervalMs: o.backgroundIntervalMs ?? 15 * 60_000,
+      syncOnUserAction: o.syncOnUserAction ?? true,
+      autoTriggers: o.autoSync ?? true,
+      backgroundSyncOnWrite: o.backgroundSyncOnWrite ?? o.autoSync ?? true,
+      requestTimeoutMs: o.requestTimeoutMs ?? 15_000,
+    };
+  }
+
+  async start(ctx: DeviceContext): Promise<void> {
+    this.ctx = ctx;
+    const dist = await buildWebApp();
+    const portFile = join(ctx.dataDir, 'web-origin-port');
+    let port: number | undefined;
+    if (this.opts.persistent) {
+      await mkdir(ctx.dataDir, { recursive: true });
+      port = Number(await readFile(portFile, 'utf8').catch(() => '')) || undefined;
+    }
+    this.server = await startWebAppServer({
+      distDir: dist,
+      upstream: ctx.serverUrl,
+      config: this.appConfig(),
+      getToken: () => ctx.getToken(),
+      port,
+    });
+    if (this.opts.persistent) {
+      if (port && port !== this.server.port)
+        ctx.log(`web ${this.id}: origin port ${port} was taken; IndexedDB starts empty`);
+      await writeFile(portFile, String(this.server.port));
+    }
+    await this.openContext();
+  }
+
+  private async openContext() {
+    if (this.opts.persistent) {
+      this.context = await chromium.launchPersistentContext(join(this.ctx.dataDir, 'chromium-profile'), {
+        ...launchOptions(),
+        serviceWorkers: 'allow',
+      });
+      // A persistent context opens with one blank page; it is not an app tab.
+      for (const p of this.context.pages()) await p.close();
+    } else {
+      this.browser = await acquireBrowser();
+      this.context = await this.browser.newContext({ serviceWorkers: 'allow' });
+    }
+    if (this.offline) await this.context.setOffline(true);
+    for (let i = 0; i < (this.opts.tabs ?? 1); i++) await this.openTab();
+  }
+
+  /** Opens one more app tab and waits until its test API is ready. `passive` tabs never lead. */
+  async openTab(passive = false): Promise<Page> {
+    const page = await this.browserContext.newPage();
+    page.on('pageerror', (e) => this.ctx.log(`web ${this.id}: page error: ${e.message}`));
+    page.on('close', () => {
+      this.pages = this.pages.filter((p) => p !== page);
+    });
+    await page.goto(this.url + (passive ? '/#passive' : '/'));
+    await page.waitForFunction(
+      () => (window as unknown as Win).__harness?.ready === true || !!document.body.dataset.error,
+      null,
+      {
+        timeout: 20_000,
+      },
+    );
+    const err = await page.evaluate(() => document.body.dataset.error);
+    if (err) throw new Error(`web ${this.id}: app failed to start: ${err}`);
+    this.pages.push(page);
+    return page;
+  }
+
+  /** Waits until the service worker controls the origin (background sync needs it active). */
+  async serviceWorkerReady(): Promise<void> {
+    const page = await this.anyPage();
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+  }
+
+  private async anyPage(): Promise<Page> {
+    return this.pages[0] ?? (await this.openTab(true));
+  }
+
+  private async page(tab?: number): Promise<Page> {
+    return (tab === undefined ? undefined : this.pages[tab]) ?? (await this.anyPage());
+  }
+
+  async write(op: LocalWrite, tab = 0): Promise<void> {
+    const page = await this.page(tab);
+    await page.evaluate((o) => (window as unknown as Win).__harness.write(o), op);
+  }
+
+  async sync(trigger: SyncTrigger, tab = 0): Promise<SyncOutcome> {
+    const started = Date.now();
+    try {
+      const page = await this.page(tab);
+      const out = await page.evaluate((t) => (window as unknown as Win).__harness.sync(t), trigger);
+      this.bytes += out.bytesUp + out.bytesDown;
+      return out;
+    } catch (e) {
+      // The tab died under the sync: whether its push applied is unknown until the next sync.
+      return {
+        ok: false,
+        trigger,
+        durationMs: Date.now() - started,
+        pulled: 0,
+        pushed: 0,
+        conflicts: [],
+        bytesUp: 0,
+        bytesDown: 0,
+        attempts: 1,
+        indeterminate: true,
+        error: (e as Error).message.split('\n')[0],
+      };
+    }
+  }
+
+  async snapshot(): Promise<TableRecords> {
+    return (await this.page()).evaluate(() => (window as unknown as Win).__harness.snapshot());
+  }
+
+  async pendingChanges(): Promise<number> {
+    return (await this.page()).evaluate(() => (window as unknown as Win).__harness.pending());
+  }
+
+  async status(tab = 0) {
+    return (await this.page(tab)).evaluate(() => (window as unknown as Win).__harness.status());
+  }
+
+  /** Web sync is not battery-bound; bytes moved are reported for the energy table. */
+  energy(): EnergyReading {
+    return { source: 'modelled', joules: 0, batteryPct: 0, details: { bytes: this.bytes } };
+  }
+
+  setClockOffset(ms: number): void {
+    void this.page().then((p) => p.evaluate((m) => (window as unknown as Win).__harness.setClockOffset(m), ms));
+  }
+
+  /** Offline for page and service worker (context emulation) and at the device's network edge. */
+  async setOffline(offline: boolean): Promise<void> {
+    this.offline = offline;
+    this.appServer.setApiBlocked(offline);
+    await this.context?.setOffline(offline);
+  }
+
+  private async session(page: Page): Promise<CDPSession> {
+    let s = this.cdp.get(page);
+    if (!s) {
+      s = await this.browserContext.newCDPSession(page);
+      await s.send('Performance.enable');
+      this.cdp.set(page, s);
+    }
+    return s;
+  }
+
+  /** JS heap of the device's tabs (CDP Performance.getMetrics JSHeapTotalSize, summed). */
+  async memoryBytes(): Promise<number> {
+    let total = 0;
+    for (const page of this.pages) {
+      const { metrics } = await (await this.session(page)).send('Performance.getMetrics');
+      total += metrics.find((m) => m.name === 'JSHeapTotalSize')?.value ?? 0;
+    }
+    return total;
+  }
+
+  /** Closes a tab the way a user does (no unload handlers): its Web Locks pass on. */
+  async closeTab(tab: number): Promise<void> {
+    await this.pages[tab]?.close({ runBeforeUnload: false });
+  }
+
+  /** Crashes a tab's renderer (CDP Page.crash), then disposes of it. */
+  async crashTab(tab: number): Promise<void> {
+    const page = this.pages[tab];
+    if (!page) return;
+    const s = await this.browserContext.newCDPSession(page);
+    await s.send('Page.crash').catch(() => {});
+    await page.close().catch(() => {});
+  }
+
+  async closeAllTabs(): Promise<void> {
+    for (const p of [...this.pages]) await p.close({ runBeforeUnload: false }).catch(() => {});
+  }
+
+  /**
+   * Fires the service worker's Background Sync (CDP ServiceWorker.dispatchSyncEvent), as Chromium
+   * does on reconnect, from a blank page of the context so that no app page needs to be open.
+   * Resolves when the service worker reported the sync finished (or after `timeoutMs`).
+   */
+  async dispatchBackgroundSync(timeoutMs = 20_000): Promise<{ ok: boolean; error?: string } | null> {
+    const blank = await this.browserContext.newPage();
+    try {
+      const s = await this.browserContext.newCDPSession(blank);
+      const regs = new Map<string, string>();
+      s.on('ServiceWorker.workerRegistrationUpdated', (e) => {
+        for (const r of e.registrations) if (!r.isDeleted) regs.set(r.scopeURL, r.registrationId);
+      });
+      await s.send('ServiceWorker.enable');
+      const scope = `${this.url}/`;
+      const deadline = Date.now() + 5_000;
+      while (!regs.has(scope) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const registrationId = regs.get(scope);
+      if (!registrationId) throw new Error(`web ${this.id}: no service worker registered for ${scope}`);
+      const done = this.appServer.nextEvent('background-sync', timeoutMs);
+      await s.send('ServiceWorker.dispatchSyncEvent', {
+        origin: this.url,
+        registrationId,
+        tag: 'outbox',
+        lastChance: false,
+      });
+      return (await done) as { ok: boolean; error?: string } | null;
+    } finally {
+      await blank.close().catch(() => {});
+    }
+  }
+
+  /** Kills the device abruptly: SIGKILL of its browser (persistent) or a crash of every tab. */
+  async kill(): Promise<void> {
+    if (this.opts.persistent) {
+      const pid = browserPidFor(join(this.ctx.dataDir, 'chromium-profile'));
+      if (pid) process.kill(pid, 'SIGKILL');
+      await this.context?.close().catch(() => {});
+      this.context = null;
+      this.pages = [];
+    } else {
+      for (let i = this.pages.length - 1; i >= 0; i--) await this.crashTab(i);
+    }
+  }
+
+  /** Browser restart for persistent devices (same profile, same origin); app restart otherwise. */
+  async restart(): Promise<void> {
+    if (this.opts.persistent) {
+      await this.context?.close().catch(() => {});
+      this.context = null;
+      this.pages = [];
+      await this.openContext();
+    } else {
+      await this.closeAllTabs();
+      for (let i = 0; i < (this.opts.tabs ?? 1); i++) await this.openTab();
+    }
+  }
+
+  async screenshot(path: string, tab = 0): Promise<void> {
+    await (await this.page(tab)).screenshot({ path, fullPage: true });
+  }
+
+  async stop(): Promise<void> {
+    const ctx = this.context;
+    this.context = null;
+    this.pages = [];
+    await ctx?.close().catch(() => {});
+    if (this.browser) {
+      this.browser = null;
+      await releaseBrowser();
+    }
+    await this.server?.close();
+    this.server = null;
+  }
+}
+
+/** The main Chromium process using `profile` (persistent contexts are separate processes). */
+function browserPidFor(profile: string): number | null {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (cmd.some((a) => a === `--user-data-dir=${profile}`) && !cmd.some((a) => a.startsWith('--type=')))
+        return Number(d);
+    } catch {
+      /* process gone */
+    }
+  }
+  return null;
+}
