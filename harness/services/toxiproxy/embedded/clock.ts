@@ -1,0 +1,51 @@
+/**
+ * Time and randomness for toxics. Deadlines come from the monotonic clock (performance.now) and a
+ * timer that fires early waits again, because the suite's lower bounds are exact and Node's timer
+ * clock can lag the moment a chunk was read.
+ */
+import { performance } from 'node:perf_hooks';
+
+export const now = (): number => performance.now();
+
+export interface Cancel {
+  cancel(): void;
+}
+
+/**
+ * Calls fn once `now() >= deadline` (never before, and never synchronously: callers may still be
+ * setting up state when the deadline has already passed).
+ */
+export function atDeadline(deadline: number, fn: () => void): Cancel {
+  let timer: NodeJS.Timeout | undefined;
+  let cancelled = false;
+  const check = () => {
+    if (cancelled) return;
+    const wait = deadline - now();
+    if (wait <= 0) {
+      cancelled = true;
+      fn();
+      return;
+    }
+    // setTimeout has 1 ms granularity and its clock may run behind performance.now(): ceil and re-check.
+    timer = setTimeout(check, Math.ceil(wait));
+  };
+  timer = setTimeout(check, Math.max(0, Math.ceil(deadline - now())));
+  return {
+    cancel() {
+      cancelled = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
+
+/** Small seedable PRNG (mulberry32); all jitter, toxicity and slicer draws come from one instance. */
+export function createRng(seed: number = (Math.random() * 2 ** 32) >>> 0): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
