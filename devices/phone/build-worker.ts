@@ -1,0 +1,46 @@
+/**
+ * The worker runs plain JavaScript: worker threads do not inherit vitest's or tsx's TypeScript
+ * transform, so worker.ts is bundled once per process with esbuild (our files inlined, packages left
+ * to Node's require) into node_modules/.cache, where Node resolves the shared node_modules.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let built: Promise<string> | undefined;
+
+export function phoneWorkerFile(): Promise<string> {
+  built ??= (async () => {
+    const here = dirname(fileURLToPath(import.meta.url));
+    const entry = join(here, 'worker.ts');
+    const { build } = await import('esbuild');
+    const out = await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      packages: 'external',
+      write: false,
+      sourcemap: 'inline',
+      logLevel: 'silent',
+      // import.meta.url is used for createRequire; give CJS output a working equivalent.
+      define: { 'import.meta.url': '__phoneWorkerUrl' },
+      banner: { js: 'const __phoneWorkerUrl = require("node:url").pathToFileURL(__filename).href;' },
+    });
+    const code = out.outputFiles[0]!.text;
+    const hash = createHash('sha1').update(code).digest('hex').slice(0, 12);
+    const dir = join(resolve(here, '../..'), 'node_modules', '.cache', 'sync-harness-phone');
+    const file = join(dir, `worker-${hash}.cjs`);
+    if (!existsSync(file)) {
+      mkdirSync(dir, { recursive: true });
+      // Several test processes may build at once: write aside, then rename atomically.
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, code);
+      renameSync(tmp, file);
+    }
+    return file;
+  })();
+  return built;
+}

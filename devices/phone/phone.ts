@@ -1,0 +1,398 @@
+/**
+ * The simulated phone, kind `phone`: a thin main-thread proxy implementing `Device`, with the real
+ * WatermelonDB and synchronize() in a worker thread of its own (./worker.ts), so many phones sync in
+ * parallel. The proxy owns what belongs to the "OS" around the app: the sync triggers of RFC 0006 §2.6
+ * (app launch, 15-minute background fetch, reconnect, pokes from the events stream), the device
+ * clock with its skew, app kill / restart, and the energy model.
+ */
+import { Worker } from 'node:worker_threads';
+import { type Clock, SkewedClock } from '../../protocol/clock';
+import type { Device, DeviceContext, EnergyReading, LocalWrite, SyncOutcome, SyncTrigger } from '../../protocol/device';
+import type { TableRecords } from '../../protocol/records';
+import { columnNames, type SchemaVersion } from '../../protocol/tables';
+import { subscribePokes } from '../common/sync-http';
+import { type DeviceEnergyProfile, ENERGY_PROFILES, EnergyMeter, PHONE_LTE } from '../energy/radio-model';
+import { phoneWorkerFile } from './build-worker';
+import type { PhoneAdapterKind } from './db';
+import type { LocalConflict } from './resolver';
+import { Rpc, RpcClosedError } from './rpc';
+import type { WorkerConfig, WorkerSyncResult } from './worker';
+
+export interface AutoTriggers {
+  /** RFC 2.6 "App Launch: full sync on cold start" (also after restart()). */
+  appLaunch: boolean;
+  /** RFC 2.2.5 background fetch, every `backgroundFetchMs` of the run's clock. */
+  backgroundFetch: boolean;
+  /** Sync when another device's push pokes us on the events stream. */
+  pokes: boolean;
+  /** Sync when the events stream comes back after being down (connectivity restored). */
+  reconnect: boolean;
+}
+
+export interface PhoneOptions {
+  id: string;
+  /** Overrides ctx.schemaVersion (e.g. to upgrade a phone in place across a restart). */
+  schemaVersion?: SchemaVersion;
+  /** Local store: 'sqlite' (default; better-sqlite3 on a file) or 'loki' (LokiJS saved to a file). */
+  adapter?: PhoneAdapterKind;
+  /** true (default) = all RFC triggers; false = only explicit sync() calls (scripted scenarios). */
+  autoTriggers?: boolean | Partial<AutoTriggers>;
+  /** Background fetch interval on the run's clock (RFC: 15 min). */
+  backgroundFetchMs?: number;
+  /** Pokes arriving within this many wall ms collapse into one sync. */
+  pokeDebounceMs?: number;
+  /** Sync attempts with RFC backoff before a sync reports failure (default 6). */
+  maxAttempts?: number;
+  /** Per-request timeout in wall ms (default 30 s). */
+  requestTimeoutMs?: number;
+  energy?: DeviceEnergyProfile | keyof typeof ENERGY_PROFILES;
+  /** Called after every sync, including the ones the phone started itself. */
+  onSync?(outcome: PhoneSyncOutcome): void;
+}
+
+export interface PhoneSyncOutcome extends SyncOutcome {
+  /** WatermelonDB warn/error lines and contract violations seen in pulls during this sync. */
+  anomalies: string[];
+  /** Pulled rows that met unpushed local changes, resolved on the phone with protocol resolveConflict. */
+  localConflicts: LocalConflict[];
+  /** Peak V8 heap of the phone's worker during the sync (bytes). */
+  peakHeapBytes: number;
+  /** Modelled energy of this sync including its radio tail (J). */
+  energyJ: number;
+}
+
+const ALL_ON: AutoTriggers = { appLaunch: true, backgroundFetch: true, pokes: true, reconnect: true };
+const ALL_OFF: AutoTriggers = { appLaunch: false, backgroundFetch: false, pokes: false, reconnect: false };
+
+export class PhoneDevice implements Device {
+  readonly kind = 'phone' as const;
+  readonly id: string;
+  /** Every sync outcome so far (manual and automatic), oldest first. */
+  readonly outcomes: PhoneSyncOutcome[] = [];
+  private ctx?: DeviceContext;
+  private clock?: SkewedClock;
+  private worker?: Worker;
+  private rpc?: Rpc;
+  private queue: Promise<unknown> = Promise.resolve();
+  private autoQueued = false;
+  private phase: string = 'idle';
+  private triggersAbort?: AbortController;
+  private pokeSub?: { close(): void };
+  private pokeTimer?: NodeJS.Timeout;
+  private streamWasUp = false;
+  private streamDown = false;
+  private readonly triggers: AutoTriggers;
+  private readonly meter: EnergyMeter;
+  private clockOffsetMs = 0;
+
+  constructor(private readonly opts: PhoneOptions) {
+    this.id = opts.id;
+    const t = opts.autoTriggers ?? true;
+    this.triggers = t === true ? ALL_ON : t === false ? ALL_OFF : { ...ALL_OFF, ...t };
+    const e = opts.energy ?? PHONE_LTE;
+    this.meter = new EnergyMeter(typeof e === 'string' ? ENERGY_PROFILES[e]! : e);
+  }
+
+  get schemaVersion(): SchemaVersion {
+    return this.opts.schemaVersion ?? this.ctx?.schemaVersion ?? 2;
+  }
+
+  /** Whether the events stream is currently connected. */
+  get pokeStreamUp(): boolean {
+    return this.streamWasUp && !this.streamDown;
+  }
+
+  async start(ctx: DeviceContext): Promise<void> {
+    if (this.worker) throw new Error(`HRN_ERR_PHONE_STARTED: phone ${this.id} is already started`);
+    this.ctx = ctx;
+    this.clock = new SkewedClock(ctx.clock);
+    this.clock.offsetMs = this.clockOffsetMs;
+    await this.boot();
+  }
+
+  private async boot(): Promise<void> {
+    const ctx = this.ctx!;
+    const file = await phoneWorkerFile();
+    const worker = new Worker(file, {
+      // Production mode: no dev-only invariants (updated_at may be optional/null per the contract)
+      // and the speed of a release build.
+      env: { ...process.env, NODE_ENV: 'production' },
+      stdout: true,
+      stderr: true,
+      name: `phone:${this.id}`,
+    });
+    worker.stdout.on('data', (d: Buffer) => ctx.log(`[${this.id} stdout] ${String(d).trimEnd()}`));
+    worker.stderr.on('data', (d: Buffer) => ctx.log(`[${this.id} stderr] ${String(d).trimEnd()}`));
+    const rpc = new Rpc(
+      worker,
+      {
+        getToken: () => ctx.getToken(),
+        sleep: (ms: number) => this.clock!.sleep(ms, this.triggersAbort?.signal),
+      },
+      (name, data) => {
+        if (name === 'phase') this.phase = String(data);
+        else if (name === 'log') ctx.log(`[${this.id}] ${String(data)}`);
+      },
+    );
+    worker.on('error', (e) => {
+      ctx.log(`[${this.id}] worker crashed: ${e.message}`);
+      rpc.close(`phone worker crashed: ${e.message}`);
+    });
+    worker.on('exit', () => rpc.close('phone worker exited'));
+    this.worker = worker;
+    this.rpc = rpc;
+    this.triggersAbort = new AbortController();
+    const config: WorkerConfig = {
+      deviceId: ctx.deviceId,
+      userId: ctx.userId,
+      serverUrl: ctx.serverUrl,
+      schemaVersion: this.schemaVersion,
+      dataDir: ctx.dataDir,
+      adapter: this.opts.adapter ?? 'sqlite',
+      maxAttempts: this.opts.maxAttempts ?? 6,
+      requestTimeoutMs: this.opts.requestTimeoutMs ?? 30_000,
+    };
+    try {
+      await rpc.call('init', config);
+    } catch (e) {
+      await this.terminate('init failed');
+      throw new Error(
+        `HRN_ERR_PHONE_START: phone ${this.id} could not open its database in ${ctx.dataDir}: ${(e as Error).message}`,
+      );
+    }
+    this.startTriggers();
+  }
+
+  private startTriggers(): void {
+    const ctx = this.ctx!;
+    const signal = this.triggersAbort!.signal;
+    if (this.triggers.appLaunch) this.requestAutoSync('app_launch');
+    if (this.triggers.backgroundFetch) {
+      const every = this.opts.backgroundFetchMs ?? 15 * 60_000;
+      void (async () => {
+        while (!signal.aborted) {
+          try {
+            await this.clock!.sleep(every, signal);
+          } catch {
+            return;
+          }
+          this.requestAutoSync('background_fetch');
+        }
+      })();
+    }
+    if (this.triggers.pokes || this.triggers.reconnect) {
+      this.streamWasUp = false;
+      this.streamDown = false;
+      this.pokeSub = subscribePokes({
+        baseUrl: ctx.serverUrl,
+        deviceId: ctx.deviceId,
+        schemaVersion: this.schemaVersion,
+        getToken: () => ctx.getToken(),
+        sleep: (ms) => this.clock!.sleep(ms, signal),
+        onState: (up) => {
+          if (signal.aborted) return;
+          if (up && this.streamWasUp && this.streamDown && this.triggers.reconnect) this.requestAutoSync('reconnect');
+          if (up) this.streamWasUp = true;
+          this.streamDown = !up;
+        },
+        onPoke: (p) => {
+          if (signal.aborted || !this.triggers.pokes || p.sourceDeviceId === ctx.deviceId) return;
+          if (this.pokeTimer) return;
+          this.pokeTimer = setTimeout(() => {
+            this.pokeTimer = undefined;
+            this.requestAutoSync('poke');
+          }, this.opts.pokeDebounceMs ?? 50);
+        },
+      });
+    }
+  }
+
+  private stopTriggers(): void {
+    this.triggersAbort?.abort(new Error('phone stopped'));
+    this.pokeSub?.close();
+    this.pokeSub = undefined;
+    if (this.pokeTimer) clearTimeout(this.pokeTimer);
+    this.pokeTimer = undefined;
+  }
+
+  /** At most one automatic sync waits in the queue; triggers arriving meanwhile ride along with it. */
+  private requestAutoSync(trigger: SyncTrigger): void {
+    if (this.autoQueued) return;
+    this.autoQueued = true;
+    void this.enqueue(() => {
+      this.autoQueued = false;
+      return this.runSync(trigger);
+    });
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  async stop(): Promise<void> {
+    this.stopTriggers();
+    // Let a running sync finish (bounded), so a graceful stop does not look like an app kill.
+    await Promise.race([this.queue, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    await this.rpc?.call('close').catch(() => {});
+    await this.terminate('phone stopped');
+  }
+
+  /** App kill: the worker dies at once, mid-write or mid-sync; only what was committed survives. */
+  async kill(): Promise<void> {
+    this.stopTriggers();
+    await this.terminate('app killed');
+  }
+
+  /** Relaunch after kill() (or stop()) from the stored database, with an app_launch sync if enabled. */
+  async restart(): Promise<void> {
+    if (this.worker) await this.kill();
+    await this.boot();
+  }
+
+  private async terminate(reason: string): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    this.rpc?.close(reason);
+    this.rpc = undefined;
+    if (w) await w.terminate();
+  }
+
+  setClockOffset(ms: number): void {
+    this.clockOffsetMs = ms;
+    if (this.clock) this.clock.offsetMs = ms;
+  }
+
+  /** The phone's clock (run clock plus skew): what it writes into updated_at. */
+  deviceClock(): Clock {
+    if (!this.clock) throw new Error(`HRN_ERR_PHONE_NOT_STARTED: phone ${this.id} has not been started`);
+    return this.clock;
+  }
+
+  private live(): Rpc {
+    if (!this.rpc)
+      throw new Error(
+        `HRN_ERR_PHONE_NOT_RUNNING: phone ${this.id} is not running (stopped or killed); restart() it first`,
+      );
+    return this.rpc;
+  }
+
+  async write(op: LocalWrite): Promise<void> {
+    const rpc = this.live();
+    if (
+      op.op !== 'delete' &&
+      op.values.updated_at === undefined &&
+      columnNames(op.table, this.schemaVersion).includes('updated_at')
+    ) {
+      op = { ...op, values: { ...op.values, updated_at: this.clock!.now() } };
+    }
+    await rpc.call('write', op);
+  }
+
+  sync(trigger: SyncTrigger): Promise<PhoneSyncOutcome> {
+    return this.enqueue(() => this.runSync(trigger));
+  }
+
+  private async runSync(trigger: SyncTrigger): Promise<PhoneSyncOutcome> {
+    const startedAt = this.clock?.now() ?? Date.now();
+    const t0 = performance.now();
+    let res: WorkerSyncResult;
+    if (!this.rpc) {
+      res = failed(`phone ${this.id} is not running`, 0);
+    } else {
+      this.phase = 'starting';
+      try {
+        res = await this.rpc.call<WorkerSyncResult>('sync', trigger);
+      } catch (e) {
+        const killed = e instanceof RpcClosedError;
+        res = failed(killed ? `sync interrupted: ${e.message}` : (e as Error).message, performance.now() - t0);
+        // Killed while the push was on the wire: the server may or may not have applied it.
+        res.indeterminate = killed && this.phase === 'push';
+      }
+      this.phase = 'idle';
+    }
+    const energy = this.meter.record({
+      startedAt,
+      durationMs: res.durationMs,
+      bytesUp: res.bytesUp,
+      bytesDown: res.bytesDown,
+    });
+    const outcome: PhoneSyncOutcome = {
+      ok: res.ok,
+      trigger,
+      durationMs: res.durationMs,
+      pulled: res.pulled,
+      pushed: res.pushed,
+      conflicts: res.conflicts,
+      bytesUp: res.bytesUp,
+      bytesDown: res.bytesDown,
+      attempts: res.attempts,
+      ...(res.indeterminate ? { indeterminate: true } : {}),
+      ...(res.error ? { error: res.error } : {}),
+      ...(res.lastPulledAt ? { lastPulledAt: res.lastPulledAt } : {}),
+      anomalies: res.anomalies,
+      localConflicts: res.localConflicts,
+      peakHeapBytes: res.peakHeapBytes,
+      energyJ: energy.totalJ,
+    };
+    this.outcomes.push(outcome);
+    try {
+      this.opts.onSync?.(outcome);
+    } catch (e) {
+      this.ctx?.log(`[${this.id}] onSync listener threw: ${(e as Error).message}`);
+    }
+    return outcome;
+  }
+
+  snapshot(): Promise<TableRecords> {
+    return this.live().call<TableRecords>('snapshot');
+  }
+
+  pendingChanges(): Promise<number> {
+    return this.live().call<number>('pending');
+  }
+
+  energy(): EnergyReading {
+    return this.meter.reading();
+  }
+
+  /** V8 heap in use by this phone's worker (its isolate only; SQLite's native memory is not included). */
+  async memoryBytes(): Promise<number> {
+    return (await this.memoryDetails()).usedHeap;
+  }
+
+  memoryDetails(): Promise<{ usedHeap: number; totalHeap: number; external: number; malloced: number }> {
+    return this.live().call('memory');
+  }
+
+  /** Resolves when no sync is running or queued. */
+  async idle(): Promise<void> {
+    let q: Promise<unknown>;
+    do {
+      q = this.queue;
+      await q;
+    } while (q !== this.queue);
+  }
+}
+
+function failed(error: string, durationMs: number): WorkerSyncResult {
+  return {
+    ok: false,
+    durationMs,
+    pulled: 0,
+    pushed: 0,
+    conflicts: [],
+    localConflicts: [],
+    bytesUp: 0,
+    bytesDown: 0,
+    attempts: 0,
+    error,
+    anomalies: [],
+    peakHeapBytes: 0,
+  };
+}
+
+export function createPhone(opts: PhoneOptions): PhoneDevice {
+  return new PhoneDevice(opts);
+}

@@ -1,0 +1,281 @@
+/**
+ * The phone's worker thread: owns the WatermelonDB database and runs the real synchronize(). The
+ * main thread talks to it through ./rpc; the worker asks the main thread for tokens and for sleeps on
+ * the run's clock (so RFC backoff follows the time scale and any Clock implementation).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { getHeapStatistics } from 'node:v8';
+import { parentPort } from 'node:worker_threads';
+import { synchronize } from '@nozbe/watermelondb/sync';
+import type { LocalWrite, SyncTrigger } from '../../protocol/device';
+import type { ConflictRecord, DatabaseChanges } from '../../protocol/records';
+import { columnsFor, isTableName, type SchemaVersion } from '../../protocol/tables';
+import { SyncHttpClient, SyncHttpError, withBackoff } from '../common/sync-http';
+import { applyWrite, openPhoneDb, type PhoneAdapterKind, type PhoneDb, pendingCount, snapshot } from './db';
+import { type LocalConflict, makeConflictResolver } from './resolver';
+import { Rpc } from './rpc';
+
+export interface WorkerConfig {
+  deviceId: string;
+  userId: string;
+  serverUrl: string;
+  schemaVersion: SchemaVersion;
+  dataDir: string;
+  adapter: PhoneAdapterKind;
+  maxAttempts: number;
+  requestTimeoutMs: number;
+}
+
+/** What the worker reports for one sync; the main thread adds trigger and energy. */
+export interface WorkerSyncResult {
+  ok: boolean;
+  durationMs: number;
+  pulled: number;
+  pushed: number;
+  conflicts: ConflictRecord[];
+  localConflicts: LocalConflict[];
+  bytesUp: number;
+  bytesDown: number;
+  attempts: number;
+  indeterminate?: boolean;
+  error?: string;
+  errorKind?: string;
+  lastPulledAt?: number;
+  anomalies: string[];
+  peakHeapBytes: number;
+  rejectedIds?: Record<string, string[]>;
+}
+
+const PENDING_PUSH_KEY = 'harness_pending_push';
+/** 409 means "pull first": synchronize() pulls again before pushing, no need to wait for backoff. */
+const STALE_PULL_RETRIES = 3;
+
+const port = parentPort;
+if (!port) throw new Error('devices/phone/worker.ts must run in a worker thread');
+
+// --- WatermelonDB's [🍉] logger: captured, never printed; warn/error become anomalies -------------
+const anomalies: string[] = [];
+{
+  const require = createRequire(import.meta.url);
+  const logger = require('@nozbe/watermelondb/utils/common/logger').default;
+  const fmt = (m: unknown[]) =>
+    m.map((x) => (x instanceof Error ? x.message : typeof x === 'string' ? x : JSON.stringify(x))).join(' ');
+  logger.log = () => {};
+  logger.debug = () => {};
+  logger.warn = (...m: unknown[]) => anomalies.push(`[🍉 warn] ${fmt(m)}`);
+  logger.error = (...m: unknown[]) => anomalies.push(`[🍉 error] ${fmt(m)}`);
+}
+
+let cfg: WorkerConfig;
+let db: PhoneDb;
+let http: SyncHttpClient;
+let syncing = false;
+
+const rpc = new Rpc(port, {
+  async init(config: WorkerConfig) {
+    cfg = config;
+    try {
+      db = await openPhoneDb({ adapter: cfg.adapter, dataDir: cfg.dataDir, schemaVersion: cfg.schemaVersion });
+    } catch (e) {
+      throw new Error(`${(e as Error).message}${anomalies.length ? ` (${anomalies.join('; ')})` : ''}`);
+    }
+    http = new SyncHttpClient({
+      baseUrl: cfg.serverUrl,
+      deviceId: cfg.deviceId,
+      schemaVersion: cfg.schemaVersion,
+      getToken: () => rpc.call<string>('getToken'),
+      timeoutMs: cfg.requestTimeoutMs,
+    });
+    return { lastPulledAt: (await db.database.adapter.getLocal('__watermelon_last_pulled_at')) ?? null };
+  },
+  write: (op: LocalWrite) => applyWrite(db, op),
+  snapshot: () => snapshot(db),
+  pending: () => pendingCount(db),
+  memory: () => heapBytes(),
+  sync: (trigger: SyncTrigger) => runSync(trigger),
+  async close() {
+    await db?.flush();
+  },
+});
+
+function heapBytes() {
+  const h = getHeapStatistics();
+  return {
+    usedHeap: h.used_heap_size,
+    totalHeap: h.total_heap_size,
+    external: h.external_memory ?? 0,
+    malloced: h.malloced_memory,
+  };
+}
+
+function count(changes: DatabaseChanges): number {
+  let n = 0;
+  for (const tc of Object.values(changes))
+    if (tc) n += (tc.created?.length ?? 0) + (tc.updated?.length ?? 0) + (tc.deleted?.length ?? 0);
+  return n;
+}
+
+/** Contract violations in a pull that WatermelonDB would swallow (coerce, drop, or break on later). */
+function inspectPull(changes: unknown, version: SchemaVersion, out: string[]): void {
+  if (!changes || typeof changes !== 'object') return void out.push('pull: changes is not an object');
+  for (const [table, tc] of Object.entries(changes as Record<string, any>)) {
+    if (!isTableName(table)) {
+      out.push(`pull: unknown table "${table}"`);
+      continue;
+    }
+    if (!Array.isArray(tc?.created) || !Array.isArray(tc?.updated) || !Array.isArray(tc?.deleted)) {
+      out.push(`pull: ${table} lacks created/updated/deleted arrays`);
+      continue;
+    }
+    const types = new Map(columnsFor(table, version).map((c) => [c.name, c.type]));
+    const seen = new Set<string>();
+    const note = (id: string) => {
+      if (seen.has(id)) out.push(`pull: ${table}#${id} appears twice in one pull`);
+      seen.add(id);
+    };
+    if (tc.created.length)
+      out.push(
+        `pull: ${table} has ${tc.created.length} records in "created" (contract: non-deleted rows come in "updated")`,
+      );
+    for (const r of [...tc.created, ...tc.updated]) {
+      note(String(r?.id));
+      for (const [k, v] of Object.entries(r ?? {})) {
+        if (k === 'id') continue;
+        const type = types.get(k);
+        if (!type) out.push(`pull: ${table}#${r.id} has column "${k}" unknown to schema v${version}`);
+        else if (v !== null && typeof v !== type)
+          out.push(`pull: ${table}#${r.id}.${k} is ${typeof v}, expected ${type}`);
+      }
+    }
+    for (const id of tc.deleted) note(String(id));
+  }
+}
+
+const hashOf = (v: unknown) => createHash('sha1').update(JSON.stringify(v)).digest('hex');
+
+/** Wraps non-HTTP errors so withBackoff does not retry them (a bug does not heal by waiting). */
+class Fatal extends SyncHttpError {
+  constructor(readonly inner: unknown) {
+    super('http', inner instanceof Error ? inner.message : String(inner), 0, 'HRN_ERR_PHONE_SYNC');
+  }
+}
+
+async function runSync(_trigger: SyncTrigger): Promise<WorkerSyncResult> {
+  if (syncing) throw new Error('HRN_ERR_PHONE_BUSY: a sync is already running on this phone');
+  syncing = true;
+  const started = performance.now();
+  const anomalyStart = anomalies.length;
+  const pullAnomalies: string[] = [];
+  const r: WorkerSyncResult = {
+    ok: false,
+    durationMs: 0,
+    pulled: 0,
+    pushed: 0,
+    conflicts: [],
+    localConflicts: [],
+    bytesUp: 0,
+    bytesDown: 0,
+    attempts: 0,
+    anomalies: [],
+    peakHeapBytes: heapBytes().usedHeap,
+  };
+  const sampler = setInterval(() => {
+    r.peakHeapBytes = Math.max(r.peakHeapBytes, heapBytes().usedHeap);
+  }, 10);
+  let phase: 'pull' | 'apply' | 'push' | 'mark' = 'pull';
+  const conflictResolver = makeConflictResolver(cfg.schemaVersion, (c) => r.localConflicts.push(c));
+  const database = db.database;
+
+  const once = async () => {
+    await synchronize({
+      database,
+      migrationsEnabledAtVersion: 1,
+      sendCreatedAsUpdated: true,
+      conflictResolver,
+      pullChanges: async ({ lastPulledAt, migration }) => {
+        phase = 'pull';
+        rpc.emit('phase', 'pull');
+        // After a local schema upgrade, pull everything again so the new columns arrive (the
+        // contract's pull has no migration parameter).
+        const t = await http.pull(migration ? null : (lastPulledAt ?? null));
+        r.bytesUp += t.bytesUp;
+        r.bytesDown += t.bytesDown;
+        r.pulled += count(t.body.changes ?? {});
+        inspectPull(t.body.changes, cfg.schemaVersion, pullAnomalies);
+        phase = 'apply';
+        return { changes: t.body.changes as any, timestamp: t.body.timestamp };
+      },
+      pushChanges: async ({ changes, lastPulledAt }) => {
+        phase = 'push';
+        rpc.emit('phase', 'push');
+        // Same changes as an unacknowledged earlier push (lost response, app kill) → same pushId,
+        // so the server recognises the retry. Persisted, so it survives a restart.
+        const hash = hashOf(changes);
+        const prev = (await database.localStorage.get(PENDING_PUSH_KEY)) as
+          | { pushId: string; hash: string }
+          | undefined;
+        const pushId = prev?.hash === hash ? prev.pushId : `${cfg.deviceId}:${randomUUID()}`;
+        if (prev?.pushId !== pushId) await database.localStorage.set(PENDING_PUSH_KEY, { pushId, hash });
+        await db.flush();
+        const t = await http.push({
+          changes: changes as DatabaseChanges,
+          lastPulledAt,
+          deviceId: cfg.deviceId,
+          pushId,
+        });
+        r.bytesUp += t.bytesUp;
+        r.bytesDown += t.bytesDown;
+        r.pushed = count(changes as DatabaseChanges);
+        r.conflicts = t.body.conflictedRecords ?? [];
+        r.lastPulledAt = t.body.timestamp ?? r.lastPulledAt;
+        phase = 'mark';
+        const rejected = (t.body as any).experimentalRejectedIds as Record<string, string[]> | undefined;
+        if (rejected) r.rejectedIds = rejected;
+        return rejected ? { experimentalRejectedIds: rejected } : {};
+      },
+    });
+  };
+
+  try {
+    const { attempts } = await withBackoff(
+      async () => {
+        for (let stale = 0; ; stale++) {
+          try {
+            return await once();
+          } catch (e) {
+            if (e instanceof SyncHttpError && e.status === 409 && stale < STALE_PULL_RETRIES) continue;
+            if (e instanceof SyncHttpError) throw e;
+            throw new Fatal(e);
+          }
+        }
+      },
+      {
+        sleep: (ms) => rpc.call<void>('sleep', ms),
+        maxAttempts: cfg.maxAttempts,
+        onRetry: (attempt, err, wait) =>
+          rpc.emit('log', `sync attempt ${attempt} failed (${(err as Error).message}); retrying in ${wait} ms`),
+      },
+    );
+    r.ok = true;
+    r.attempts = attempts;
+    await database.localStorage.remove(PENDING_PUSH_KEY);
+    r.lastPulledAt = ((await database.adapter.getLocal('__watermelon_last_pulled_at')) as any) ?? r.lastPulledAt;
+    if (typeof r.lastPulledAt === 'string') r.lastPulledAt = Number(r.lastPulledAt);
+  } catch (e) {
+    const err = e instanceof Fatal ? e.inner : e;
+    r.attempts = (e as { attempts?: number }).attempts ?? 1;
+    r.error = err instanceof Error ? err.message : String(err);
+    r.errorKind = e instanceof Fatal ? 'local' : e instanceof SyncHttpError ? e.kind : 'local';
+    // The push may have been applied when the connection broke after sending it.
+    r.indeterminate = e instanceof SyncHttpError && e.kind === 'indeterminate' && (phase as string) === 'push';
+  } finally {
+    clearInterval(sampler);
+    r.peakHeapBytes = Math.max(r.peakHeapBytes, heapBytes().usedHeap);
+    await db.flush().catch(() => {});
+    syncing = false;
+  }
+  r.anomalies = [...pullAnomalies, ...anomalies.slice(anomalyStart)];
+  r.durationMs = performance.now() - started;
+  return r;
+}

@@ -1,0 +1,264 @@
+/**
+ * A protocol-level virtual user, kind `vu`: no local database, an in-memory store with the same
+ * bookkeeping WatermelonDB keeps (_status, _changed), the same pull/push through SyncHttpClient and
+ * the same conflict resolution as the phone (protocol resolveConflict via the phone's resolver). It is
+ * cheap enough to run a thousand of them in one process.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { SkewedClock } from '../../protocol/clock';
+import type { Device, DeviceContext, EnergyReading, LocalWrite, SyncOutcome, SyncTrigger } from '../../protocol/device';
+import type { DatabaseChanges, SyncRecord, TableRecords, Value } from '../../protocol/records';
+import { columnNames, type SchemaVersion, TABLE_NAMES, type TableName } from '../../protocol/tables';
+import { SyncHttpClient, SyncHttpError, withBackoff } from '../common/sync-http';
+import { EnergyMeter, PHONE_LTE } from '../energy/radio-model';
+import { makeConflictResolver } from '../phone/resolver';
+
+type Status = 'synced' | 'created' | 'updated' | 'deleted';
+interface Row {
+  data: SyncRecord;
+  status: Status;
+  changed: string;
+}
+
+export interface VirtualUserOptions {
+  id: string;
+  schemaVersion?: SchemaVersion;
+  maxAttempts?: number;
+  requestTimeoutMs?: number;
+  /** Send WatermelonDB's _status/_changed with pushed rows, as a real app does (default true). */
+  sendBookkeeping?: boolean;
+}
+
+export class VirtualUser implements Device {
+  readonly kind = 'vu' as const;
+  readonly id: string;
+  private ctx?: DeviceContext;
+  private clock?: SkewedClock;
+  private http?: SyncHttpClient;
+  private readonly tables = new Map<TableName, Map<string, Row>>(TABLE_NAMES.map((t) => [t, new Map()]));
+  private lastPulledAt: number | null = null;
+  private pending?: { pushId: string; hash: string };
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly meter = new EnergyMeter(PHONE_LTE);
+
+  constructor(private readonly opts: VirtualUserOptions) {
+    this.id = opts.id;
+  }
+
+  get schemaVersion(): SchemaVersion {
+    return this.opts.schemaVersion ?? this.ctx?.schemaVersion ?? 2;
+  }
+
+  async start(ctx: DeviceContext): Promise<void> {
+    this.ctx = ctx;
+    this.clock = new SkewedClock(ctx.clock);
+    this.http = new SyncHttpClient({
+      baseUrl: ctx.serverUrl,
+      deviceId: ctx.deviceId,
+      schemaVersion: this.schemaVersion,
+      getToken: () => ctx.getToken(),
+      timeoutMs: this.opts.requestTimeoutMs ?? 30_000,
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.queue;
+  }
+
+  setClockOffset(ms: number): void {
+    if (this.clock) this.clock.offsetMs = ms;
+  }
+
+  async write(op: LocalWrite): Promise<void> {
+    const rows = this.tables.get(op.table)!;
+    const row = rows.get(op.id);
+    const cols = columnNames(op.table, this.schemaVersion);
+    if (op.op === 'create') {
+      if (row && row.status !== 'deleted') throw new Error(`HRN_ERR_VU_EXISTS: ${op.table}#${op.id} already exists`);
+      const data: SyncRecord = { id: op.id };
+      for (const c of cols) data[c] = (op.values[c] ?? null) as Value;
+      if (op.values.updated_at === undefined && cols.includes('updated_at')) data.updated_at = this.clock!.now();
+      rows.set(op.id, { data, status: 'created', changed: '' });
+      return;
+    }
+    if (!row || row.status === 'deleted') throw new Error(`HRN_ERR_VU_NOT_FOUND: ${op.table}#${op.id} does not exist`);
+    // Rows are replaced, never mutated: a push in flight compares identities to know what changed since.
+    if (op.op === 'delete') {
+      rows.set(op.id, { ...row, status: 'deleted' });
+      return;
+    }
+    const values = { ...op.values };
+    if (values.updated_at === undefined && cols.includes('updated_at')) values.updated_at = this.clock!.now();
+    const changed = new Set(row.changed ? row.changed.split(',') : []);
+    const data: SyncRecord = { ...row.data };
+    for (const [k, v] of Object.entries(values)) {
+      if (!cols.includes(k))
+        throw new Error(`HRN_ERR_VU_UNKNOWN_COLUMN: ${op.table} has no column "${k}" at v${this.schemaVersion}`);
+      data[k] = v ?? null;
+      changed.add(k);
+    }
+    const status: Status = row.status === 'synced' ? 'updated' : row.status;
+    rows.set(op.id, { data, status, changed: status === 'updated' ? [...changed].join(',') : '' });
+  }
+
+  sync(trigger: SyncTrigger): Promise<SyncOutcome> {
+    const run = this.queue.then(() => this.runSync(trigger));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async runSync(trigger: SyncTrigger): Promise<SyncOutcome> {
+    const t0 = performance.now();
+    const startedAt = this.clock!.now();
+    const out: SyncOutcome = {
+      ok: false,
+      trigger,
+      durationMs: 0,
+      pulled: 0,
+      pushed: 0,
+      conflicts: [],
+      bytesUp: 0,
+      bytesDown: 0,
+      attempts: 0,
+    };
+    let phase: 'pull' | 'push' = 'pull';
+    try {
+      const { attempts } = await withBackoff(
+        async () => {
+          for (let stale = 0; ; stale++) {
+            try {
+              phase = 'pull';
+              await this.pullOnce(out);
+              phase = 'push';
+              await this.pushOnce(out);
+              return;
+            } catch (e) {
+              if (e instanceof SyncHttpError && e.status === 409 && stale < 3) continue;
+              throw e;
+            }
+          }
+        },
+        { sleep: (ms) => this.clock!.sleep(ms), maxAttempts: this.opts.maxAttempts ?? 6 },
+      );
+      out.ok = true;
+      out.attempts = attempts;
+      out.lastPulledAt = this.lastPulledAt ?? undefined;
+    } catch (e) {
+      out.attempts = (e as { attempts?: number }).attempts ?? 1;
+      out.error = (e as Error).message;
+      if (e instanceof SyncHttpError && e.kind === 'indeterminate' && (phase as string) === 'push')
+        out.indeterminate = true;
+    }
+    out.durationMs = performance.now() - t0;
+    this.meter.record({ startedAt, durationMs: out.durationMs, bytesUp: out.bytesUp, bytesDown: out.bytesDown });
+    return out;
+  }
+
+  private async pullOnce(out: SyncOutcome): Promise<void> {
+    const t = await this.http!.pull(this.lastPulledAt);
+    out.bytesUp += t.bytesUp;
+    out.bytesDown += t.bytesDown;
+    const resolver = makeConflictResolver(this.schemaVersion, () => {});
+    for (const [table, tc] of Object.entries(t.body.changes ?? {}) as Array<
+      [TableName, NonNullable<DatabaseChanges[TableName]>]
+    >) {
+      const rows = this.tables.get(table);
+      if (!rows) continue;
+      const cols = columnNames(table, this.schemaVersion);
+      for (const remote of [...tc.created, ...tc.updated]) {
+        out.pulled++;
+        const local = rows.get(remote.id);
+        const data: SyncRecord = { id: remote.id };
+        for (const c of cols) data[c] = remote[c] ?? null;
+        if (!local) {
+          rows.set(remote.id, { data, status: 'synced', changed: '' });
+          continue;
+        }
+        if (local.status === 'deleted') continue; // the local delete is pushed next
+        const localRaw = { ...local.data, _status: local.status, _changed: local.changed };
+        const resolved = resolver(table, localRaw, data, {
+          ...localRaw,
+          ...data,
+          _status: local.status,
+          _changed: local.changed,
+        });
+        const next: SyncRecord = { id: remote.id };
+        for (const c of cols) next[c] = resolved[c] ?? null;
+        rows.set(remote.id, { data: next, status: resolved._status, changed: resolved._changed });
+      }
+      for (const id of tc.deleted) {
+        out.pulled++;
+        rows.delete(id); // as WatermelonDB: a remote delete removes the row, local edits included
+      }
+    }
+    this.lastPulledAt = t.body.timestamp;
+  }
+
+  private async pushOnce(out: SyncOutcome): Promise<void> {
+    const changes: DatabaseChanges = {};
+    const sent: Array<[TableName, string, Row]> = [];
+    let n = 0;
+    const book = this.opts.sendBookkeeping ?? true;
+    for (const [table, rows] of this.tables) {
+      const tc = { created: [] as SyncRecord[], updated: [] as SyncRecord[], deleted: [] as string[] };
+      for (const [id, row] of rows) {
+        if (row.status === 'synced') continue;
+        sent.push([table, id, row]);
+        n++;
+        if (row.status === 'deleted') tc.deleted.push(id);
+        else {
+          const rec = book ? { ...row.data, _status: row.status, _changed: row.changed } : row.data;
+          (row.status === 'created' ? tc.created : tc.updated).push(rec as SyncRecord);
+        }
+      }
+      if (tc.created.length + tc.updated.length + tc.deleted.length) changes[table] = tc;
+    }
+    if (n === 0) return;
+    const hash = createHash('sha1').update(JSON.stringify(changes)).digest('hex');
+    if (this.pending?.hash !== hash) this.pending = { pushId: `${this.ctx!.deviceId}:${randomUUID()}`, hash };
+    const t = await this.http!.push({
+      changes,
+      lastPulledAt: this.lastPulledAt ?? 0,
+      deviceId: this.ctx!.deviceId,
+      pushId: this.pending.pushId,
+    });
+    out.bytesUp += t.bytesUp;
+    out.bytesDown += t.bytesDown;
+    out.pushed += n;
+    out.conflicts.push(...(t.body.conflictedRecords ?? []));
+    this.pending = undefined;
+    // Mark as synced what was pushed and not edited since (the same object is still in place).
+    for (const [table, id, row] of sent) {
+      const rows = this.tables.get(table)!;
+      const cur = rows.get(id);
+      if (cur !== row) continue;
+      if (row.status === 'deleted') rows.delete(id);
+      else rows.set(id, { data: row.data, status: 'synced', changed: '' });
+    }
+  }
+
+  async snapshot(): Promise<TableRecords> {
+    const out = {} as TableRecords;
+    for (const [t, rows] of this.tables) {
+      out[t] = [...rows.values()]
+        .filter((r) => r.status !== 'deleted')
+        .map((r) => ({ ...r.data }))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    }
+    return out;
+  }
+
+  async pendingChanges(): Promise<number> {
+    let n = 0;
+    for (const rows of this.tables.values()) for (const r of rows.values()) if (r.status !== 'synced') n++;
+    return n;
+  }
+
+  energy(): EnergyReading {
+    return this.meter.reading();
+  }
+}
+
+export function createVirtualUser(opts: VirtualUserOptions): VirtualUser {
+  return new VirtualUser(opts);
+}
