@@ -1,0 +1,202 @@
+/**
+ * Fault-proxy provider (architecture.md "Services"): embedded | container | url | auto.
+ * Whatever is picked, callers drive it through toxiproxy-node-client, so scenarios do not care.
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Toxiproxy } from 'toxiproxy-node-client';
+import { HarnessError } from '../../config/errors';
+import { startEmbeddedToxiproxy } from './embedded/index';
+
+export type ToxiproxyMode = 'embedded' | 'container' | 'url' | 'auto';
+
+export interface ResolveToxiproxyOptions {
+  /** For mode `url`: the Toxiproxy API base, e.g. http://127.0.0.1:8474. */
+  url?: string;
+  /** Gets the one line saying which proxy was picked and why; default stdout. */
+  log?: (line: string) => void;
+  /** Seed for the embedded proxy's random draws. */
+  seed?: number;
+}
+
+export interface ResolvedToxiproxy {
+  mode: 'embedded' | 'container' | 'url';
+  /** API base without a trailing slash. */
+  url: string;
+  client: Toxiproxy;
+  /** For `container`: the mapped host port of each container proxy port (8666–8697). */
+  portMap?: Record<number, number>;
+  stop(): Promise<void>;
+}
+
+/** Pinned like the compat spec says (section 7). */
+export const TOXIPROXY_IMAGE = 'ghcr.io/shopify/toxiproxy:2.12.0';
+/** Proxy ports the container exposes, as the official testcontainers module does. */
+export const CONTAINER_PROXY_PORTS = Array.from({ length: 32 }, (_, i) => 8666 + i);
+
+/**
+ * Where testcontainers looks for a runtime (env, config file, well-known sockets). When none of these
+ * exists we can answer at once: importing testcontainers alone costs about 2 s on a small box.
+ */
+function runtimeCandidates(): string[] {
+  if (process.platform === 'win32') return ['npipe'];
+  const found: string[] = [];
+  if (process.env.DOCKER_HOST) found.push(`DOCKER_HOST=${process.env.DOCKER_HOST}`);
+  const home = homedir();
+  const uid = process.getuid?.();
+  const paths = [
+    join(home, '.testcontainers.properties'),
+    '/var/run/docker.sock',
+    join(home, '.docker', 'run', 'docker.sock'),
+    join(home, '.docker', 'desktop', 'docker.sock'),
+    process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, 'docker.sock') : '',
+    uid !== undefined ? `/run/user/${uid}/docker.sock` : '',
+  ];
+  for (const p of paths) if (p && existsSync(p)) found.push(p);
+  return found;
+}
+
+/** Asks testcontainers for a container runtime; fast either way (no socket: no import at all). */
+export async function containerRuntimeAvailable(timeoutMs = 5000): Promise<{ ok: boolean; why: string }> {
+  if (runtimeCandidates().length === 0) {
+    return { ok: false, why: 'no DOCKER_HOST, no ~/.testcontainers.properties and no Docker socket' };
+  }
+  try {
+    const tc = await import('testcontainers');
+    let timer: NodeJS.Timeout | undefined;
+    const client = await Promise.race([
+      tc.getContainerRuntimeClient(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    return { ok: true, why: `container runtime at ${client.info.containerRuntime.host} answers` };
+  } catch (e) {
+    return { ok: false, why: e instanceof Error ? e.message.split('\n')[0]! : String(e) };
+  }
+}
+
+/** Checks that `url` answers GET /version like a Toxiproxy 2.x does. */
+export async function checkToxiproxyUrl(url: string, timeoutMs = 3000): Promise<string> {
+  const base = url.replace(/\/+$/, '');
+  let text: string;
+  try {
+    const res = await fetch(`${base}/version`, { signal: AbortSignal.timeout(timeoutMs) });
+    text = await res.text();
+    if (!res.ok) throw new Error(`GET /version answered ${res.status}`);
+  } catch (e) {
+    throw new HarnessError(
+      'HRN_ERR_SERVICE',
+      `no Toxiproxy answers at ${base} (${e instanceof Error ? e.message : String(e)})`,
+      'Start one (`harness proxy --port 8474`, or the ghcr.io/shopify/toxiproxy image), fix the URL, or use the embedded proxy.',
+    );
+  }
+  let version: unknown;
+  try {
+    version = (JSON.parse(text) as { version?: unknown }).version;
+  } catch {
+    version = undefined;
+  }
+  if (typeof version !== 'string') {
+    throw new HarnessError('HRN_ERR_SERVICE', `${base}/version did not return Toxiproxy's {"version": ...} JSON`);
+  }
+  return version;
+}
+
+async function startEmbedded(reason: string, seed?: number): Promise<ResolvedToxiproxy & { reason: string }> {
+  const server = await startEmbeddedToxiproxy({ seed });
+  return { mode: 'embedded', url: server.url, client: new Toxiproxy(server.url), stop: () => server.close(), reason };
+}
+
+async function startContainer(reason: string): Promise<ResolvedToxiproxy & { reason: string }> {
+  const tc = await import('testcontainers');
+  let container: Awaited<ReturnType<InstanceType<typeof tc.GenericContainer>['start']>>;
+  try {
+    container = await new tc.GenericContainer(TOXIPROXY_IMAGE)
+      .withExposedPorts(8474, ...CONTAINER_PROXY_PORTS)
+      .withWaitStrategy(tc.Wait.forHttp('/version', 8474).forStatusCode(200))
+      .start();
+  } catch (e) {
+    throw new HarnessError(
+      'HRN_ERR_SERVICE',
+      `could not start the Toxiproxy container ${TOXIPROXY_IMAGE}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
+    );
+  }
+  const url = `http://${container.getHost()}:${container.getMappedPort(8474)}`;
+  const portMap: Record<number, number> = {};
+  for (const p of CONTAINER_PROXY_PORTS) portMap[p] = container.getMappedPort(p);
+  let stopped = false;
+  return {
+    mode: 'container',
+    url,
+    client: new Toxiproxy(url),
+    portMap,
+    reason,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await container.stop().catch(() => {});
+    },
+  };
+}
+
+export async function resolveToxiproxy(
+  mode: ToxiproxyMode,
+  opts: ResolveToxiproxyOptions = {},
+): Promise<ResolvedToxiproxy> {
+  const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  let result: ResolvedToxiproxy & { reason: string };
+  switch (mode) {
+    case 'embedded':
+      result = await startEmbedded('embedded was requested', opts.seed);
+      break;
+    case 'url': {
+      if (!opts.url) {
+        throw new HarnessError(
+          'HRN_ERR_CONFIG',
+          "services.proxy.mode is 'url' but no URL was given",
+          'Set services.proxy.url (e.g. http://127.0.0.1:8474) or use mode embedded/auto.',
+        );
+      }
+      const url = opts.url.replace(/\/+$/, '');
+      const version = await checkToxiproxyUrl(url);
+      result = {
+        mode: 'url',
+        url,
+        client: new Toxiproxy(url),
+        stop: async () => {},
+        reason: `Toxiproxy ${version} answers there`,
+      };
+      break;
+    }
+    case 'container': {
+      const rt = await containerRuntimeAvailable();
+      if (!rt.ok) {
+        throw new HarnessError(
+          'HRN_ERR_SERVICE',
+          `services.proxy.mode = 'container' needs a container runtime (Docker/Podman), and none answers: ${rt.why}`,
+          "Use 'embedded' (no Docker needed) or 'auto'.",
+        );
+      }
+      result = await startContainer(`container was requested and ${rt.why}`);
+      break;
+    }
+    case 'auto': {
+      const rt = await containerRuntimeAvailable();
+      result = rt.ok
+        ? await startContainer(`auto: ${rt.why}`)
+        : await startEmbedded(`auto: no container runtime (${rt.why})`, opts.seed);
+      break;
+    }
+    default:
+      throw new HarnessError(
+        'HRN_ERR_CONFIG',
+        `unknown proxy mode ${JSON.stringify(mode)}`,
+        'Use embedded, container, url or auto.',
+      );
+  }
+  log(`toxiproxy: ${result.mode} at ${result.url} (${result.reason})`);
+  const { reason: _reason, ...resolved } = result;
+  return resolved;
+}
