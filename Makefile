@@ -1,0 +1,57 @@
+# The two commands a new user needs: `make run` and `make test`. Both install what is missing first.
+SHELL := /bin/bash
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+NPM_STAMP := node_modules/.install-stamp
+HARNESS := node bin/harness.js
+SCENARIO ?= smoke
+
+.PHONY: setup run test bench bench-server bench-proxy bench-checkers bench-phone bench-web bench-ble bench-report lint typecheck chromium clean doctor
+
+setup: $(NPM_STAMP) chromium
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# Web devices and the HTML report screenshots need Debian's Chromium (never a downloaded browser).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium (web devices need it)…"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "warning: could not install chromium; web scenarios will be skipped"; \
+	else echo "note: /usr/bin/chromium missing; run 'sudo apt-get install -y chromium' for web devices"; fi
+
+run: setup
+	$(HARNESS) run $(SCENARIO) $(ARGS)
+
+test: setup
+	npx vitest run
+
+typecheck: $(NPM_STAMP)
+	npx tsc --noEmit -p .
+
+lint: $(NPM_STAMP)
+	npx biome check .
+
+doctor: $(NPM_STAMP)
+	$(HARNESS) doctor
+
+bench: bench-server bench-proxy bench-checkers bench-phone bench-report bench-ble bench-web
+
+bench-server: setup
+	npx tsx bench/server-sync.ts
+bench-proxy: setup
+	npx tsx bench/proxy-overhead.ts
+bench-checkers: setup
+	npx tsx bench/checkers-1m.ts
+bench-phone: setup
+	npx tsx bench/phone-first-sync.ts
+bench-report: setup
+	npx tsx bench/report-100k.ts
+bench-ble: setup
+	npx tsx bench/ble-context-pack.ts
+bench-web: setup
+	npx tsx bench/web-devices.ts
+
+clean:
+	rm -rf harness-results node_modules/.install-stamp

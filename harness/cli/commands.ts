@@ -1,0 +1,255 @@
+import { resolve } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { validateUse } from '../config/define-config';
+import { HarnessError } from '../config/errors';
+import { loadConfig } from '../config/load';
+import { NETWORK_PRESETS } from '../config/network-presets';
+import { loadScenarios, parseShard, selectScenarios, shard } from '../runner/loader';
+
+const int =
+  (name: string, min = 0) =>
+  (v: string) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError(`${name} must be a number > 0`);
+  return n;
+};
+
+export function registerCommands(program: Command) {
+  program
+    .command('run')
+    .description('Run scenarios (names or @tags; all when none) and report the verdict')
+    .argument('[scenarios...]', 'scenario names or tags')
+    .option('-g, --grep <regex>', 'only scenarios whose name, title or tag matches')
+    .option(
+      '--seed <n>',
+      'seed for workloads and faults (printed on every run; same seed, same operations)',
+      int('--seed'),
+    )
+    .option('--repeat <n>', 'run each scenario n times (seeds seed, seed+1, …)', int('--repeat', 1))
+    .option(
+      '--retries <n>',
+      'retry a failing scenario up to n times; a pass on retry is reported as flaky',
+      int('--retries'),
+    )
+    .option('--shard <i/n>', 'run only shard i of n (deterministic split by name)')
+    .option('--reporter <names>', 'comma-separated reporters: list, line, dot, json, junit, markdown, html')
+    .option('-c, --config <path>', 'config file (default harness.config.ts)')
+    .option('--target <url>', 'test another server speaking the sync contract instead of starting ours')
+    .addOption(
+      new Option('--services <mode>', 'how to get PostgreSQL and the proxy').choices([
+        'embedded',
+        'container',
+        'auto',
+        'url',
+      ]),
+    )
+    .option('--database-url <url>', 'PostgreSQL URL for --services url')
+    .option(
+      '--time-scale <x>',
+      'run waits (backoff, background fetch, fault durations) x times faster',
+      positive('--time-scale'),
+    )
+    .addOption(
+      new Option('--network <preset>', 'network preset for every device').choices(Object.keys(NETWORK_PRESETS)),
+    )
+    .option(
+      '--broken-server <modes>',
+      'start the reference server with deliberate bugs (checker self-test), comma-separated',
+    )
+    .option('--output <dir>', 'output folder (default harness-results)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  harness run smoke                      run one scenario
+  harness run @conflicts --seed 42       every scenario tagged "conflicts", fixed seed
+  harness run --shard 2/4 --reporter line,junit
+  harness run --target http://staging:8080 smoke
+  harness run lost-update-detected --broken-server skip-stale-check`,
+    )
+    .action(async (names: string[], o) => {
+      const { config, file: configFile } = await loadConfig(o.config);
+      if (o.output) config.outputDir = o.output;
+      if (o.services) {
+        config.services.postgres = { mode: o.services, url: o.databaseUrl };
+        if (o.services !== 'url')
+          config.services.proxy = { mode: o.services === 'container' ? 'container' : 'embedded' };
+      } else if (o.databaseUrl) config.services.postgres = { mode: 'url', url: o.databaseUrl };
+      if (config.services.postgres.mode === 'url' && !config.services.postgres.url)
+        throw new HarnessError('HRN_ERR_USAGE', '--services url needs --database-url postgres://…');
+      validateUse('--network/--time-scale', { network: o.network, timeScale: o.timeScale });
+      const all = await loadScenarios(resolve(config.scenarioDir));
+      let selected = selectScenarios(all, names, o.grep);
+      const sh = o.shard ? parseShard(o.shard) : undefined;
+      selected = shard(selected, sh);
+      if (selected.length === 0 && !sh) throw new HarnessError('HRN_ERR_NO_SCENARIOS', 'no scenario matched');
+      const reporters = o.reporter
+        ? String(o.reporter)
+            .split(',')
+            .map((s: string) => s.trim())
+            .filter(Boolean)
+        : undefined;
+      const { runHarness } = await import('../runner/run');
+      const { exitCode } = await runHarness({
+        config,
+        scenarios: selected,
+        seed: o.seed,
+        repeat: o.repeat,
+        retries: o.retries,
+        shard: sh,
+        reporters,
+        target: o.target,
+        timeScale: o.timeScale,
+        network: o.network,
+        brokenServer: o.brokenServer ? String(o.brokenServer).split(',') : undefined,
+        argv: process.argv.slice(2),
+        configFile,
+      });
+      process.exitCode = exitCode;
+    });
+
+  program
+    .command('list')
+    .description('List scenarios with their tags and devices')
+    .option('-c, --config <path>', 'config file')
+    .option('--json', 'machine-readable output')
+    .action(async (o) => {
+      const { config } = await loadConfig(o.config);
+      const all = await loadScenarios(resolve(config.scenarioDir));
+      if (o.json) {
+        process.stdout.write(
+          `${JSON.stringify(
+            all.map((s) => ({
+              name: s.def.name,
+              title: s.def.title,
+              tags: s.def.tags ?? [],
+              devices: s.def.devices,
+              file: s.file,
+            })),
+            null,
+            2,
+          )}\n`,
+        );
+        return;
+      }
+      const rows = all.map((s) => [
+        s.def.name,
+        (s.def.tags ?? []).map((t) => `@${t}`).join(' '),
+        Object.entries(s.def.devices)
+          .map(([id, d]) => `${id}:${d.kind}${d.schemaVersion === 1 ? '(v1)' : ''}`)
+          .join(' '),
+      ]);
+      const w = [0, 1].map((i) => Math.max(...rows.map((r) => r[i].length), 8));
+      for (const r of rows) process.stdout.write(`${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2]}\n`);
+      process.stdout.write(`\n${rows.length} scenarios\n`);
+    });
+
+  program
+    .command('doctor')
+    .description('What this machine can run: PostgreSQL modes, container runtime, Chromium, BLE, mobile tooling')
+    .option('--json', 'machine-readable output')
+    .action(async (o) => {
+      const { runDoctor } = await import('./doctor');
+      process.exitCode = await runDoctor({ json: !!o.json });
+    });
+
+  program
+    .command('serve')
+    .description(
+      'Start PostgreSQL and the reference sync server; print its URL and a test-token recipe; run until Ctrl-C',
+    )
+    .option('--port <n>', 'port (default: a free one)', int('--port'))
+    .option('--host <host>', 'interface', '127.0.0.1')
+    .addOption(
+      new Option('--services <mode>', 'PostgreSQL provider')
+        .choices(['embedded', 'url', 'container', 'auto'])
+        .default('auto'),
+    )
+    .option('--database-url <url>', 'PostgreSQL URL (implies --services url)')
+    .action(async (o) => {
+      const { runServeCommand } = await import('../../server/main');
+      await runServeCommand({
+        port: o.port,
+        host: o.host,
+        services: o.databaseUrl ? 'url' : o.services,
+        databaseUrl: o.databaseUrl,
+      });
+    });
+
+  program
+    .command('proxy')
+    .description('Run the embedded Toxiproxy-compatible proxy standalone (existing Toxiproxy scripts work against it)')
+    .option('--port <n>', 'API port', int('--port'), 8474)
+    .option('--host <host>', 'interface', '127.0.0.1')
+    .action(async (o) => {
+      const { runProxyCommand } = await import('../services/toxiproxy/command');
+      await runProxyCommand({ port: o.port, host: o.host });
+    });
+
+  program
+    .command('report')
+    .description('Regenerate the reports of a run folder, or serve its HTML report')
+    .argument('[run-dir]', 'a folder written by harness run', 'harness-results/latest')
+    .option('--reporter <names>', 'reporters to run (default json,junit,markdown,html)')
+    .option('--serve [port]', 'serve the HTML report over HTTP')
+    .action(async (dir: string, o) => {
+      const r = await import('../../reports/commands');
+      if (o.serve !== undefined) await r.serveReport(resolve(dir), o.serve === true ? 0 : Number(o.serve));
+      else await r.generateReport(resolve(dir), { reporters: o.reporter?.split(',') });
+    });
+
+  program
+    .command('compare')
+    .description('Diff every metric of two runs, with regression markers')
+    .argument('<runA>')
+    .argument('<runB>')
+    .option('--threshold-pct <n>', 'flag metrics that moved more than n percent', positive('--threshold-pct'), 10)
+    .action(async (a: string, b: string, o) => {
+      const r = await import('../../reports/commands');
+      const out = await r.compareRuns(resolve(a), resolve(b), { thresholdPct: o.thresholdPct });
+      process.exitCode = out.regressions.length ? 1 : 0;
+    });
+
+  program
+    .command('merge-reports')
+    .description('Merge the results of sharded runs into one report')
+    .argument('<dirs...>')
+    .option('--output <dir>', 'where to write the merged run', 'harness-results/merged')
+    .action(async (dirs: string[], o) => {
+      const r = await import('../../reports/commands');
+      await r.mergeReports(
+        dirs.map((d) => resolve(d)),
+        resolve(o.output),
+      );
+    });
+
+  program
+    .command('replay')
+    .description('Re-run the scenarios of a recorded run with the same seed, workload and fault schedule')
+    .argument('<run-dir>')
+    .option('--scenario <name>', 'only this scenario')
+    .option('--broken-server <modes>', 'start the reference server with deliberate bugs, comma-separated')
+    .action(async (dir: string, o) => {
+      const { replayRun } = await import('../runner/replay');
+      process.exitCode = await replayRun(resolve(dir), {
+        scenario: o.scenario,
+        brokenServer: o.brokenServer?.split(','),
+      });
+    });
+
+  program
+    .command('shrink')
+    .description('Search a smaller failing case for a failed run and write it as a new scenario file')
+    .argument('<run-dir>')
+    .option('--scenario <name>', 'which failed scenario (default: the first)')
+    .option('--budget <n>', 'maximum number of candidate runs', int('--budget', 1), 40)
+    .action(async (dir: string, o) => {
+      const { shrinkRun } = await import('../runner/shrink');
+      process.exitCode = await shrinkRun(resolve(dir), { scenario: o.scenario, budget: o.budget });
+    });
+}

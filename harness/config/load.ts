@@ -1,0 +1,30 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { resolveConfig } from './define-config';
+import { HarnessError } from './errors';
+import type { HarnessConfig, UserConfig } from './types';
+
+/** Loads harness.config.ts (or the given path). Missing default config = defaults; a missing explicit one is an error. */
+export async function loadConfig(
+  path?: string,
+  cwd = process.cwd(),
+): Promise<{ config: HarnessConfig; file?: string }> {
+  const file = resolve(cwd, path ?? 'harness.config.ts');
+  if (!existsSync(file)) {
+    if (path) throw new HarnessError('HRN_ERR_CONFIG', `config file not found: ${file}`);
+    return { config: resolveConfig({}) };
+  }
+  let mod: { default?: UserConfig };
+  try {
+    mod = await import(pathToFileURL(file).href);
+  } catch (e) {
+    throw new HarnessError('HRN_ERR_CONFIG', `could not load ${file}: ${(e as Error).message}`);
+  }
+  if (!mod.default)
+    throw new HarnessError(
+      'HRN_ERR_CONFIG',
+      `${file} has no default export; write \`export default defineConfig({ ... })\``,
+    );
+  return { config: resolveConfig(mod.default), file };
+}

@@ -1,0 +1,53 @@
+export type ServiceMode = 'auto' | 'embedded' | 'container' | 'url';
+
+export interface ServiceConfig {
+  mode: ServiceMode;
+  /** For mode 'url'. */
+  url?: string;
+}
+
+export type ReporterSpec = string | [name: string, options?: Record<string, unknown>];
+
+export interface ProjectConfig {
+  name: string;
+  /** Scenario names or tags (`@tag`) this project runs; all when omitted. */
+  scenarios?: string[];
+  grep?: string;
+  use?: Partial<UseOptions>;
+}
+
+/** Options a project or the CLI may override per run. */
+export interface UseOptions {
+  /** Network preset applied to every device unless the scenario says otherwise. */
+  network?: string;
+  timeScale: number;
+  /** Phone adapter: 'lokijs' (default) or 'sqlite'. */
+  phoneAdapter?: 'lokijs' | 'sqlite';
+}
+
+export interface HarnessConfig {
+  /** Where scenario files live (default `scenarios`). */
+  scenarioDir: string;
+  outputDir: string;
+  seed?: number;
+  repeat: number;
+  retries: number;
+  services: { postgres: ServiceConfig; proxy: ServiceConfig; objectStore: ServiceConfig };
+  /** `start` runs our reference server; `target` points every device at another server. */
+  server: { start: true; broken?: string[] } | { target: string };
+  /** k6 syntax: { 'sync_latency_ms{path:phone-cloud}': ['p(95)<2000'] }, merged over the RFC defaults. */
+  thresholds: Record<string, string[]>;
+  reporters: ReporterSpec[];
+  projects: ProjectConfig[];
+  use: UseOptions;
+  /** Per-scenario timeout, ms of wall time. */
+  timeoutMs: number;
+}
+
+export type UserConfig = {
+  [K in keyof HarnessConfig]?: K extends 'services'
+    ? Partial<Record<keyof HarnessConfig['services'], ServiceMode | ServiceConfig>>
+    : K extends 'use'
+      ? Partial<UseOptions>
+      : HarnessConfig[K];
+};

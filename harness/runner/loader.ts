@@ -1,0 +1,147 @@
+/**
+ * Finds, validates and selects scenarios. A broken scenario file is reported with its path and the
+ * field at fault, never as a stack trace.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isTableName } from '../../protocol/tables';
+import { HarnessError } from '../config/errors';
+import { NETWORK_PRESETS } from '../config/network-presets';
+import type { ScenarioDefinition } from './scenario';
+
+const KINDS = ['phone', 'web', 'detox', 'watch', 'ble-watch', 'vu'];
+
+export interface LoadedScenario {
+  def: ScenarioDefinition;
+  file: string;
+}
+
+function bad(file: string, msg: string): never {
+  throw new HarnessError('HRN_ERR_SCENARIO', `${file}: ${msg}`);
+}
+
+export function validateScenario(def: unknown, file: string): ScenarioDefinition {
+  if (!def || typeof def !== 'object')
+    bad(file, 'the default export must be defineScenario({ name, devices, workload | random })');
+  const d = def as ScenarioDefinition;
+  if (typeof d.name !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(d.name))
+    bad(file, `"name" must be a kebab-case string, got ${JSON.stringify(d.name)}`);
+  if (d.tags !== undefined && !(Array.isArray(d.tags) && d.tags.every((t) => typeof t === 'string')))
+    bad(file, '"tags" must be an array of strings');
+  if (!d.devices || typeof d.devices !== 'object' || Object.keys(d.devices).length === 0)
+    bad(file, '"devices" must name at least one device, e.g. { phoneA: { kind: "phone" } }');
+  for (const [id, spec] of Object.entries(d.devices)) {
+    if (!/^[A-Za-z0-9_-]+$/.test(id)) bad(file, `device id "${id}" may only use letters, digits, - and _`);
+    if (!spec || !KINDS.includes(spec.kind))
+      bad(file, `devices.${id}.kind must be one of ${KINDS.join(', ')}, got ${JSON.stringify(spec?.kind)}`);
+    if (spec.schemaVersion !== undefined && spec.schemaVersion !== 1 && spec.schemaVersion !== 2)
+      bad(file, `devices.${id}.schemaVersion must be 1 or 2`);
+    if (spec.network !== undefined && !(spec.network in NETWORK_PRESETS))
+      bad(
+        file,
+        `devices.${id}.network must be one of ${Object.keys(NETWORK_PRESETS).join(', ')}, got ${JSON.stringify(spec.network)}`,
+      );
+    if (spec.pairedWith !== undefined && !(spec.pairedWith in d.devices))
+      bad(file, `devices.${id}.pairedWith names unknown device "${spec.pairedWith}"`);
+  }
+  if (d.workload === undefined && d.random === undefined && d.steps === undefined)
+    bad(file, 'give a "workload" function, a "random" workload or recorded "steps"');
+  if (d.steps !== undefined && !Array.isArray(d.steps)) bad(file, '"steps" must be an array of recorded steps');
+  if (d.workload !== undefined && typeof d.workload !== 'function')
+    bad(file, '"workload" must be an async function (ctx) => { ... }');
+  if (d.random) {
+    if (!Number.isInteger(d.random.opsPerDevice) || d.random.opsPerDevice < 0)
+      bad(file, 'random.opsPerDevice must be an integer >= 0');
+    for (const t of Object.keys(d.random.tables ?? {}))
+      if (!isTableName(t)) bad(file, `random.tables has unknown table "${t}"`);
+  }
+  if (d.checks !== undefined && !(Array.isArray(d.checks) && d.checks.every((c) => typeof c === 'string')))
+    bad(file, '"checks" must be an array of checker names');
+  if (d.thresholds !== undefined) {
+    for (const [k, v] of Object.entries(d.thresholds)) {
+      if (!Array.isArray(v) || !v.every((e) => typeof e === 'string'))
+        bad(file, `thresholds["${k}"] must be an array of k6 expressions like ['p(95)<2000']`);
+    }
+  }
+  return d;
+}
+
+export async function loadScenarioFile(file: string): Promise<LoadedScenario> {
+  let mod: { default?: unknown };
+  try {
+    mod = await import(pathToFileURL(resolve(file)).href);
+  } catch (e) {
+    const err = e as Error;
+    bad(file, `could not be loaded: ${err.message.split('\n')[0]}`);
+  }
+  return { def: validateScenario(mod.default, file), file };
+}
+
+export async function loadScenarios(dir: string): Promise<LoadedScenario[]> {
+  if (!existsSync(dir)) throw new HarnessError('HRN_ERR_NO_SCENARIOS', `scenario folder not found: ${dir}`);
+  const files = readdirSync(dir)
+    .filter((f) => /\.(ts|mjs|js)$/.test(f) && !f.endsWith('.test.ts') && !f.startsWith('_'))
+    .sort();
+  const out: LoadedScenario[] = [];
+  const names = new Map<string, string>();
+  for (const f of files) {
+    const s = await loadScenarioFile(join(dir, f));
+    const prev = names.get(s.def.name);
+    if (prev) bad(s.file, `scenario name "${s.def.name}" is also used by ${prev}`);
+    names.set(s.def.name, s.file);
+    out.push(s);
+  }
+  return out;
+}
+
+/** Select by name or `@tag` (or a bare tag) and --grep; an unknown name is a usage error. */
+export function selectScenarios(all: LoadedScenario[], patterns: string[], grep?: string): LoadedScenario[] {
+  let sel = all;
+  if (patterns.length) {
+    sel = all.filter((s) =>
+      patterns.some((p) => {
+        const tag = p.startsWith('@') ? p.slice(1) : p;
+        return s.def.name === p || basename(s.file).replace(/\.\w+$/, '') === p || (s.def.tags ?? []).includes(tag);
+      }),
+    );
+    const unknown = patterns.filter(
+      (p) => !all.some((s) => s.def.name === p || (s.def.tags ?? []).includes(p.replace(/^@/, ''))),
+    );
+    if (unknown.length) {
+      throw new HarnessError(
+        'HRN_ERR_NO_SCENARIOS',
+        `no scenario or tag named ${unknown.map((u) => `"${u}"`).join(', ')}; known: ${all.map((s) => s.def.name).join(', ')}`,
+      );
+    }
+  }
+  if (grep) {
+    let re: RegExp;
+    try {
+      re = new RegExp(grep);
+    } catch (e) {
+      throw new HarnessError('HRN_ERR_USAGE', `--grep is not a valid regular expression: ${(e as Error).message}`);
+    }
+    sel = sel.filter(
+      (s) => re.test(s.def.name) || re.test(s.def.title ?? '') || (s.def.tags ?? []).some((t) => re.test(t)),
+    );
+  }
+  return sel;
+}
+
+/** Deterministic sharding: scenario i goes to shard (i mod n) after sorting by name. */
+export function shard<T extends { def: { name: string } }>(items: T[], spec?: { index: number; total: number }): T[] {
+  if (!spec) return items;
+  return [...items]
+    .sort((a, b) => a.def.name.localeCompare(b.def.name))
+    .filter((_, i) => i % spec.total === spec.index - 1);
+}
+
+export function parseShard(s: string): { index: number; total: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(s);
+  const index = m ? Number(m[1]) : Number.NaN;
+  const total = m ? Number(m[2]) : Number.NaN;
+  if (!m || total < 1 || index < 1 || index > total)
+    throw new HarnessError('HRN_ERR_USAGE', `--shard must look like i/n with 1 <= i <= n, got "${s}"`);
+  return { index, total };
+}

@@ -1,0 +1,187 @@
+/**
+ * `harness run`: resolve services once, run the selected scenarios (repeat, retries, shard), feed the
+ * reporters, write the run folder, and return the exit code CI can trust (0 passed, 1 failed).
+ */
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { HarnessError } from '../config/errors';
+import type { HarnessConfig, ReporterSpec } from '../config/types';
+import type { RunResult, ScenarioResult, Verdict } from '../results/types';
+import { RESULTS_SCHEMA_VERSION } from '../results/types';
+import type { LoadedScenario } from './loader';
+import { randomSeed } from './rng';
+import { type RunEnvironment, runScenario } from './run-scenario';
+
+export interface RunOptions {
+  config: HarnessConfig;
+  scenarios: LoadedScenario[];
+  seed?: number;
+  repeat?: number;
+  retries?: number;
+  shard?: { index: number; total: number };
+  reporters?: ReporterSpec[];
+  target?: string;
+  timeScale?: number;
+  network?: string;
+  brokenServer?: string[];
+  argv: string[];
+  configFile?: string;
+}
+
+export function newRunId(d = new Date()): string {
+  return (
+    d.toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19) +
+    '-' +
+    Math.floor(Math.random() * 1e4).toString(36)
+  );
+}
+
+export async function runHarness(opts: RunOptions): Promise<{ result: RunResult; exitCode: number; runDir: string }> {
+  const { config } = opts;
+  const seed = opts.seed ?? config.seed ?? randomSeed();
+  const runId = newRunId();
+  const outRoot = resolve(config.outputDir);
+  const runDir = join(outRoot, runId);
+  mkdirSync(runDir, { recursive: true });
+  try {
+    rmSync(join(outRoot, 'latest'), { force: true });
+    symlinkSync(runId, join(outRoot, 'latest'));
+  } catch {
+    /* a filesystem without symlinks: not worth failing the run */
+  }
+  const { createReporters } = await import('../../reports/index');
+  const reporter = await createReporters(opts.reporters ?? config.reporters, { outputDir: runDir });
+  const log = (l: string) => process.stderr.write(`${l}\n`);
+
+  const started = new Date();
+  const t0 = performance.now();
+  const cleanups: Array<() => Promise<void>> = [];
+  const results: ScenarioResult[] = [];
+  const services: Record<string, string> = {};
+  let env: RunEnvironment | undefined;
+  const target = opts.target ?? ('target' in config.server ? config.server.target : undefined);
+  try {
+    // Services: PostgreSQL only when we start the server ourselves; the proxy always.
+    const { resolveToxiproxy } = await import('../services/toxiproxy/provider');
+    const tp = await resolveToxiproxy(config.services.proxy.mode, { url: config.services.proxy.url, log });
+    cleanups.push(() => tp.stop());
+    services.proxy = tp.mode;
+    let postgres: RunEnvironment['postgres'];
+    if (!target) {
+      const { resolvePostgres, createDatabase } = await import('../services/postgres/index');
+      const pgs = await resolvePostgres({
+        mode: config.services.postgres.mode,
+        url: config.services.postgres.url,
+        dataDir: join(runDir, 'postgres'),
+        log,
+      });
+      cleanups.push(() => pgs.stop());
+      services.postgres = pgs.mode;
+      postgres = {
+        adminUrl: pgs.url,
+        createDatabase: async (name) => (await createDatabase(pgs.url, name)).url,
+        control: (pgs as any).restart
+          ? { stop: (m: 'fast' | 'immediate') => (pgs as any).stopServer(m), start: () => (pgs as any).startServer() }
+          : undefined,
+      };
+    } else {
+      const ok = await fetch(`${target.replace(/\/$/, '')}/healthz`)
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (!ok) throw new HarnessError('HRN_ERR_TARGET', `--target ${target} does not answer GET /healthz`);
+    }
+    env = {
+      config,
+      runDir,
+      postgres,
+      toxiproxy: { url: tp.url, client: tp.client },
+      target,
+      log,
+      onProgress: (p) => reporter.onProgress?.(p),
+    };
+    await reporter.onBegin?.({
+      runId,
+      outputDir: runDir,
+      seed,
+      scenarios: opts.scenarios.map((s) => ({
+        name: s.def.name,
+        tags: s.def.tags ?? [],
+        devices: Object.entries(s.def.devices).map(([id, d]) => ({ id, kind: d.kind })),
+      })),
+      ...(opts.shard ? { shard: opts.shard } : {}),
+    });
+
+    const repeat = opts.repeat ?? config.repeat;
+    const retries = opts.retries ?? config.retries;
+    for (const s of opts.scenarios) {
+      for (let r = 0; r < repeat; r++) {
+        const scenarioSeed = repeat > 1 ? seed + r : seed;
+        let res: ScenarioResult | undefined;
+        for (let attempt = 1; attempt <= retries + 1; attempt++) {
+          await reporter.onScenarioBegin?.({
+            name: s.def.name,
+            tags: s.def.tags ?? [],
+            devices: Object.entries(s.def.devices).map(([id, d]) => ({ id, kind: d.kind })),
+            attempt,
+          });
+          res = await runScenario(env, s, {
+            seed: scenarioSeed,
+            attempt,
+            timeScale: opts.timeScale ?? config.use.timeScale,
+            network: opts.network,
+            brokenServer: opts.brokenServer,
+          });
+          if (res.verdict === 'passed' && attempt > 1) res.verdict = 'flaky';
+          await reporter.onScenarioEnd?.(res);
+          if (res.verdict === 'passed' || res.verdict === 'flaky' || attempt > retries) break;
+          results.push(res);
+        }
+        results.push(res!);
+      }
+    }
+  } catch (e) {
+    await reporter.onError?.(e as Error);
+    throw e;
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+  }
+
+  // A failed attempt later retried stays in the list for the report; the verdict counts the last one.
+  const finalByKey = new Map<string, ScenarioResult>();
+  for (const r of results) finalByKey.set(`${r.name}#${r.seed}`, r);
+  const finals = [...finalByKey.values()];
+  const stats = { passed: 0, failed: 0, flaky: 0, skipped: 0, error: 0 };
+  for (const r of finals) stats[r.verdict]++;
+  const verdict: Verdict = stats.error ? 'error' : stats.failed ? 'failed' : stats.flaky ? 'flaky' : 'passed';
+  const result: RunResult = {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    runId,
+    startedAt: started.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    harnessVersion: '0.1.0',
+    argv: opts.argv,
+    options: {
+      timeScale: opts.timeScale,
+      network: opts.network,
+      brokenServer: opts.brokenServer,
+      target: opts.target,
+      configFile: opts.configFile,
+    },
+    seed,
+    ...(opts.shard ? { shard: opts.shard } : {}),
+    target: { mode: target ? 'external' : 'started', url: target ?? 'in-process', services },
+    environment: {
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      cpus: cpus().length,
+      hostname: hostname(),
+    },
+    scenarios: results,
+    verdict,
+    stats,
+  };
+  writeFileSync(join(runDir, 'results.json'), JSON.stringify(result, null, 2));
+  await reporter.onEnd?.(result);
+  return { result, exitCode: verdict === 'passed' || verdict === 'flaky' ? 0 : 1, runDir };
+}

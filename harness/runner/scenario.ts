@@ -1,0 +1,125 @@
+/**
+ * `defineScenario` and the types scenario files use. A scenario declares its devices, a workload
+ * (scripted steps, a seeded random generator, or both), faults, checks and thresholds.
+ */
+import type { Clock } from '../../protocol/clock';
+import type { DeviceKind, SyncOutcome, SyncTrigger } from '../../protocol/device';
+import type { SyncRecord, TableRecords } from '../../protocol/records';
+import type { SchemaVersion, TableName } from '../../protocol/tables';
+import type { FaultPlan, FaultSpec } from '../faults/types';
+import type { Rng } from './rng';
+
+export interface DeviceSpec {
+  kind: DeviceKind;
+  /** Devices of one user share data; default 'user-1'. */
+  user?: string;
+  schemaVersion?: SchemaVersion;
+  /** Network preset name (wifi, lte, 3g, slow-3g, edge, very-bad, lossy, offline). */
+  network?: string;
+  /** Sync by itself on pokes, reconnect and background fetch (RFC 2.6). Default false: scripted control. */
+  autoSync?: boolean;
+  /** Web only: tabs per device. */
+  tabs?: number;
+  /** Watch only: the phone it pairs with, and its BLE link profile. */
+  pairedWith?: string;
+  linkProfile?: string;
+}
+
+export interface RandomWorkload {
+  /** Operations per device. */
+  opsPerDevice: number;
+  tables?: Partial<Record<TableName, number>>;
+  /** Weights of create/update/delete (updates and deletes pick existing ids, shared across devices of a user). */
+  mix?: { create?: number; update?: number; delete?: number };
+  /** Probability that an operation is followed by a sync. */
+  syncProbability?: number;
+  /** Simulated ms between a device's operations, [min, max]. */
+  thinkMs?: [number, number];
+  devices?: string[];
+}
+
+export interface DeviceHandle {
+  readonly id: string;
+  readonly kind: DeviceKind;
+  readonly user: string;
+  create(table: TableName, values: Omit<SyncRecord, 'id'>, id?: string): Promise<string>;
+  update(table: TableName, id: string, values: Omit<SyncRecord, 'id'>): Promise<void>;
+  delete(table: TableName, id: string): Promise<void>;
+  /** Records the sync in the history; never throws for a failed sync (see the outcome). */
+  sync(trigger?: SyncTrigger): Promise<SyncOutcome>;
+  snapshot(): Promise<TableRecords>;
+  pending(): Promise<number>;
+  /** Device clock now (with skew). */
+  now(): number;
+}
+
+export interface NemesisHandle {
+  start(f: FaultSpec): Promise<{ stop(): Promise<void> }>;
+  /** Start, hold for `durationMs` (simulated), heal. Without a duration the fault stays until heal(). */
+  inject(f: FaultSpec, durationMs?: number): Promise<void>;
+  heal(): Promise<void>;
+  active(): string[];
+}
+
+export interface ScenarioContext {
+  devices: Record<string, DeviceHandle>;
+  device(id: string): DeviceHandle;
+  nemesis: NemesisHandle;
+  rng: Rng;
+  clock: Clock;
+  seed: number;
+  sleep(ms: number): Promise<void>;
+  /** Run the seeded random workload on the given devices concurrently. */
+  random(w: RandomWorkload): Promise<void>;
+  /** A scenario-level assertion, reported as the check "scenario-assertions". */
+  expect(condition: boolean, message: string): void;
+  note(message: string): void;
+  /** Record a custom metric sample (trend), e.g. a transfer time. */
+  metric(name: string, value: number, tags?: Record<string, string>): void;
+  /** Deterministic record id. */
+  id(prefix?: string): string;
+}
+
+/**
+ * One step of a recorded scenario (from `harness shrink`, or written by hand): what a device did, or
+ * a fault, at `at` ms (simulated) after the workload started. Steps of different devices run
+ * concurrently, each device's in order, so races recorded in a history are kept.
+ */
+export type RecordedStep =
+  | {
+      at: number;
+      device: string;
+      op: 'create' | 'update';
+      table: TableName;
+      id: string;
+      values: Omit<SyncRecord, 'id'>;
+    }
+  | { at: number; device: string; op: 'delete'; table: TableName; id: string }
+  | { at: number; device: string; op: 'sync'; trigger?: SyncTrigger }
+  | { at: number; op: 'fault'; fault: FaultSpec; duration?: number };
+
+export interface ScenarioDefinition {
+  name: string;
+  title?: string;
+  tags?: string[];
+  devices: Record<string, DeviceSpec>;
+  /** Scripted steps; may call ctx.random() for generated parts. */
+  workload?: (ctx: ScenarioContext) => Promise<void>;
+  /** Shorthand for a purely generated workload. */
+  random?: RandomWorkload;
+  /** A recorded workload (see RecordedStep). */
+  steps?: RecordedStep[];
+  faults?: FaultPlan;
+  /** Checker names; default: every checker. */
+  checks?: string[];
+  thresholds?: Record<string, string[]>;
+  timeoutMs?: number;
+  /** Server options this scenario needs (`child` to allow serverCrash; broken modes for checker self-tests). */
+  server?: { process?: 'in-process' | 'child'; broken?: string[] };
+  /** What a passing run looks like: 'pass' (default) or 'fail' for scenarios proving a checker catches a bug. */
+  expect?: 'pass' | 'fail';
+}
+
+export function defineScenario(def: ScenarioDefinition): ScenarioDefinition {
+  return def;
+}

@@ -1,0 +1,99 @@
+/**
+ * The sync server as the harness runs it: in process (fast, default) or as a child process that the
+ * serverCrash fault can SIGKILL and restart on the same port and database.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ProcessControl } from '../faults/nemesis';
+import { freePort } from '../faults/network';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface RunningServer extends Partial<ProcessControl> {
+  url: string;
+  hostPort: string;
+  close(): Promise<void>;
+}
+
+export async function startInProcessServer(opts: { databaseUrl: string; broken?: string[] }): Promise<RunningServer> {
+  const { startSyncServer } = await import('../../server/index');
+  const s = await startSyncServer({
+    databaseUrl: opts.databaseUrl,
+    port: 0,
+    host: '127.0.0.1',
+    broken: opts.broken as any,
+    logLevel: process.env.HARNESS_SERVER_LOG ?? 'silent',
+  });
+  return { url: s.url, hostPort: new URL(s.url).host, close: () => s.close() };
+}
+
+export async function startChildServer(opts: {
+  databaseUrl: string;
+  broken?: string[];
+  log?: (l: string) => void;
+}): Promise<RunningServer> {
+  const port = await freePort();
+  const require = createRequire(import.meta.url);
+  const tsxLoader = require.resolve('tsx');
+  let child: ChildProcess | undefined;
+  const spawnOnce = () =>
+    new Promise<void>((resolve, reject) => {
+      const args = [
+        '--import',
+        tsxLoader,
+        join(ROOT, 'server', 'main.ts'),
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--database-url',
+        opts.databaseUrl,
+      ];
+      if (opts.broken?.length) args.push('--broken', opts.broken.join(','));
+      const c = spawn(process.execPath, args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NODE_ENV: 'production' },
+      });
+      child = c;
+      let out = '';
+      const timer = setTimeout(
+        () => reject(new Error(`server child did not start within 30 s:\n${out.slice(-2000)}`)),
+        30_000,
+      );
+      c.stdout!.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (/listening on http/.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      c.stderr!.on('data', (b: Buffer) => {
+        out += b.toString();
+      });
+      c.on('exit', (code, sig) => {
+        clearTimeout(timer);
+        if (!/listening on http/.test(out))
+          reject(new Error(`server child exited (${code ?? sig}) before listening:\n${out.slice(-2000)}`));
+      });
+    });
+  await spawnOnce();
+  const kill = () =>
+    new Promise<void>((resolve) => {
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hostPort: `127.0.0.1:${port}`,
+    crash: kill,
+    restart: async () => {
+      await kill();
+      await spawnOnce();
+    },
+    close: kill,
+  };
+}

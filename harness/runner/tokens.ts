@@ -1,0 +1,34 @@
+/** Test tokens from the server's /auth/test-token, cached until shortly before they expire. */
+import type { Platform } from '../../protocol/records';
+import { HarnessError } from '../config/errors';
+
+export function tokenProvider(
+  serverUrl: string,
+  userId: string,
+  deviceId: string,
+  platform: Platform,
+  expiresInSeconds = 3600,
+) {
+  let cached: { token: string; until: number } | undefined;
+  return async (): Promise<string> => {
+    if (cached && Date.now() < cached.until) return cached.token;
+    let res: Response;
+    try {
+      res = await fetch(`${serverUrl}/auth/test-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userId, deviceId, platform, expiresInSeconds }),
+      });
+    } catch (e) {
+      throw new HarnessError('HRN_ERR_TARGET', `could not get a test token from ${serverUrl}: ${(e as Error).message}`);
+    }
+    if (!res.ok)
+      throw new HarnessError(
+        'HRN_ERR_TARGET',
+        `${serverUrl}/auth/test-token answered ${res.status}: ${(await res.text()).slice(0, 300)} (the server must run in test mode)`,
+      );
+    const { token } = (await res.json()) as { token: string };
+    cached = { token, until: Date.now() + (expiresInSeconds - 60) * 1000 };
+    return token;
+  };
+}

@@ -1,0 +1,22 @@
+import { defineScenario } from '../harness/index';
+
+/**
+ * Checker self-test: a server that commits each table of a push in its own transaction and fails
+ * midway. The device is told the push failed, yet part of it is on the server; the checkers must
+ * report what the server holds that no acknowledged write explains, or what it lost.
+ */
+export default defineScenario({
+  name: 'checker-proof-half-applied',
+  title: 'Checker proof: half-applied push',
+  tags: ['checker-proof'],
+  server: { broken: ['split-push-transactions'] },
+  expect: 'fail',
+  devices: { phoneA: { kind: 'phone' }, phoneB: { kind: 'phone' } },
+  async workload({ devices: { phoneA, phoneB } }) {
+    await phoneA.create('activities', { sport: 'run', notes: 'one' }, 'ha-1');
+    await phoneA.create('goals', { title: 'two', status: 'active' }, 'ha-2');
+    await phoneA.create('users', { name: 'three' }, 'ha-3');
+    await phoneA.sync();
+    await phoneB.sync();
+  },
+});

@@ -1,0 +1,20 @@
+import { defineScenario } from '../harness/index';
+
+/** PostgreSQL stops (fast or immediate) and starts again while devices sync. */
+export default defineScenario({
+  name: 'database-restart',
+  title: 'Database restart under load',
+  tags: ['faults', 'process'],
+  devices: { p1: { kind: 'phone' }, p2: { kind: 'phone' } },
+  async workload({ devices: { p1, p2 }, nemesis, random }) {
+    await p1.sync('app_launch');
+    await Promise.all([
+      random({ opsPerDevice: 60, syncProbability: 0.3, thinkMs: [10, 60] }),
+      (async () => {
+        await nemesis.inject({ kind: 'databaseRestart', mode: 'fast' }, 1500);
+        await nemesis.inject({ kind: 'databaseRestart', mode: 'immediate' }, 1500);
+      })(),
+    ]);
+    await p2.sync('manual');
+  },
+});

@@ -1,0 +1,20 @@
+import { defineScenario } from '../harness/index';
+
+/** reset_peer with toxicity 0.3 on every phone for the whole random workload (minutes on a real clock). */
+export default defineScenario({
+  name: 'flaky-network',
+  title: 'Connections reset 30 % of the time',
+  tags: ['faults', 'flaky'],
+  devices: { p1: { kind: 'phone' }, p2: { kind: 'phone' }, p3: { kind: 'phone' } },
+  faults: [
+    { at: 0, duration: 120_000, fault: { kind: 'flaky', device: 'p1', resetProbability: 0.3 } },
+    { at: 0, duration: 120_000, fault: { kind: 'flaky', device: 'p2', resetProbability: 0.3 } },
+    { at: 0, duration: 120_000, fault: { kind: 'flaky', device: 'p3', resetProbability: 0.3 } },
+  ],
+  // The faults run on the run's clock: --time-scale shortens them.
+  async workload(ctx) {
+    const until = ctx.clock.now() + 120_000;
+    while (ctx.clock.now() < until) await ctx.random({ opsPerDevice: 20, syncProbability: 0.4, thinkMs: [50, 400] });
+  },
+  thresholds: { sync_success_rate: ['rate>0.3'] },
+});

@@ -1,0 +1,15 @@
+import { defineScenario } from '../harness/index';
+
+/** Four phones of one user, a seeded random workload over every table; long. Same seed, same operations. */
+export default defineScenario({
+  name: 'multi-device-random',
+  title: 'Four devices, random workload',
+  tags: ['core', 'random'],
+  devices: {
+    p1: { kind: 'phone' },
+    p2: { kind: 'phone' },
+    p3: { kind: 'phone' },
+    p4: { kind: 'phone', schemaVersion: 1 },
+  },
+  random: { opsPerDevice: 150, syncProbability: 0.25, thinkMs: [0, 20] },
+});

@@ -1,0 +1,19 @@
+import { defineScenario } from '../harness/index';
+
+/**
+ * Hub and spoke: a partition between device groups means one group loses the hub. The web group
+ * (a second phone until web devices are enabled here) edits while cut off; after healing all converge.
+ */
+export default defineScenario({
+  name: 'partition-phone-vs-web',
+  title: 'Partition: one device group loses the hub',
+  tags: ['faults', 'partition'],
+  devices: { phone: { kind: 'phone' }, other: { kind: 'phone' } },
+  async workload({ devices: { phone, other }, nemesis, random }) {
+    await phone.sync('app_launch');
+    await other.sync('app_launch');
+    const p = await nemesis.start({ kind: 'partition', groups: [['phone'], ['other']] });
+    await random({ opsPerDevice: 40, syncProbability: 0.3, thinkMs: [0, 20] });
+    await p.stop();
+  },
+});

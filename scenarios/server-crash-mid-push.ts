@@ -1,0 +1,26 @@
+import { defineScenario } from '../harness/index';
+
+/**
+ * kill -9 the server while pushes are in flight, restart it. Acknowledged writes survive; writes
+ * whose push outcome was unknown are retried (same pushId) and applied exactly once.
+ */
+export default defineScenario({
+  name: 'server-crash-mid-push',
+  title: 'Server SIGKILL mid-push',
+  tags: ['faults', 'process'],
+  server: { process: 'child' },
+  devices: { p1: { kind: 'phone' }, p2: { kind: 'phone' } },
+  async workload({ devices: { p1, p2 }, nemesis, rng, sleep }) {
+    await p1.sync('app_launch');
+    await p2.sync('app_launch');
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 200; i++)
+        await p1.create('activities', { sport: 'ride', notes: `crash round ${round} #${i} ${'z'.repeat(300)}` });
+      for (let i = 0; i < 50; i++) await p2.create('goals', { title: `goal ${round}-${i}`, status: 'active' });
+      const pushes = Promise.all([p1.sync('workout_complete'), p2.sync('manual')]);
+      await sleep(rng.int(5, 60));
+      await nemesis.inject({ kind: 'serverCrash' }, rng.int(200, 1000));
+      await pushes;
+    }
+  },
+});
