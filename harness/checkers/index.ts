@@ -1,0 +1,7 @@
+export { type Analysis, analyse, recordKey, type SyncInfo, type WriteInfo } from './analysis';
+export { checkConflictRules, conflictRules } from './conflict-rules';
+export { checkConvergence, convergence } from './convergence';
+export { checkLostWrites, lostWrites } from './lost-writes';
+export { checkNoDuplicates, checkNoResurrection, noDuplicates, noResurrection } from './records';
+export { checkerNames, getChecker, registerChecker, runCheckers } from './registry';
+export type { Checker, CheckInput, CheckOptions, DeviceFinalState, ServerLogRow, Violation } from './types';
