@@ -1,0 +1,428 @@
+/**
+ * The Fastify sync server (sync-contract.md). `buildApp` gives an app for `app.inject` tests;
+ * `startSyncServer` also listens. Everything a request can get wrong maps to one entry of
+ * protocol/errors.ts, so clients always see `{ error: { code, message } }`, never a bare 500.
+ */
+import { randomUUID } from 'node:crypto';
+import compress from '@fastify/compress';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type pg from 'pg';
+import { SYNC_ERRORS, SyncApiError, type SyncErrorCode } from '../protocol/errors';
+import type { TableChanges } from '../protocol/records';
+import {
+  CURRENT_SCHEMA_VERSION,
+  isTableName,
+  type SchemaVersion,
+  TABLE_NAMES,
+  type TableName,
+} from '../protocol/tables';
+import {
+  parseDeviceId,
+  parseSchemaVersion,
+  parseTimestamp,
+  validateChanges,
+  validatePushBody,
+} from '../protocol/validate';
+import { Auth, DEFAULT_TEST_SECRET, parseTokenRequest, type TokenClaims } from './auth';
+import { type BrokenMode, parseBrokenModes } from './broken';
+import { createPool } from './db';
+import { PokeHub } from './events';
+import { createMetrics, type SyncMetrics } from './metrics';
+import { migrate } from './schema';
+import { type Actor, SyncStore } from './store';
+
+export type { BrokenMode } from './broken';
+
+export interface SyncServerOptions {
+  databaseUrl: string;
+  host?: string;
+  /** 0 = a random free port. */
+  port?: number;
+  jwtSecret?: string;
+  /** Enables POST /auth/test-token and broken modes. Default true (the harness always runs in test mode). */
+  testMode?: boolean;
+  /** Deliberate rule violations for checker tests (test mode only); also env SYNC_SERVER_BROKEN=a,b. */
+  broken?: BrokenMode[];
+  /** pino level; default env SYNC_SERVER_LOG_LEVEL or 'info'. */
+  logLevel?: string;
+  /** Reserved for the FIT/object-store issue. */
+  objectStore?: unknown;
+  /** SSE heartbeat period (ms), default 15000. */
+  heartbeatMs?: number;
+  /** Max pool connections, default 20. */
+  poolSize?: number;
+  /** Where pino writes (default stdout). */
+  logStream?: NodeJS.WritableStream;
+}
+
+export const BODY_LIMIT = 10 * 1024 * 1024;
+export const COMPRESS_THRESHOLD = 10 * 1024;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sync: {
+      pool: pg.Pool;
+      store: SyncStore;
+      auth: Auth;
+      hub: PokeHub;
+      metrics: SyncMetrics;
+      broken: ReadonlySet<BrokenMode>;
+    };
+  }
+}
+
+/** Trace id: the caller's x-request-id, else the trace-id part of a W3C traceparent, else a new one. */
+function traceIdOf(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const rid = req.headers['x-request-id'];
+  if (typeof rid === 'string' && /^[\w.:-]{1,128}$/.test(rid)) return rid;
+  const tp = req.headers.traceparent;
+  if (typeof tp === 'string') {
+    const m = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/i.exec(tp.trim());
+    if (m) return m[1]!.toLowerCase();
+  }
+  return randomUUID().replace(/-/g, '');
+}
+
+/** Maps anything thrown during a request to a SyncApiError (the single error table). */
+export function toSyncError(err: unknown, traceId: string): SyncApiError {
+  if (err instanceof SyncApiError) return err;
+  const e = err as FastifyError & { decompressError?: unknown; status?: number };
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const msg = typeof e?.message === 'string' ? e.message : String(err);
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new SyncApiError('SYNC_ERR_TOO_LARGE');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new SyncApiError('SYNC_ERR_UNSUPPORTED_MEDIA', [
+        `${msg}. Send the body as JSON with "Content-Type: application/json".`,
+      ]);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new SyncApiError('SYNC_ERR_BAD_JSON', ['the body is empty but Content-Type is application/json']);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new SyncApiError('SYNC_ERR_BAD_JSON', [msg]);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new SyncApiError('SYNC_ERR_BAD_REQUEST', ['Content-Length does not match the body that was sent']);
+    case 'FST_ERR_BAD_URL':
+      return new SyncApiError('SYNC_ERR_BAD_REQUEST', [`the URL is not valid: ${msg}`]);
+    case 'FST_CP_ERR_INVALID_CONTENT_ENCODING':
+      return new SyncApiError('SYNC_ERR_UNSUPPORTED_MEDIA', [`${msg}; send gzip, deflate or an uncompressed body`]);
+    case 'FST_CP_ERR_INVALID_CONTENT':
+      return new SyncApiError('SYNC_ERR_BAD_ENCODING', [
+        `${msg} (Content-Encoding says it is compressed, but it is not valid)`,
+      ]);
+  }
+  if (e?.decompressError || /^Z_/.test(code)) return new SyncApiError('SYNC_ERR_BAD_ENCODING', [msg]);
+  if (err instanceof SyntaxError && (e as { statusCode?: number }).statusCode === 400) {
+    return new SyncApiError('SYNC_ERR_BAD_JSON', [msg]);
+  }
+  if (e?.validation) return new SyncApiError('SYNC_ERR_BAD_REQUEST', [msg]);
+  const status = e?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    if (status === 413) return new SyncApiError('SYNC_ERR_TOO_LARGE');
+    if (status === 415) return new SyncApiError('SYNC_ERR_UNSUPPORTED_MEDIA', [msg]);
+    return new SyncApiError('SYNC_ERR_BAD_REQUEST', [msg]);
+  }
+  // A database that is down or restarting is a 503 the client retries, not an internal error.
+  if (
+    /ECONNREFUSED|ECONNRESET|terminating connection|Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/i.test(
+      msg,
+    )
+  ) {
+    return new SyncApiError('SYNC_ERR_UNAVAILABLE', ['The database is unavailable; retry with backoff.']);
+  }
+  return new SyncApiError('SYNC_ERR_INTERNAL', [traceId]);
+}
+
+function single(v: unknown, name: string): string | undefined {
+  if (Array.isArray(v))
+    throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [`query parameter ${name} was given more than once`]);
+  return typeof v === 'string' ? v : undefined;
+}
+
+function parseTables(raw: string | undefined): TableName[] {
+  if (raw === undefined || raw.trim() === '') return [...TABLE_NAMES];
+  const out: TableName[] = [];
+  for (const t of raw.split(',').map((s) => s.trim())) {
+    if (!isTableName(t)) throw new SyncApiError('SYNC_ERR_UNKNOWN_TABLE', [t, TABLE_NAMES.join(', ')]);
+    if (!out.includes(t)) out.push(t);
+  }
+  return out;
+}
+
+export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance> {
+  const testMode = opts.testMode ?? true;
+  const broken = new Set<BrokenMode>([...(opts.broken ?? []), ...parseBrokenModes(process.env.SYNC_SERVER_BROKEN)]);
+  if (broken.size > 0 && !testMode) {
+    throw new Error(`broken modes (${[...broken].join(', ')}) are only allowed in test mode`);
+  }
+  const secret = opts.jwtSecret ?? process.env.SYNC_JWT_SECRET ?? (testMode ? DEFAULT_TEST_SECRET : undefined);
+  if (!secret) throw new Error('jwtSecret (or SYNC_JWT_SECRET) is required when testMode is false');
+
+  const app = Fastify({
+    logger: {
+      level: opts.logLevel ?? process.env.SYNC_SERVER_LOG_LEVEL ?? 'info',
+      base: { service: 'sync-server' },
+      ...(opts.logStream ? { stream: opts.logStream } : {}),
+    },
+    bodyLimit: BODY_LIMIT,
+    genReqId: (req) => traceIdOf(req),
+    logController: new LogController({ requestIdLogLabel: 'traceId', disableRequestLogging: true }),
+    forceCloseConnections: true,
+  });
+
+  const pool = createPool(opts.databaseUrl, opts.poolSize ?? 20);
+  try {
+    await migrate(pool);
+  } catch (e) {
+    await pool.end().catch(() => {});
+    throw e;
+  }
+  const metrics = createMetrics();
+  const store = new SyncStore(pool, { broken });
+  const auth = new Auth(secret, pool);
+  const hub = new PokeHub(opts.databaseUrl, app.log, opts.heartbeatMs ?? 15_000);
+  await hub.start();
+  app.decorate('sync', { pool, store, auth, hub, metrics, broken });
+  app.addHook('onClose', async () => {
+    await hub.close();
+    await pool.end().catch(() => {});
+  });
+  if (broken.size > 0)
+    app.log.warn({ broken: [...broken] }, 'BROKEN MODES ENABLED: this server violates the sync contract on purpose');
+
+  // --- cross-cutting hooks -------------------------------------------------------------------
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-trace-id', req.id);
+  });
+  // Registered before compress so it sees the uncompressed payload size.
+  app.addHook('onSend', async (req, _reply, payload) => {
+    const route = req.routeOptions.url ?? 'unknown';
+    const size =
+      typeof payload === 'string' ? Buffer.byteLength(payload) : Buffer.isBuffer(payload) ? payload.length : 0;
+    if (size) metrics.bytes.inc({ route, direction: 'out' }, size);
+    return payload;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unknown';
+    metrics.duration.observe({ route, method: req.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const len = Number(req.headers['content-length']);
+    if (len > 0) metrics.bytes.inc({ route, direction: 'in' }, len);
+    req.log.info(
+      {
+        method: req.method,
+        url: req.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  await app.register(compress, {
+    global: true,
+    threshold: COMPRESS_THRESHOLD,
+    encodings: ['gzip', 'deflate'],
+    requestEncodings: ['gzip', 'deflate'],
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = toSyncError(err, String(req.id));
+    metrics.errors.inc({ code: e.code });
+    if (e.status >= 500 && e.code !== 'SYNC_ERR_UNAVAILABLE') req.log.error({ err }, 'request failed');
+    else req.log.info({ code: e.code, msg: e.message }, 'request rejected');
+    void reply.code(e.status).send(e.toBody());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const e = new SyncApiError('SYNC_ERR_NOT_FOUND', [
+      `No route ${req.method} ${req.url.split('?')[0]}; see server/README.md for the endpoints.`,
+    ]);
+    metrics.errors.inc({ code: e.code });
+    void reply.code(404).send(e.toBody());
+  });
+
+  // --- auth ------------------------------------------------------------------------------------
+  /** Verifies the token, checks the request's device id against it, binds the device to the user. */
+  async function authenticate(req: FastifyRequest, deviceIdOf?: () => string | undefined): Promise<Actor> {
+    const claims: TokenClaims = await auth.verify(req.headers.authorization);
+    const requestDeviceId = deviceIdOf?.();
+    if (requestDeviceId !== undefined && requestDeviceId !== claims.deviceId) {
+      throw new SyncApiError('SYNC_ERR_FORBIDDEN', [
+        `deviceId "${requestDeviceId}" does not match the token's device "${claims.deviceId}"; use the token issued for this device.`,
+      ]);
+    }
+    await auth.bindDevice(claims);
+    return { userId: claims.userId, deviceId: claims.deviceId, platform: claims.platform };
+  }
+
+  function headerVersion(req: FastifyRequest): string | undefined {
+    const h = req.headers['x-schema-version'];
+    return Array.isArray(h) ? h[0] : h;
+  }
+
+  // --- routes ------------------------------------------------------------------------------------
+  app.get('/healthz', async (_req, reply) => {
+    try {
+      await pool.query('SELECT 1');
+      return { status: 'ok', db: 'ok', listen: hub.subscriberCount() >= 0 };
+    } catch (e) {
+      return reply
+        .code(503)
+        .send(
+          new SyncApiError('SYNC_ERR_UNAVAILABLE', [
+            `database check failed: ${e instanceof Error ? e.message : String(e)}`,
+          ]).toBody(),
+        );
+    }
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  if (testMode) {
+    app.post('/auth/test-token', async (req) => {
+      const t = parseTokenRequest(req.body);
+      return { token: await auth.issue(t, t.expiresInSeconds) };
+    });
+  }
+
+  app.get('/sync/pull', async (req) => {
+    const query = (req.query ?? {}) as Record<string, unknown>;
+    const actor = await authenticate(req, () => {
+      const raw = single(query.deviceId, 'deviceId');
+      return raw === undefined ? undefined : parseDeviceId(raw);
+    });
+    const started = performance.now();
+    try {
+      const lastPulledAt = parseTimestamp(single(query.lastPulledAt, 'lastPulledAt'), 'lastPulledAt');
+      const rawVersion = single(query.schemaVersion, 'schemaVersion') ?? headerVersion(req);
+      const version: SchemaVersion =
+        rawVersion !== undefined
+          ? parseSchemaVersion(rawVersion)
+          : parseSchemaVersion((await store.deviceSchemaVersion(actor)) ?? CURRENT_SCHEMA_VERSION);
+      const tables = parseTables(single(query.tables, 'tables'));
+      const { response, recordCount } = await store.pull(actor, { lastPulledAt, version, tables });
+      metrics.records.inc({ route: 'pull' }, recordCount);
+      return response;
+    } catch (e) {
+      await store.logFailure(actor, 'PULL', e instanceof Error ? e.message : String(e), performance.now() - started);
+      throw e;
+    }
+  });
+
+  app.post('/sync/push', async (req) => {
+    const raw = req.body;
+    const body = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
+    const actor = await authenticate(req, () =>
+      body.deviceId === undefined ? undefined : parseDeviceId(body.deviceId),
+    );
+    const started = performance.now();
+    try {
+      const query = (req.query ?? {}) as Record<string, unknown>;
+      const rawVersion = body.schemaVersion ?? single(query.schemaVersion, 'schemaVersion') ?? headerVersion(req);
+      const version: SchemaVersion =
+        rawVersion !== undefined
+          ? parseSchemaVersion(rawVersion)
+          : parseSchemaVersion((await store.deviceSchemaVersion(actor)) ?? CURRENT_SCHEMA_VERSION);
+      let result: Awaited<ReturnType<SyncStore['push']>>;
+      if (broken.has('split-push-transactions') && typeof body.changes === 'object' && body.changes !== null) {
+        // Broken: validate the envelope now and each table only when its turn comes.
+        const env = validatePushBody({ ...body, changes: {} }, version);
+        const rawChanges = body.changes as Record<string, unknown>;
+        for (const t of Object.keys(rawChanges)) {
+          if (!isTableName(t)) throw new SyncApiError('SYNC_ERR_UNKNOWN_TABLE', [t, TABLE_NAMES.join(', ')]);
+        }
+        const validateTable = (t: TableName, tc: unknown): TableChanges => validateChanges({ [t]: tc }, version)[t]!;
+        result = await store.push(actor, { ...env, changes: {}, version, rawChanges, validateTable });
+      } else {
+        const push = validatePushBody(raw, version);
+        result = await store.push(actor, {
+          changes: push.changes,
+          lastPulledAt: push.lastPulledAt,
+          version,
+          pushId: push.pushId,
+        });
+      }
+      if (!result.replayed) {
+        for (const c of result.response.conflictedRecords)
+          metrics.conflicts.inc({ table: c.tableName, resolution: c.resolution });
+      }
+      return result.response;
+    } catch (e) {
+      await store.logFailure(actor, 'PUSH', e instanceof Error ? e.message : String(e), performance.now() - started);
+      throw e;
+    }
+  });
+
+  app.get('/sync/events', async (req, reply: FastifyReply) => {
+    const query = (req.query ?? {}) as Record<string, unknown>;
+    const actor = await authenticate(req, () => {
+      const raw = single(query.deviceId, 'deviceId');
+      return raw === undefined ? undefined : parseDeviceId(raw);
+    });
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-trace-id': String(req.id),
+    });
+    res.write(': connected\n\n');
+    hub.subscribe(actor.userId, actor.deviceId, res);
+    req.log.info({ userId: actor.userId, deviceId: actor.deviceId }, 'events: subscribed');
+  });
+
+  const notImplemented = async (req: FastifyRequest) => {
+    await authenticate(req);
+    throw new SyncApiError('SYNC_ERR_NOT_IMPLEMENTED', [
+      'File uploads arrive with the FIT/object-store issue; this server does not accept files yet.',
+    ]);
+  };
+  app.post('/files/upload-url', notImplemented);
+  app.post('/files/complete', notImplemented);
+
+  return app;
+}
+
+export interface StartedSyncServer {
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export async function startSyncServer(opts: SyncServerOptions): Promise<StartedSyncServer> {
+  const app = await buildApp(opts);
+  const host = opts.host ?? '127.0.0.1';
+  try {
+    await app.listen({ host, port: opts.port ?? 0 });
+  } catch (e) {
+    await app.close().catch(() => {});
+    throw e;
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 0);
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    app,
+    close: () => {
+      closed ??= app.close();
+      return closed;
+    },
+  };
+}
+
+/** Exposed for tests and docs: every code the API can answer with. */
+export const ERROR_CODES = Object.keys(SYNC_ERRORS) as SyncErrorCode[];

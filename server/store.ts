@@ -1,0 +1,528 @@
+/**
+ * Pull and push against PostgreSQL: the stamp and lost-update rules of sync-contract.md.
+ *
+ * - Every write of a user happens under that user's row lock in `user_stamps` and takes the stamp
+ *   max(previous + 1, now_ms) inside the writing transaction.
+ * - A pull reads the current stamp and the changed rows in one REPEATABLE READ snapshot, and returns
+ *   that stamp. A writer committing after the snapshot read the stamp under the lock after the
+ *   snapshot's stamp was committed, so its stamp is strictly greater: no later write can hide below a
+ *   pull's timestamp ("never read now, stamp later").
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { resolveConflict } from '../protocol/conflicts';
+import { SyncApiError } from '../protocol/errors';
+import type {
+  ConflictRecord,
+  DatabaseChanges,
+  PullResponse,
+  PushResponse,
+  SyncRecord,
+  TableChanges,
+  Value,
+} from '../protocol/records';
+import {
+  CURRENT_SCHEMA_VERSION,
+  columnNames,
+  type SchemaVersion,
+  TABLE_NAMES,
+  TABLES,
+  type TableName,
+} from '../protocol/tables';
+import type { BrokenMode } from './broken';
+import { withTransaction } from './db';
+import { DELETED_COL, q, STAMP_COL } from './schema';
+
+export interface Actor {
+  userId: string;
+  deviceId: string;
+  platform: string;
+}
+
+export interface StoreOptions {
+  broken: ReadonlySet<BrokenMode>;
+  /** Wall clock (ms); injectable for tests. */
+  now?: () => number;
+}
+
+export const POKE_CHANNEL = 'sync_poke';
+
+interface ServerRow {
+  id: string;
+  _stamp: number;
+  _deleted: boolean;
+  [col: string]: Value | boolean;
+}
+
+const ALL_COLS: Record<TableName, string[]> = Object.fromEntries(
+  TABLE_NAMES.map((t) => [t, columnNames(t, CURRENT_SCHEMA_VERSION)]),
+) as Record<TableName, string[]>;
+
+/** SQL snippets per table, built once. */
+const SQL = Object.fromEntries(
+  TABLE_NAMES.map((t) => {
+    const cols = ALL_COLS[t];
+    const colList = cols.map(q).join(', ');
+    const selectFull = `SELECT id, ${STAMP_COL}, ${DELETED_COL}, ${colList} FROM ${q(t)} WHERE user_id = $1 AND id = ANY($2::text[])`;
+    const upsert =
+      `INSERT INTO ${q(t)} (user_id, id, ${colList}, ${STAMP_COL}, ${DELETED_COL}) ` +
+      `SELECT $1, r.id, ${cols.map((c) => `r.${q(c)}`).join(', ')}, $2, r.${DELETED_COL} ` +
+      `FROM json_populate_recordset(NULL::${q(t)}, $3::json) r ` +
+      `ON CONFLICT (user_id, id) DO UPDATE SET ${cols.map((c) => `${q(c)} = EXCLUDED.${q(c)}`).join(', ')}, ` +
+      `${STAMP_COL} = EXCLUDED.${STAMP_COL}, ${DELETED_COL} = EXCLUDED.${DELETED_COL}`;
+    const pullByVersion = Object.fromEntries(
+      ([1, 2] as SchemaVersion[]).map((v) => [
+        v,
+        `SELECT id, ${DELETED_COL}, ${columnNames(t, v).map(q).join(', ')} FROM ${q(t)} ` +
+          `WHERE user_id = $1 AND ${STAMP_COL} > $2 AND ${STAMP_COL} <= $3 ORDER BY ${STAMP_COL}, id`,
+      ]),
+    ) as Record<SchemaVersion, string>;
+    return [t, { selectFull, upsert, pullByVersion }];
+  }),
+) as Record<TableName, { selectFull: string; upsert: string; pullByVersion: Record<SchemaVersion, string> }>;
+
+function toRecord(table: TableName, row: Record<string, unknown>, version: SchemaVersion): SyncRecord {
+  const out: SyncRecord = { id: row.id as string };
+  for (const c of columnNames(table, version)) out[c] = (row[c] ?? null) as Value;
+  return out;
+}
+
+function restrict(table: TableName, rec: SyncRecord, version: SchemaVersion): SyncRecord {
+  if (version === CURRENT_SCHEMA_VERSION) return rec;
+  const out: SyncRecord = { id: rec.id };
+  for (const c of columnNames(table, version)) if (Object.hasOwn(rec, c)) out[c] = rec[c] ?? null;
+  for (const k of Object.keys(rec)) if (k.startsWith('_')) out[k] = rec[k] ?? null;
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Pull
+// ---------------------------------------------------------------------------------------------
+
+export interface PullArgs {
+  lastPulledAt: number;
+  version: SchemaVersion;
+  tables: readonly TableName[];
+}
+
+export interface PullResult {
+  response: PullResponse;
+  recordCount: number;
+}
+
+export class SyncStore {
+  private readonly knownUsers = new Set<string>();
+  private readonly now: () => number;
+  constructor(
+    readonly pool: pg.Pool,
+    private readonly opts: StoreOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  private broken(m: BrokenMode): boolean {
+    return this.opts.broken.has(m);
+  }
+
+  /** Makes sure the user's stamp row exists, starting at now (so a first pull's timestamp is > 0). */
+  private async ensureUser(userId: string): Promise<void> {
+    if (this.knownUsers.has(userId)) return;
+    await this.pool.query({
+      name: 'ensure_user',
+      text: 'INSERT INTO user_stamps (user_id, stamp) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING',
+      values: [userId, this.now()],
+    });
+    this.knownUsers.add(userId);
+  }
+
+  async pull(actor: Actor, args: PullArgs): Promise<PullResult> {
+    const started = performance.now();
+    await this.ensureUser(actor.userId);
+    const readNow = this.broken('stamp-before-commit') ? this.now() : 0;
+    const { changes, timestamp, count } = await withTransaction(
+      this.pool,
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+      async (c) => {
+        // The first statement fixes the snapshot: the stamp and every row below come from it.
+        const s = await c.query({
+          name: 'read_stamp',
+          text: 'SELECT stamp FROM user_stamps WHERE user_id = $1',
+          values: [actor.userId],
+        });
+        const stamp = this.broken('stamp-before-commit')
+          ? Math.max(readNow, s.rows[0].stamp as number)
+          : (s.rows[0].stamp as number);
+        // Broken "read now": no upper bound, timestamp is the wall clock taken before the reads.
+        const upper = this.broken('stamp-before-commit') ? Number.MAX_SAFE_INTEGER : stamp;
+        const changes: DatabaseChanges = {};
+        let count = 0;
+        for (const t of args.tables) {
+          const r = await c.query({
+            name: `pull_${t}_v${args.version}`,
+            text: SQL[t].pullByVersion[args.version],
+            values: [actor.userId, args.lastPulledAt, upper],
+          });
+          const tc: TableChanges = { created: [], updated: [], deleted: [] };
+          for (const row of r.rows) {
+            if (row[DELETED_COL]) tc.deleted.push(row.id);
+            else tc.updated.push(toRecord(t, row, args.version));
+          }
+          if (this.broken('duplicate-ids-in-pull')) {
+            if (tc.updated.length > 0) tc.updated.push({ ...tc.updated[0]! });
+            for (const id of tc.deleted) tc.updated.push({ id });
+          }
+          count += r.rows.length;
+          changes[t] = tc;
+        }
+        return { changes, timestamp: stamp, count };
+      },
+    );
+    const durationMs = Math.round(performance.now() - started);
+    await this.pool.query({
+      name: 'record_pull',
+      text: `WITH st AS (
+               INSERT INTO sync_state (user_id, device_id, platform, last_pulled_at, schema_version)
+               VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (user_id, device_id) DO UPDATE SET
+                 last_pulled_at = GREATEST(sync_state.last_pulled_at, EXCLUDED.last_pulled_at),
+                 platform = EXCLUDED.platform, schema_version = EXCLUDED.schema_version, updated_at = now()
+             )
+             INSERT INTO sync_log (user_id, device_id, operation, table_name, record_count, duration_ms, success)
+             VALUES ($1, $2, 'PULL', $6, $7, $8, true)`,
+      values: [
+        actor.userId,
+        actor.deviceId,
+        actor.platform,
+        timestamp,
+        args.version,
+        args.tables.join(','),
+        count,
+        durationMs,
+      ],
+    });
+    return { response: { changes, timestamp }, recordCount: count };
+  }
+
+  /** The device's schema version as last recorded (push fallback when the client does not say). */
+  async deviceSchemaVersion(actor: Actor): Promise<number | undefined> {
+    const r = await this.pool.query({
+      name: 'device_version',
+      text: 'SELECT schema_version FROM sync_state WHERE user_id = $1 AND device_id = $2',
+      values: [actor.userId, actor.deviceId],
+    });
+    return r.rows[0]?.schema_version ?? undefined;
+  }
+
+  /** Logs a failed sync operation (best effort: never masks the original error). */
+  async logFailure(actor: Actor, operation: 'PULL' | 'PUSH', error: string, durationMs: number): Promise<void> {
+    await this.pool
+      .query(
+        `INSERT INTO sync_log (user_id, device_id, operation, duration_ms, success, error) VALUES ($1, $2, $3, $4, false, $5)`,
+        [actor.userId, actor.deviceId, operation, Math.round(durationMs), error.slice(0, 2000)],
+      )
+      .catch(() => {});
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Push
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Applies a validated push. `rawChanges` is only used by the split-push-transactions broken mode
+   * (which validates table by table); `validate` turns raw table changes into validated ones.
+   */
+  async push(actor: Actor, args: PushArgs): Promise<PushResult> {
+    const started = performance.now();
+    await this.ensureUser(actor.userId);
+    const pushKey = args.pushId
+      ? `id:${args.pushId}`
+      : `hash:${createHash('sha256')
+          .update(JSON.stringify([args.version, args.lastPulledAt, args.changes]))
+          .digest('base64url')}`;
+    const tables = (Object.keys(args.rawChanges ?? args.changes) as TableName[]).filter((t) => TABLES[t]);
+
+    // Broken: the stamp is the wall clock read before the lock, and the commit comes 100 ms later.
+    const earlyStamp = this.broken('stamp-before-commit') ? this.now() : 0;
+    if (earlyStamp) await sleep(100);
+
+    if (this.broken('split-push-transactions') && tables.length > 1) {
+      return this.pushSplit(actor, args, pushKey, tables, started);
+    }
+
+    return withTransaction(this.pool, 'BEGIN', async (c) => {
+      const prev = await this.lockUser(c, actor.userId);
+      const replay = await this.checkReplayAndStale(c, actor, args, pushKey);
+      if (replay) return replay;
+      const stamp = earlyStamp || Math.max(prev + 1, this.now());
+      const conflicts: ConflictRecord[] = [];
+      let written = 0;
+      for (const t of tables) written += await this.applyTable(c, actor, args, t, stamp, conflicts);
+      const response: PushResponse = {
+        success: true,
+        conflictedRecords: conflicts,
+        timestamp: written > 0 ? stamp : prev,
+      };
+      await this.finishPush(c, actor, args, pushKey, response, tables, written > 0 ? stamp : undefined, started);
+      return { response, replayed: false, tables: written > 0 ? tables : [] };
+    });
+  }
+
+  /** Takes the per-user lock (row lock on user_stamps) and returns the last committed stamp. */
+  private async lockUser(c: pg.PoolClient, userId: string): Promise<number> {
+    const r = await c.query({
+      name: 'lock_user',
+      text: 'SELECT stamp FROM user_stamps WHERE user_id = $1 FOR UPDATE',
+      values: [userId],
+    });
+    return r.rows[0].stamp as number;
+  }
+
+  /** Under the user lock: a retried push returns its stored first response; a stale one gets 409. */
+  private async checkReplayAndStale(
+    c: pg.PoolClient,
+    actor: Actor,
+    args: PushArgs,
+    pushKey: string,
+  ): Promise<PushResult | undefined> {
+    const r = await c.query({
+      name: 'push_precheck',
+      text: `SELECT (SELECT response FROM push_results WHERE user_id = $1 AND device_id = $2 AND push_key = $3) AS response,
+                    (SELECT last_pulled_at FROM sync_state WHERE user_id = $1 AND device_id = $2) AS last_pulled_at`,
+      values: [actor.userId, actor.deviceId, pushKey],
+    });
+    const row = r.rows[0];
+    if (row.response) return { response: row.response as PushResponse, replayed: true, tables: [] };
+    const devLast = row.last_pulled_at === null ? 0 : Number(row.last_pulled_at);
+    if (args.lastPulledAt < devLast) {
+      throw new SyncApiError('SYNC_ERR_STALE_PULL', [
+        `lastPulledAt ${args.lastPulledAt} is older than this device's last pull (${devLast}); pull first, then push again.`,
+      ]);
+    }
+    return undefined;
+  }
+
+  /** Applies one table's changes; returns the number of rows written. */
+  private async applyTable(
+    c: pg.PoolClient,
+    actor: Actor,
+    args: PushArgs,
+    t: TableName,
+    stamp: number,
+    conflicts: ConflictRecord[],
+  ): Promise<number> {
+    const tc = args.changes[t];
+    if (!tc) return 0;
+    const ids = [...tc.created.map((r) => r.id), ...tc.updated.map((r) => r.id), ...tc.deleted];
+    if (ids.length === 0) return 0;
+    const ex = await c.query({ name: `select_${t}`, text: SQL[t].selectFull, values: [actor.userId, ids] });
+    const existing = new Map<string, ServerRow>();
+    for (const row of ex.rows as ServerRow[]) existing.set(row.id, row);
+    const cols = ALL_COLS[t];
+    const clientCols = columnNames(t, args.version);
+    const writes: Record<string, Value | boolean>[] = [];
+    const serverRecord = (row: ServerRow): SyncRecord => toRecord(t, row, CURRENT_SCHEMA_VERSION);
+    const fresh = (rec: SyncRecord) => {
+      const row: Record<string, Value | boolean> = { id: rec.id, [DELETED_COL]: false };
+      for (const col of cols) row[col] = null;
+      for (const col of clientCols) if (Object.hasOwn(rec, col)) row[col] = rec[col] ?? null;
+      return row;
+    };
+    const overlay = (base: SyncRecord, rec: SyncRecord) => {
+      const row: Record<string, Value | boolean> = { ...base, [DELETED_COL]: false };
+      for (const col of clientCols) if (Object.hasOwn(rec, col)) row[col] = rec[col] ?? null;
+      return row;
+    };
+    const report = (conflict: Omit<ConflictRecord, 'tableName'>) => {
+      conflicts.push({
+        tableName: t,
+        id: conflict.id,
+        clientRecord: conflict.clientRecord,
+        serverRecord: restrict(t, conflict.serverRecord, args.version),
+        resolution: conflict.resolution,
+        resolvedRecord: restrict(t, conflict.resolvedRecord, args.version),
+      });
+    };
+
+    const update = (rec: SyncRecord, cur: ServerRow) => {
+      const srv = serverRecord(cur);
+      if (cur._stamp > args.lastPulledAt && !this.broken('skip-stale-check')) {
+        // Changed by someone else since this device last pulled: the table's strategy decides.
+        const resolved = resolveConflict(t, rec, srv, args.version);
+        writes.push({ ...resolved.record, [DELETED_COL]: false });
+        report({
+          id: rec.id,
+          clientRecord: rec,
+          serverRecord: srv,
+          resolution: resolved.resolution,
+          resolvedRecord: resolved.record,
+        });
+      } else {
+        writes.push(overlay(srv, rec));
+      }
+    };
+
+    for (const rec of tc.created) {
+      const cur = existing.get(rec.id);
+      if (!cur || cur._deleted) writes.push(fresh(rec));
+      else update(rec, cur); // created for a live id = update
+    }
+    for (const rec of tc.updated) {
+      const cur = existing.get(rec.id);
+      if (!cur) {
+        writes.push(fresh(rec)); // an update the server never saw created: accept it as a create
+      } else if (cur._deleted) {
+        if (this.broken('resurrect-on-update')) {
+          writes.push(overlay(serverRecord(cur), rec));
+          continue;
+        }
+        // Deletes win; a stale edit never resurrects a row. Report it; when the device had already
+        // pulled the delete, re-stamp the tombstone so it receives the delete again.
+        const tomb: SyncRecord = { ...serverRecord(cur), _status: 'deleted' };
+        report({ id: rec.id, clientRecord: rec, serverRecord: tomb, resolution: 'server_wins', resolvedRecord: tomb });
+        if (cur._stamp <= args.lastPulledAt) writes.push({ ...serverRecord(cur), [DELETED_COL]: true });
+      } else {
+        update(rec, cur);
+      }
+    }
+    for (const id of tc.deleted) {
+      const cur = existing.get(id);
+      if (cur && !cur._deleted) writes.push({ ...serverRecord(cur), [DELETED_COL]: true });
+      // unknown or already deleted: no-op
+    }
+    if (writes.length === 0) return 0;
+    await c.query({ name: `upsert_${t}`, text: SQL[t].upsert, values: [actor.userId, stamp, JSON.stringify(writes)] });
+    return writes.length;
+  }
+
+  private async finishPush(
+    c: pg.PoolClient,
+    actor: Actor,
+    args: PushArgs,
+    pushKey: string | undefined,
+    response: PushResponse,
+    tables: TableName[],
+    newStamp: number | undefined,
+    started: number,
+  ): Promise<void> {
+    const recordCount = tables.reduce((n, t) => {
+      const tc = args.changes[t]!;
+      return n + tc.created.length + tc.updated.length + tc.deleted.length;
+    }, 0);
+    const logRows = [
+      {
+        user_id: actor.userId,
+        device_id: actor.deviceId,
+        operation: 'PUSH',
+        table_name: tables.join(','),
+        record_count: recordCount,
+        duration_ms: Math.round(performance.now() - started),
+        success: true,
+      },
+      ...(this.broken('drop-conflicts-from-log') ? [] : response.conflictedRecords).map((cr) => ({
+        user_id: actor.userId,
+        device_id: actor.deviceId,
+        operation: 'CONFLICT_RESOLVED',
+        table_name: cr.tableName,
+        record_count: 1,
+        duration_ms: 0,
+        success: true,
+        error: `${cr.resolution}:${cr.id}`,
+      })),
+    ];
+    const poke = newStamp
+      ? JSON.stringify({ u: actor.userId, tables, timestamp: newStamp, sourceDeviceId: actor.deviceId })
+      : null;
+    await c.query({
+      name: 'finish_push',
+      text: `WITH s AS (
+               UPDATE user_stamps SET stamp = GREATEST(stamp, $3::bigint) WHERE user_id = $1 AND $3::bigint IS NOT NULL
+             ), st AS (
+               INSERT INTO sync_state (user_id, device_id, platform, last_pulled_at, last_pushed_at, schema_version)
+               VALUES ($1, $2, $4, 0, $5, $6)
+               ON CONFLICT (user_id, device_id) DO UPDATE SET
+                 last_pushed_at = EXCLUDED.last_pushed_at, platform = EXCLUDED.platform,
+                 schema_version = EXCLUDED.schema_version, updated_at = now()
+             ), pr AS (
+               INSERT INTO push_results (user_id, device_id, push_key, response)
+               SELECT $1, $2, $7, $8::jsonb WHERE $7::text IS NOT NULL
+               ON CONFLICT DO NOTHING
+             ), lg AS (
+               INSERT INTO sync_log (user_id, device_id, operation, table_name, record_count, duration_ms, success, error)
+               SELECT user_id, device_id, operation, table_name, record_count, duration_ms, success, error
+               FROM json_populate_recordset(NULL::sync_log, $9::json)
+             )
+             SELECT CASE WHEN $10::text IS NOT NULL THEN pg_notify('${POKE_CHANNEL}', $10::text) END`,
+      values: [
+        actor.userId,
+        actor.deviceId,
+        newStamp ?? null,
+        actor.platform,
+        response.timestamp,
+        args.version,
+        pushKey ?? null,
+        JSON.stringify(response),
+        JSON.stringify(logRows),
+        poke,
+      ],
+    });
+  }
+
+  /** Broken mode split-push-transactions: one transaction per table, then a crash midway. */
+  private async pushSplit(
+    actor: Actor,
+    args: PushArgs,
+    pushKey: string,
+    tables: TableName[],
+    started: number,
+  ): Promise<PushResult> {
+    const conflicts: ConflictRecord[] = [];
+    let i = 0;
+    let last = 0;
+    for (const t of tables) {
+      const tc = args.rawChanges ? args.validateTable?.(t, args.rawChanges[t]) : undefined;
+      const tableArgs: PushArgs = tc ? { ...args, changes: { ...args.changes, [t]: tc } } : args;
+      last = await withTransaction(this.pool, 'BEGIN', async (c) => {
+        const prev = await this.lockUser(c, actor.userId);
+        if (i === 0) {
+          const replay = await this.checkReplayAndStale(c, actor, args, pushKey);
+          if (replay) throw Object.assign(new Error('replay'), { replay });
+        }
+        const stamp = Math.max(prev + 1, this.now());
+        const n = await this.applyTable(c, actor, tableArgs, t, stamp, conflicts);
+        const response: PushResponse = { success: true, conflictedRecords: conflicts, timestamp: stamp };
+        await this.finishPush(c, actor, tableArgs, undefined, response, [t], n > 0 ? stamp : undefined, started);
+        return stamp;
+      }).catch((e) => {
+        if (e?.replay) return -1;
+        throw e;
+      });
+      if (last === -1) break;
+      i++;
+      if (i < tables.length) {
+        throw new SyncApiError('SYNC_ERR_INTERNAL', [
+          `broken mode split-push-transactions: simulated crash after table ${t} (${i}/${tables.length} tables committed)`,
+        ]);
+      }
+    }
+    return { response: { success: true, conflictedRecords: conflicts, timestamp: last }, replayed: false, tables };
+  }
+}
+
+export interface PushArgs {
+  changes: DatabaseChanges;
+  lastPulledAt: number;
+  version: SchemaVersion;
+  pushId?: string;
+  /** split-push-transactions only: the unvalidated changes, validated table by table. */
+  rawChanges?: Record<string, unknown>;
+  validateTable?: (t: TableName, raw: unknown) => TableChanges;
+}
+
+export interface PushResult {
+  response: PushResponse;
+  replayed: boolean;
+  /** Tables that changed (for the poke); empty for a replay or a no-op push. */
+  tables: TableName[];
+}
