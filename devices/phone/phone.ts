@@ -97,6 +97,11 @@ export class PhoneDevice implements Device {
     return this.opts.schemaVersion ?? this.ctx?.schemaVersion ?? 2;
   }
 
+  /** Where the running sync is: 'idle', 'starting', 'pull' (pull and apply) or 'push'. */
+  get syncPhase(): string {
+    return this.phase;
+  }
+
   /** Whether the events stream is currently connected. */
   get pokeStreamUp(): boolean {
     return this.streamWasUp && !this.streamDown;
