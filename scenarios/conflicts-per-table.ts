@@ -50,7 +50,7 @@ export default defineScenario({
     await a.sync();
 
     const snap = await a.snapshot();
-    const row = (t: keyof typeof snap, id: string) => snap[t].find((r) => r.id === id) ?? {};
+    const row = (t: keyof typeof snap, id: string): Record<string, unknown> => snap[t].find((r) => r.id === id) ?? {};
     expect(
       row('users', 'u1').name === 'Ada B',
       `users is client-wins: the later push wins (got ${row('users', 'u1').name})`,
