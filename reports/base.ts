@@ -1,0 +1,198 @@
+/**
+ * Helpers shared by the reporters: colours (honouring NO_COLOR / FORCE_COLOR / TTY), durations,
+ * byte sizes, verdict symbols, tables, and the final summary the terminal reporters print.
+ */
+import type { CheckResult, RunResult, ScenarioResult, ThresholdResult, Verdict } from '../harness/results/types';
+import type { OutStream, ReporterContext } from './types';
+
+export interface Colors {
+  enabled: boolean;
+  green(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+  cyan(s: string): string;
+}
+
+const wrap = (on: boolean, open: number, close: number) => (s: string) => (on ? `\x1b[${open}m${s}\x1b[${close}m` : s);
+
+/** no-color.org: NO_COLOR (non-empty) wins; FORCE_COLOR=0 disables, any other FORCE_COLOR enables; else TTY. */
+export function colorsFor(
+  stream: OutStream | undefined,
+  env: Record<string, string | undefined> = process.env,
+): Colors {
+  let on = !!stream?.isTTY;
+  if (env.FORCE_COLOR !== undefined) on = env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  if (env.NO_COLOR) on = false;
+  return {
+    enabled: on,
+    // Blue/orange rather than green/red where it matters would be kinder, but terminals theme these; the
+    // symbols (✓ ✘ ±) carry the meaning on their own.
+    green: wrap(on, 32, 39),
+    red: wrap(on, 31, 39),
+    yellow: wrap(on, 33, 39),
+    dim: wrap(on, 2, 22),
+    bold: wrap(on, 1, 22),
+    cyan: wrap(on, 36, 39),
+  };
+}
+
+export function stdoutOf(ctx: ReporterContext): OutStream {
+  return ctx.stdout ?? process.stdout;
+}
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '-';
+  if (ms < 1) return `${ms.toFixed(2)}ms`;
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const m = Math.floor(ms / 60_000);
+  const s = Math.round((ms % 60_000) / 1000);
+  if (m < 60) return `${m}m ${s}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[u]}`;
+}
+
+/** A measured value with the metric's unit, compact (e.g. 1.9s, 0.4%, 12 KB). */
+export function formatMeasured(v: number | null | undefined, metric = ''): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return 'n/a';
+  if (/_ms\b|_ms\{|_ms$/.test(metric)) return v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${round(v)} ms`;
+  if (/bytes/.test(metric)) return formatBytes(v);
+  return String(round(v));
+}
+
+export function round(v: number, digits = 3): number {
+  if (!Number.isFinite(v)) return v;
+  const abs = Math.abs(v);
+  const d = abs >= 100 ? 1 : abs >= 1 ? 2 : digits + 1;
+  return Number(v.toFixed(d));
+}
+
+export const VERDICT_SYMBOL: Record<Verdict, string> = {
+  passed: '✓',
+  failed: '✘',
+  flaky: '±',
+  skipped: '-',
+  error: '!',
+};
+
+export function colorVerdict(c: Colors, v: Verdict, text: string = v): string {
+  if (v === 'passed') return c.green(text);
+  if (v === 'failed' || v === 'error') return c.red(text);
+  if (v === 'flaky') return c.yellow(text);
+  return c.dim(text);
+}
+
+export function failedChecks(s: ScenarioResult): CheckResult[] {
+  return s.checks.filter((c) => !c.passed);
+}
+
+export function failedThresholds(s: ScenarioResult): ThresholdResult[] {
+  return s.thresholds.filter((t) => !t.passed);
+}
+
+/** 0 when the run passed (flaky counts as passed, as in Playwright), 1 when a check/threshold failed or a scenario errored. */
+export function exitCodeFor(result: RunResult): 0 | 1 {
+  return result.scenarios.some((s) => s.verdict === 'failed' || s.verdict === 'error') ||
+    result.verdict === 'failed' ||
+    result.verdict === 'error'
+    ? 1
+    : 0;
+}
+
+/** Visible width (ANSI escapes removed), for padding coloured cells. */
+export function visibleLength(s: string): number {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI escapes is the point
+  return s.replace(/\x1b\[[0-9;]*m/g, '').length;
+}
+
+export function table(rows: string[][], align: Array<'l' | 'r'> = []): string[] {
+  const widths: number[] = [];
+  for (const r of rows) {
+    r.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell));
+    });
+  }
+  return rows.map((r) =>
+    r
+      .map((cell, i) => {
+        const pad = ' '.repeat(widths[i]! - visibleLength(cell));
+        return align[i] === 'r' ? pad + cell : cell + pad;
+      })
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** The closing summary of list/line/dot: a table of scenarios, failed checks and thresholds, totals. */
+export function summaryLines(result: RunResult, c: Colors, maxViolations = 5): string[] {
+  const out: string[] = [''];
+  const rows: string[][] = [
+    ['', 'scenario', 'checks', 'thresholds', 'ops', 'devices', 'duration'].map((h) => c.dim(h)),
+  ];
+  for (const s of result.scenarios) {
+    const checksOk = s.checks.filter((k) => k.passed).length;
+    const thrOk = s.thresholds.filter((t) => t.passed).length;
+    rows.push([
+      colorVerdict(c, s.verdict, VERDICT_SYMBOL[s.verdict]),
+      s.attempt > 1 ? `${s.name} ${c.dim(`(attempt ${s.attempt})`)}` : s.name,
+      `${checksOk}/${s.checks.length}`,
+      `${thrOk}/${s.thresholds.length}`,
+      String(s.operations),
+      String(s.devices.length),
+      formatDuration(s.durationMs),
+    ]);
+  }
+  out.push(...table(rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r']).map((l) => `  ${l}`));
+
+  for (const s of result.scenarios) {
+    const fc = failedChecks(s);
+    const ft = failedThresholds(s);
+    if (!fc.length && !ft.length && !s.error) continue;
+    out.push(
+      '',
+      `  ${colorVerdict(c, s.verdict, `${VERDICT_SYMBOL[s.verdict]} ${s.name}`)} ${c.dim(`seed ${s.seed}`)}`,
+    );
+    if (s.error) out.push(`    ${c.red(`${s.error.code}: ${s.error.message}`)}`);
+    for (const k of fc) {
+      out.push(`    ${c.red('check')} ${c.bold(k.name)}: ${k.summary}`);
+      for (const v of k.violations.slice(0, maxViolations)) {
+        const ops = v.historyIndexes?.length ? c.dim(` [ops ${v.historyIndexes.slice(0, 6).join(', ')}]`) : '';
+        out.push(`      - ${v.message}${ops}`);
+      }
+      if (k.violations.length > maxViolations)
+        out.push(c.dim(`      … ${k.violations.length - maxViolations} more (see index.html)`));
+    }
+    for (const t of ft) {
+      out.push(
+        `    ${c.red('threshold')} ${t.metric} ${t.expression}: measured ${formatMeasured(t.measured, t.metric)}`,
+      );
+    }
+  }
+
+  const st = result.stats;
+  const parts = [
+    st.passed && c.green(`${st.passed} passed`),
+    st.failed && c.red(`${st.failed} failed`),
+    st.flaky && c.yellow(`${st.flaky} flaky`),
+    st.error && c.red(`${st.error} error`),
+    st.skipped && c.dim(`${st.skipped} skipped`),
+  ].filter(Boolean);
+  out.push(
+    '',
+    `  ${parts.join(', ') || 'no scenarios'} ${c.dim(`(${formatDuration(result.durationMs)})`)}  ${c.dim(`seed ${result.seed} · run ${result.runId}`)}`,
+  );
+  return out;
+}

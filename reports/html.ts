@@ -1,0 +1,44 @@
+/**
+ * `html`: one self-contained `index.html` per run (see html/page.ts). Reads each scenario's history
+ * file from the run folder to draw the timeline and the excerpts of failed checks.
+ */
+import { join } from 'node:path';
+import type { RunResult } from '../harness/results/types';
+import type { HistoryOp } from '../protocol/history';
+import { outputPath, writeFileAtomic } from './files';
+import { readHistory } from './history';
+import { type RenderOptions, renderHtml } from './html/page';
+import type { Reporter, ReporterContext } from './types';
+
+/** Loads every distinct history file the run names, relative to the run folder. */
+export async function loadHistories(runDir: string, result: RunResult): Promise<Map<string, HistoryOp[]>> {
+  const files = [...new Set(result.scenarios.map((s) => s.historyFile).filter(Boolean))];
+  const loaded = await Promise.all(files.map(async (f) => [f, await readHistory(join(runDir, f))] as const));
+  return new Map(loaded);
+}
+
+export class HtmlReporter implements Reporter {
+  readonly file: string;
+  private readonly runDir: string;
+  private readonly render: RenderOptions;
+  /** Histories handed in by the caller (tests, merge) instead of read from disk. */
+  histories?: Map<string, HistoryOp[]>;
+
+  constructor(options: Record<string, unknown>, ctx: ReporterContext) {
+    this.file = outputPath(ctx, options, 'index.html');
+    this.runDir = typeof options.runDir === 'string' ? options.runDir : ctx.outputDir;
+    this.render = {};
+    for (const k of ['maxTitledMarks', 'maxViolations', 'maxExcerptRows'] as const) {
+      if (typeof options[k] === 'number') this.render[k] = options[k] as number;
+    }
+  }
+
+  async onEnd(result: RunResult) {
+    const histories = this.histories ?? (await loadHistories(this.runDir, result));
+    await writeFileAtomic(this.file, renderHtml(result, histories, this.render));
+  }
+}
+
+export default function create(options: Record<string, unknown>, ctx: ReporterContext): Reporter {
+  return new HtmlReporter(options, ctx);
+}
