@@ -143,6 +143,9 @@ export class WebDevice implements Device {
   async openTab(passive = false): Promise<Page> {
     const page = await this.browserContext.newPage();
     page.on('pageerror', (e) => this.ctx.log(`web ${this.id}: page error: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'warning' || m.type() === 'error') this.ctx.log(`web ${this.id}: ${m.text()}`);
+    });
     page.on('close', () => {
       this.pages = this.pages.filter((p) => p !== page);
     });
@@ -257,13 +260,25 @@ export class WebDevice implements Device {
     await this.pages[tab]?.close({ runBeforeUnload: false });
   }
 
-  /** Crashes a tab's renderer (CDP Page.crash), then disposes of it. */
+  /**
+   * Crashes a tab's renderer (CDP Page.crash). Same-site tabs of a device usually share one
+   * renderer process, so they crash together, like a real renderer crash; to end a single tab
+   * abruptly use closeTab().
+   */
   async crashTab(tab: number): Promise<void> {
     const page = this.pages[tab];
     if (!page) return;
     const s = await this.browserContext.newCDPSession(page);
-    await s.send('Page.crash').catch(() => {});
-    await page.close().catch(() => {});
+    await Promise.race([s.send('Page.crash').catch(() => {}), new Promise((r) => setTimeout(r, 1_000))]);
+    const crashed = this.pages.filter((p) => p.isClosed() === false);
+    for (const p of crashed) {
+      const dead = await Promise.race([
+        p.evaluate(() => false).catch(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(true), 1_000)),
+      ]);
+      if (dead || p === page) await Promise.race([p.close().catch(() => {}), new Promise((r) => setTimeout(r, 2_000))]);
+    }
+    this.pages = this.pages.filter((p) => !p.isClosed());
   }
 
   async closeAllTabs(): Promise<void> {

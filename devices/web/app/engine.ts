@@ -15,7 +15,7 @@ import type { SyncOutcome, SyncTrigger } from '../../../protocol/device';
 import type { ConflictRecord, DatabaseChanges, SyncRecord, TableRecords } from '../../../protocol/records';
 import { columnsFor, type SchemaVersion, TABLE_NAMES, type TableName } from '../../../protocol/tables';
 import { type SyncHttpClient, SyncHttpError, withBackoff } from '../../common/sync-http';
-import { checkValues, getMeta, type HarnessDb, type LocalRow, type PendingPush, setMeta } from './db';
+import { checkValues, getMeta, type HarnessDb, type LocalRow, type PendingPush, setMeta, toWire } from './db';
 
 export interface AppConfig {
   deviceId: string;
@@ -94,13 +94,14 @@ export async function pendingCount(db: HarnessDb): Promise<number> {
   return n;
 }
 
+/** Every row with every column of the client's version (a column never written reads as null). */
 export async function snapshot(db: HarnessDb, version: SchemaVersion): Promise<TableRecords> {
   const out = {} as TableRecords;
   for (const t of TABLE_NAMES) {
     const rows = await db[t].toArray();
     out[t] = rows
       .filter((r) => r._status !== 'deleted')
-      .map((r) => wireOf(t, r, version))
+      .map((r) => toWire(t, r, version))
       .sort((a, b) => (a.id < b.id ? -1 : 1));
   }
   return out;
@@ -202,6 +203,7 @@ export class SyncEngine {
     const { value, attempts } = await withBackoff(() => this.http.pull(lastPulledAt || null), {
       sleep: this.sleep,
       maxAttempts: this.cfg.maxAttempts,
+      onRetry: (n, err) => console.warn(`[${this.actor}] pull attempt ${n} failed: ${(err as Error).message}`),
     });
     out.attempts += attempts;
     out.bytesUp += value.bytesUp;
@@ -272,7 +274,11 @@ export class SyncEngine {
             deviceId: this.cfg.deviceId,
             pushId: p.pushId,
           }),
-        { sleep: this.sleep, maxAttempts: this.cfg.maxAttempts },
+        {
+          sleep: this.sleep,
+          maxAttempts: this.cfg.maxAttempts,
+          onRetry: (n, err) => console.warn(`[${this.actor}] push attempt ${n} failed: ${(err as Error).message}`),
+        },
       );
       out.attempts += r.attempts;
       value = r.value;

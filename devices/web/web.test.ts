@@ -1,0 +1,254 @@
+/**
+ * Web devices against the real stack: embedded PostgreSQL, the sync server, real Chromium.
+ * Skipped (with the reason) when Chromium is missing; `make setup` installs it.
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConflict } from '../../protocol/conflicts';
+import type { SyncRecord } from '../../protocol/records';
+import { TABLE_NAMES, type TableName } from '../../protocol/tables';
+import { CHROMIUM_PATH, closeSharedBrowser } from './chromium';
+import { createWebDevice, type WebDevice, type WebDeviceOptions } from './driver';
+import { type Backend, startBackend } from './test-env';
+
+const hasChromium = existsSync(CHROMIUM_PATH);
+if (!hasChromium) console.warn(`web tests skipped: ${CHROMIUM_PATH} missing (apt-get install -y chromium)`);
+
+describe.skipIf(!hasChromium)('web devices on the real server', () => {
+  let be: Backend;
+  const started: WebDevice[] = [];
+  let users = 0;
+
+  beforeAll(async () => {
+    be = await startBackend();
+  });
+  afterAll(async () => {
+    for (const d of started) await d.stop().catch(() => {});
+    await closeSharedBrowser();
+    await be?.close();
+  });
+
+  const newUser = () => `web-user-${++users}-${Date.now()}`;
+  async function device(userId: string, deviceId: string, opts: Partial<WebDeviceOptions> = {}) {
+    const d = createWebDevice({ id: deviceId, autoSync: false, ...opts });
+    started.push(d);
+    await d.start(be.context(userId, deviceId));
+    return d;
+  }
+  const serverRows = async (userId: string, table: TableName) =>
+    ((await be.serverView(userId)).changes[table]?.updated ?? []).sort((a, b) => (a.id < b.id ? -1 : 1));
+  async function until(what: string, fn: () => Promise<boolean>, ms = 10_000) {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      if (await fn()) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  it('two web devices converge, and a poke makes the other device pull by itself', async () => {
+    const u = newUser();
+    const a = await device(u, `${u}-a`);
+    const b = await device(u, `${u}-b`, { autoSync: true });
+    await a.write({
+      op: 'create',
+      table: 'goals',
+      id: 'g1',
+      values: { title: 'Run 10k', target_value: 10, status: 'active' },
+    });
+    await a.write({
+      op: 'create',
+      table: 'daily_metrics',
+      id: 'd1',
+      values: { date: '2026-11-25', resting_hr: 48, mood: 'ok' },
+    });
+    await b.write({
+      op: 'create',
+      table: 'activities',
+      id: 'a1',
+      values: { sport: 'run', distance_m: 10_000, rpe: 6 },
+    });
+    expect((await a.sync('manual')).ok).toBe(true);
+    // b leads its own triggers: the poke after a's push makes it pull (and push its own write).
+    await until('b to receive a poke and pull', async () => (await b.snapshot()).goals.length === 1);
+    await until('b to push its activity', async () => (await b.pendingChanges()) === 0);
+    expect((await a.sync('manual')).ok).toBe(true);
+    await a.write({ op: 'delete', table: 'daily_metrics', id: 'd1' });
+    expect((await a.sync('manual')).ok).toBe(true);
+    expect((await b.sync('manual')).ok).toBe(true);
+    const [sa, sb] = [await a.snapshot(), await b.snapshot()];
+    expect(sa).toEqual(sb);
+    expect(sa.goals.map((r) => r.id)).toEqual(['g1']);
+    expect(sa.activities.map((r) => r.id)).toEqual(['a1']);
+    expect(sa.daily_metrics).toEqual([]);
+    expect(await serverRows(u, 'activities')).toEqual(sa.activities);
+  });
+
+  it('offline edits with every page closed reach the server through the service worker', async () => {
+    const u = newUser();
+    const a = await device(u, `${u}-a`, { backgroundSyncOnWrite: true });
+    await a.serviceWorkerReady();
+    await a.setOffline(true);
+    for (let i = 0; i < 3; i++) {
+      await a.write({
+        op: 'create',
+        table: 'goals',
+        id: `g${i}`,
+        values: { title: `offline ${i}`, target_value: i, status: 'active' },
+      });
+    }
+    expect(await a.pendingChanges()).toBe(3);
+    await a.closeAllTabs();
+    expect(a.tabs.length).toBe(0);
+    await a.setOffline(false);
+    const done = await a.dispatchBackgroundSync();
+    expect(done).toMatchObject({ ok: true });
+    expect((await serverRows(u, 'goals')).map((r) => r.title)).toEqual(['offline 0', 'offline 1', 'offline 2']);
+    expect(await a.pendingChanges()).toBe(0);
+  });
+
+  it('three tabs: the leader tab dies mid-push; the next tab resends the same pushId, no duplicate, no loss', async () => {
+    const u = newUser();
+    const a = await device(u, `${u}-a`, { tabs: 3 });
+    await until('tab 0 to lead', async () => (await a.status(0)).leader);
+    // Two followers edit the same record; all of it goes through one outbox.
+    await a.write(
+      { op: 'create', table: 'goals', id: 'g1', values: { title: 'from tab 1', target_value: 1, status: 'active' } },
+      1,
+    );
+    await a.write({ op: 'update', table: 'goals', id: 'g1', values: { title: 'from tab 2', target_value: 2 } }, 2);
+    await a.write({ op: 'create', table: 'users', id: 'me', values: { name: 'Ada', units: 'metric' } }, 2);
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let reached!: () => void;
+    const atHold = new Promise<void>((r) => {
+      reached = r;
+    });
+    a.appServer.beforePushResponse = async () => {
+      reached();
+      await held;
+    };
+    const dying = a.sync('manual', 0);
+    await atHold; // the server applied the push; its answer is held back
+    await a.closeTab(0); // the leader tab goes away abruptly (no unload handlers)
+    a.appServer.beforePushResponse = undefined;
+    release();
+    expect((await dying).ok).toBe(false);
+    await until('a follower to take the leader lock', async () => (await a.status(0)).leader);
+    const pending = await a.status(0);
+    expect(pending.pendingPushId).toBe(a.appServer.pushes[0]!.pushId);
+    // Both remaining tabs ask for a sync at once: the lock serialises them.
+    const [o1, o2] = await Promise.all([a.sync('manual', 0), a.sync('manual', 1)]);
+    expect(o1.ok && o2.ok).toBe(true);
+    const pushes = a.appServer.pushes.filter((p) => p.status === 200 || p.error);
+    // One pushId carried the changes (sent twice: original + resend); no second push of the same state.
+    expect(new Set(pushes.map((p) => p.pushId)).size).toBe(1);
+    expect(pushes.every((p) => (p.conflicts ?? 0) === 0)).toBe(true);
+    const goals = await serverRows(u, 'goals');
+    expect(goals).toHaveLength(1);
+    expect(goals[0]).toMatchObject({ id: 'g1', title: 'from tab 2', target_value: 2, status: 'active' });
+    expect((await serverRows(u, 'users')).map((r) => r.name)).toEqual(['Ada']);
+    expect(await a.pendingChanges()).toBe(0);
+  });
+
+  it('a browser killed with unpushed changes delivers them after restart (persistent profile)', async () => {
+    const u = newUser();
+    const a = await device(u, `${u}-a`, { persistent: true, tabs: 2 });
+    await a.write({
+      op: 'create',
+      table: 'activities',
+      id: 'r1',
+      values: { sport: 'ride', distance_m: 40_000, notes: 'windy' },
+    });
+    await a.write({ op: 'create', table: 'goals', id: 'g1', values: { title: 'Sub-3 marathon', status: 'active' } });
+    const origin = a.url;
+    await a.kill();
+    await a.restart();
+    expect(a.url).toBe(origin);
+    expect(a.tabs.length).toBe(2);
+    expect(await a.pendingChanges()).toBe(2);
+    expect((await a.sync('app_launch')).ok).toBe(true);
+    expect((await serverRows(u, 'activities')).map((r) => r.notes)).toEqual(['windy']);
+    expect((await serverRows(u, 'goals')).map((r) => r.title)).toEqual(['Sub-3 marathon']);
+  });
+
+  it('concurrent edits on two web devices resolve per table strategy, the same on both and on the server', async () => {
+    const u = newUser();
+    const a = await device(u, `${u}-a`);
+    const b = await device(u, `${u}-b`);
+    const t0 = Date.now();
+    const base: Record<TableName, Omit<SyncRecord, 'id'>> = {
+      users: { name: 'Ada', email: 'ada@x', max_hr: 190, units: 'metric', updated_at: t0 },
+      activities: { sport: 'run', distance_m: 10_000, avg_hr: 150, rpe: 5, notes: 'base', updated_at: t0 },
+      training_plans: { name: 'Base', weeks: 12, status: 'active', updated_at: t0 },
+      scheduled_workouts: { plan_id: 'p', date: '2026-12-01', title: 'Easy', intensity: 'z2', updated_at: t0 },
+      daily_metrics: { date: '2026-11-25', resting_hr: 50, hrv_ms: 60, mood: 'ok', updated_at: t0 },
+      goals: { title: 'Base goal', target_value: 1, status: 'active', updated_at: t0 },
+    };
+    const editA: Record<TableName, Omit<SyncRecord, 'id'>> = {
+      users: { name: 'Ada A', max_hr: 191, updated_at: t0 + 20 },
+      activities: { distance_m: 10_500, avg_hr: 151, notes: 'a notes', updated_at: t0 + 20 },
+      training_plans: { name: 'Plan A', weeks: 10, updated_at: t0 + 20 },
+      scheduled_workouts: { title: 'Tempo A', updated_at: t0 + 20 },
+      daily_metrics: { resting_hr: 47, hrv_ms: 70, updated_at: t0 + 20 },
+      goals: { title: 'Goal A (newer)', updated_at: t0 + 20 },
+    };
+    const editB: Record<TableName, Omit<SyncRecord, 'id'>> = {
+      users: { email: 'b@x', max_hr: 185, updated_at: t0 + 10 },
+      activities: { distance_m: 9_000, rpe: 8, notes: 'b notes', feeling: 'tired', updated_at: t0 + 10 },
+      training_plans: { name: 'Plan B', updated_at: t0 + 10 },
+      scheduled_workouts: { title: 'Intervals B', intensity: 'z4', updated_at: t0 + 10 },
+      daily_metrics: { resting_hr: 49, mood: 'great', updated_at: t0 + 10 },
+      goals: { title: 'Goal B (older)', target_value: 3, updated_at: t0 + 10 },
+    };
+    for (const t of TABLE_NAMES) await a.write({ op: 'create', table: t, id: `${t}-x`, values: base[t] });
+    expect((await a.sync('manual')).ok).toBe(true);
+    expect((await b.sync('manual')).ok).toBe(true);
+    for (const t of TABLE_NAMES) {
+      await a.write({ op: 'update', table: t, id: `${t}-x`, values: editA[t] });
+      await b.write({ op: 'update', table: t, id: `${t}-x`, values: editB[t] });
+    }
+    const snapA = await a.snapshot();
+    const snapB = await b.snapshot();
+    expect((await a.sync('manual')).ok).toBe(true); // a first: its version is the server's
+    expect((await b.sync('manual')).ok).toBe(true); // b meets a's change with unpushed edits
+    expect((await a.sync('manual')).ok).toBe(true);
+    const [fa, fb] = [await a.snapshot(), await b.snapshot()];
+    expect(fa).toEqual(fb);
+    const server = await be.serverView(u);
+    for (const t of TABLE_NAMES) {
+      const client = snapB[t][0]!;
+      const serverRow = snapA[t][0]!;
+      const expected = resolveConflict(t, client, serverRow).record;
+      expect(fa[t][0], t).toEqual(expected);
+      expect(server.changes[t]?.updated[0], t).toEqual(expected);
+    }
+    // Spot checks that the strategies did what the contract says.
+    expect(fa.users[0]).toMatchObject({ email: 'b@x', max_hr: 185 }); // client wins (last pusher's full record)
+    expect(fa.training_plans[0]).toMatchObject({ name: 'Plan A', weeks: 10 }); // server wins
+    expect(fa.activities[0]).toMatchObject({ distance_m: 10_500, rpe: 8, notes: 'b notes', feeling: 'tired' }); // merge
+    expect(fa.goals[0]).toMatchObject({ title: 'Goal A (newer)' }); // last write wins by updated_at
+  });
+
+  it('UI click path: fill the form, save, and the badge shows synced', async () => {
+    const u = newUser();
+    const a = await device(u, `${u}-a`, { syncOnUserAction: true });
+    const page = a.tabs[0]!;
+    await page.selectOption('#table-select', 'goals');
+    await page.fill('#field-title', 'Ride 100 km');
+    await page.fill('#field-target_value', '100');
+    await page.fill('#field-status', 'active');
+    await page.click('#save');
+    await page.locator('#lists tr', { hasText: 'Ride 100 km' }).waitFor();
+    await page.locator('#badge[data-state="synced"]').waitFor({ timeout: 15_000 });
+    expect(await page.textContent('#badge-pending')).toBe('0');
+    const goals = await serverRows(u, 'goals');
+    expect(goals.map((g) => [g.title, g.target_value, g.status])).toEqual([['Ride 100 km', 100, 'active']]);
+    // Going offline shows in the badge.
+    await a.setOffline(true);
+    await page.locator('#badge[data-state="offline"]').waitFor();
+    await a.setOffline(false);
+  });
+});
