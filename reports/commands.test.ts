@@ -1,0 +1,115 @@
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { describe, expect, it } from 'vitest';
+import { compareRuns, generateReport, mergeReports, serveReport } from './commands';
+import { writeSampleRun } from './testing/sample-run';
+import type { OutStream } from './types';
+
+const sink = (): OutStream & { text: string } => ({
+  text: '',
+  write(s: string) {
+    this.text += s;
+    return true;
+  },
+});
+const tmp = () => mkdtemp(join(tmpdir(), 'rep-cmd-'));
+
+describe('report commands', () => {
+  it('generateReport regenerates junit, markdown and html from a run folder', async () => {
+    const dir = await tmp();
+    await writeSampleRun(dir);
+    const { files, exitCode } = await generateReport(dir);
+    expect(exitCode).toBe(1);
+    expect(files.map((f) => f.slice(dir.length + 1)).sort()).toEqual(['index.html', 'junit.xml', 'summary.md']);
+    for (const f of files) expect((await stat(f)).size).toBeGreaterThan(500);
+  });
+
+  it('generateReport fails with HRN_ERR_RUN_DIR on a folder without results.json', async () => {
+    await expect(generateReport(await tmp())).rejects.toMatchObject({ code: 'HRN_ERR_RUN_DIR' });
+  });
+
+  it('compareRuns flags a latency regression and a newly failing check, and writes compare.md/json', async () => {
+    const a = await tmp();
+    const b = await tmp();
+    const spec = { name: 'steady', ops: 3000, faults: false, conflictRate: 0 };
+    await writeSampleRun(a, { scenarios: [spec] });
+    await writeSampleRun(b, { scenarios: [{ ...spec, latencyScale: 2.5, failChecks: ['lost-writes'] }] });
+    const out = sink();
+    const { rows, regressions } = await compareRuns(a, b, { thresholdPct: 10, stdout: out });
+    const p95 = rows.find((r) => r.metric === 'sync_latency_ms{path:phone-cloud}' && r.stat === 'p95')!;
+    expect(p95.status).toBe('regression');
+    expect(p95.deltaPct!).toBeGreaterThan(10);
+    expect(regressions.some((r) => r.kind === 'check' && r.metric === 'lost-writes')).toBe(true);
+    expect(regressions.some((r) => r.kind === 'threshold' && r.metric === 'lost_writes')).toBe(true);
+    // Every metric appears, changed or not.
+    expect(rows.filter((r) => r.kind === 'metric' && r.metric === 'client_memory_mb')).toHaveLength(1);
+    expect(out.text).toMatch(/\d+ regression\(s\)/);
+    const md = await readFile(join(b, 'compare.md'), 'utf8');
+    expect(md).toContain('❌');
+    const json = JSON.parse(await readFile(join(b, 'compare.json'), 'utf8'));
+    expect(json.regressions.length).toBe(regressions.length);
+  });
+
+  it('compareRuns of a run against itself finds nothing', async () => {
+    const a = await tmp();
+    await writeSampleRun(a, { scenarios: [{ name: 'same', ops: 500 }] });
+    const { regressions, rows } = await compareRuns(a, a, { stdout: sink(), outDir: await tmp() });
+    expect(regressions).toEqual([]);
+    expect(rows.every((r) => r.status === 'unchanged')).toBe(true);
+  });
+
+  it('mergeReports merges shards: summed counts, copied histories, every report re-run', async () => {
+    const s1 = await tmp();
+    const s2 = await tmp();
+    const out = join(await tmp(), 'merged');
+    const r1 = await writeSampleRun(s1, {
+      shard: { index: 1, total: 2 },
+      scenarios: [
+        { name: 'a', ops: 400 },
+        { name: 'b', ops: 400, failChecks: ['convergence'] },
+      ],
+    });
+    const r2 = await writeSampleRun(s2, {
+      shard: { index: 2, total: 2 },
+      startedAt: '2026-11-25T02:00:05.000Z',
+      scenarios: [{ name: 'c', ops: 400 }],
+    });
+    const merged = await mergeReports([s2, s1], out, { stdout: sink() });
+    expect(merged.scenarios.map((s) => s.name)).toEqual(['a', 'b', 'c']);
+    for (const k of ['passed', 'failed', 'flaky', 'skipped', 'error'] as const)
+      expect(merged.stats[k]).toBe(r1.result.stats[k] + r2.result.stats[k]);
+    expect(merged.verdict).toBe('failed');
+    expect(merged.mergedFrom).toHaveLength(2);
+    expect(merged.scenarios[2]!.historyFile).toBe('shard-2/history.jsonl');
+    expect((await stat(join(out, 'shard-1/history/b.jsonl'))).size).toBeGreaterThan(0);
+    const onDisk = JSON.parse(await readFile(join(out, 'results.json'), 'utf8'));
+    expect(onDisk.stats).toEqual(merged.stats);
+    const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(
+      await readFile(join(out, 'junit.xml'), 'utf8'),
+    );
+    expect(junit.testsuites.testsuite).toHaveLength(3);
+    const html = await readFile(join(out, 'index.html'), 'utf8');
+    expect(html).toContain('merged from <b>2</b> shards');
+    expect(html).toMatch(/id="b-op-\d+"/);
+  });
+
+  it('serveReport serves the run folder and nothing outside it', async () => {
+    const dir = await tmp();
+    await writeSampleRun(dir, { scenarios: [{ name: 'srv', ops: 200 }] });
+    const out = sink();
+    const srv = await serveReport(dir, 0, { stdout: out });
+    try {
+      expect(out.text).toContain(srv.url);
+      const res = await fetch(srv.url);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/html');
+      expect(await res.text()).toContain('sync-harness run');
+      expect((await fetch(`${srv.url}results.json`)).status).toBe(200);
+      expect((await fetch(`${srv.url}..%2f..%2fetc%2fpasswd`)).status).toBe(403);
+    } finally {
+      await srv.close();
+    }
+  });
+});

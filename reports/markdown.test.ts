@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { renderMarkdown } from './markdown';
+import { generateSampleRun } from './testing/sample-run';
+
+describe('markdown reporter', () => {
+  const { result } = generateSampleRun();
+  const md = renderMarkdown(result);
+
+  it('has a verdict heading and one table row per scenario', () => {
+    expect(md.split('\n')[0]).toBe('## ❌ sync-harness: failed');
+    for (const s of result.scenarios) expect(md).toMatch(new RegExp(`^\\| \\S+ ${s.verdict} \\| ${s.name}`, 'm'));
+  });
+
+  it('lists every threshold, failed ones first, with the RFC target', () => {
+    const rows = md.split('\n').filter((l) => /^\| (✅|❌) \| /.test(l) && l.includes('`'));
+    const total = result.scenarios.reduce((a, s) => a + s.thresholds.length, 0);
+    expect(rows).toHaveLength(total);
+    expect(rows[0]).toMatch(/^\| ❌ /);
+    expect(md).toContain('| ❌ | server-crash-mid-push | `lost_writes` | `count==0` | 3 | 0 (zero data loss) |');
+  });
+
+  it('explains failed checks with violations, history indexes and a replay command', () => {
+    expect(md).toContain('#### server-crash-mid-push › lost-writes');
+    const lost = result.scenarios[1]!.checks.find((c) => c.name === 'lost-writes')!;
+    expect(md).toContain(lost.violations[0]!.message);
+    expect(md).toContain(`(history #${lost.violations[0]!.historyIndexes!.join(', #')})`);
+    expect(md).toContain(`\`harness run server-crash-mid-push --seed ${result.scenarios[1]!.seed}\``);
+  });
+
+  it('escapes pipes in cells', () => {
+    const run = generateSampleRun({ scenarios: [{ name: 'a|b', ops: 100 }] }).result;
+    expect(renderMarkdown(run)).toContain('a\\|b');
+  });
+});
