@@ -87,3 +87,34 @@ export function resolutionIsNoop(server: SyncRecord, resolved: SyncRecord): bool
 }
 
 export { sameValues as recordsEqual };
+
+/**
+ * Device side: a pulled row meets a record with unpushed local edits. A pull after a push returns
+ * the device's own pushed rows again (the server sends every row stamped after lastPulledAt, and the
+ * push's stamps are later than the pull that preceded it). Such an echo is not a concurrent change:
+ * applying the table strategy to it lets "server wins" columns overwrite edits the device made after
+ * its push, silently losing them (found by the harness: conflicts-per-table, lost-writes). So when the
+ * remote row equals what this device last pushed for it, local edits win; otherwise the strategy runs.
+ * `lastPushed` holds the data columns as the device pushed them (undefined when it never pushed this row).
+ */
+export function resolveIncoming(
+  table: TableName,
+  local: SyncRecord,
+  remote: SyncRecord,
+  lastPushed: SyncRecord | undefined,
+  clientVersion: SchemaVersion = CURRENT_SCHEMA_VERSION,
+): Resolved & { echo: boolean } {
+  if (lastPushed && isEcho(table, remote, lastPushed, clientVersion)) {
+    const entries = clientColumns(table, local, clientVersion);
+    return { resolution: 'client_wins', record: overlay({ ...remote, id: remote.id }, entries), echo: true };
+  }
+  return { ...resolveConflict(table, local, remote, clientVersion), echo: false };
+}
+
+function isEcho(table: TableName, remote: SyncRecord, pushed: SyncRecord, version: SchemaVersion): boolean {
+  for (const c of columnNames(table, version)) {
+    if (!Object.hasOwn(pushed, c)) continue;
+    if ((remote[c] ?? null) !== (pushed[c] ?? null)) return false;
+  }
+  return true;
+}

@@ -6,6 +6,7 @@ import type { EnergyReading } from '../../protocol/device';
 import type { HistoryOp } from '../../protocol/history';
 import type { TableRecords } from '../../protocol/records';
 import type { CheckResult, DeviceSummary, FaultSpan, MetricSummary, ThresholdResult } from '../results/types';
+import { checkerNames, runCheckers } from '../checkers/index';
 import type { ScenarioDefinition } from './scenario';
 
 export interface AnalysisInput {
@@ -105,6 +106,12 @@ export function deviceSummaries(input: AnalysisInput): DeviceSummary[] {
 
 export async function analyse(input: AnalysisInput): Promise<Analysis> {
   const checks: CheckResult[] = [];
+  // Checkers need a final state; a run that died before reading it only reports why it died.
+  if (!input.fatal) {
+    const known = new Set(checkerNames());
+    const names = input.def.checks?.filter((n) => known.has(n)) ?? undefined;
+    checks.push(...runCheckers({ history: input.history, serverState: input.serverState, devices: input.devices }, names));
+  }
   const a = assertionsCheck(input.assertions);
   if (a) checks.push(a);
   if (input.fatal) {
