@@ -90,7 +90,7 @@ function traceIdOf(req: { headers: Record<string, string | string[] | undefined>
 }
 
 /** Maps anything thrown during a request to a SyncApiError (the single error table). */
-export function toSyncError(err: unknown, traceId: string): SyncApiError {
+export function toSyncError(err: unknown, traceId: string, contentType?: string): SyncApiError {
   if (err instanceof SyncApiError) return err;
   const e = err as FastifyError & { decompressError?: unknown; status?: number };
   const code = typeof e?.code === 'string' ? e.code : '';
@@ -100,7 +100,7 @@ export function toSyncError(err: unknown, traceId: string): SyncApiError {
       return new SyncApiError('SYNC_ERR_TOO_LARGE');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new SyncApiError('SYNC_ERR_UNSUPPORTED_MEDIA', [
-        `${msg}. Send the body as JSON with "Content-Type: application/json".`,
+        `Content-Type ${contentType ? `"${contentType}"` : '(missing)'} is not supported; send the body as JSON with "Content-Type: application/json".`,
       ]);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new SyncApiError('SYNC_ERR_BAD_JSON', ['the body is empty but Content-Type is application/json']);
@@ -231,8 +231,11 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
     requestEncodings: ['gzip', 'deflate'],
   });
 
+  // The API speaks JSON only: a text/plain body gets 415 with a hint instead of a confusing 400.
+  app.removeContentTypeParser('text/plain');
+
   app.setErrorHandler((err, req, reply) => {
-    const e = toSyncError(err, String(req.id));
+    const e = toSyncError(err, String(req.id), req.headers['content-type']);
     metrics.errors.inc({ code: e.code });
     if (e.status >= 500 && e.code !== 'SYNC_ERR_UNAVAILABLE') req.log.error({ err }, 'request failed');
     else req.log.info({ code: e.code, msg: e.message }, 'request rejected');

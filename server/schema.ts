@@ -18,20 +18,20 @@ export const DELETED_COL = '_deleted';
 function tableDdl(table: TableName): string[] {
   const spec = TABLES[table];
   const t = q(table);
+  const sqlType = (type: string) => (type === 'number' ? 'double precision' : 'text');
   const stmts = [
     `CREATE TABLE IF NOT EXISTS ${t} (
        user_id text NOT NULL,
        id text NOT NULL,
        ${STAMP_COL} bigint NOT NULL,
        ${DELETED_COL} boolean NOT NULL DEFAULT false,
+       ${spec.columns.map((c) => `${q(c.name)} ${sqlType(c.type)}`).join(',\n       ')},
        PRIMARY KEY (user_id, id)
      )`,
   ];
-  // Columns are added one by one so a schema version that introduces a column migrates in place.
+  // Columns are also added one by one, so a database created by an older schema migrates in place.
   for (const c of spec.columns) {
-    stmts.push(
-      `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS ${q(c.name)} ${c.type === 'number' ? 'double precision' : 'text'}`,
-    );
+    stmts.push(`ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS ${q(c.name)} ${sqlType(c.type)}`);
   }
   stmts.push(`CREATE INDEX IF NOT EXISTS ${q(`${table}_user_stamp`)} ON ${t} (user_id, ${STAMP_COL})`);
   return stmts;
@@ -104,10 +104,17 @@ export const SCHEMA_REVISION = 1;
 export async function migrate(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   try {
+    // Fast path: an already migrated database (server restart) needs no DDL and no lock.
+    const done = await client
+      .query('SELECT 1 FROM schema_migrations WHERE version = $1', [SCHEMA_REVISION])
+      .then((r) => r.rowCount === 1)
+      .catch(() => false);
+    if (done) return;
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-    for (const s of COMMON_DDL) await client.query(s);
-    for (const t of TABLE_NAMES) for (const s of tableDdl(t)) await client.query(s);
+    // One round trip for all DDL (simple query protocol accepts several statements).
+    const ddl = [...COMMON_DDL, ...TABLE_NAMES.flatMap(tableDdl)];
+    await client.query(`SET LOCAL client_min_messages = warning; ${ddl.join(';\n')};`);
     await client.query('INSERT INTO schema_migrations (version) VALUES ($1) ON CONFLICT DO NOTHING', [SCHEMA_REVISION]);
     await client.query('COMMIT');
   } catch (e) {

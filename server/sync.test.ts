@@ -2,7 +2,7 @@
  * Pull/push behaviour of the contract: stamps, conflicts per table strategy (two devices), tombstones,
  * idempotency, 409, all-or-nothing, schema N-1.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   changes,
   newServer,
@@ -16,25 +16,30 @@ import {
 let cluster: TestCluster;
 let server: TestServer;
 
+// One cluster, one database and one app per file; tests are isolated by user id (the server is
+// multi-tenant), which keeps the suite fast on a small CI box.
 beforeAll(async () => {
   cluster = await startCluster();
+  server = await newServer(cluster);
 });
 afterAll(async () => {
+  await server?.close();
   await cluster?.stop();
 });
-afterEach(async () => {
-  await server?.close();
-});
 
+let n = 0;
+let user = '';
 async function twoDevices(version: 1 | 2 = 2) {
-  server = await newServer(cluster);
-  const a = await TestDevice.create(server.app, 'u1', 'phone-a', version);
-  const b = await TestDevice.create(server.app, 'u1', 'web-b', 2);
+  n++;
+  user = `u${n}`;
+  const a = await TestDevice.create(server.app, user, `phone-a-${n}`, version);
+  const b = await TestDevice.create(server.app, user, `web-b-${n}`, 2);
   return { a, b, app: server.app };
 }
 
+/** Query with $1 bound to the current test's user id. */
 async function rows(sql: string, params: unknown[] = []) {
-  const r = await server.app.sync.pool.query(sql, params);
+  const r = await server.app.sync.pool.query(sql, [user, ...params]);
   return r.rows;
 }
 
@@ -96,7 +101,9 @@ describe('pull and push basics', () => {
     const full = await b.pullRaw(0);
     expect(full.body.changes.goals!.deleted).toEqual(['g1']);
     expect(full.body.changes.goals!.updated.map((r) => r.id)).toEqual(['g2']);
-    expect(await rows('SELECT count(*)::int AS n FROM goals WHERE id = $1', ['never-existed'])).toEqual([{ n: 0 }]);
+    expect(
+      await rows('SELECT count(*)::int AS n FROM goals WHERE user_id = $1 AND id = $2', ['never-existed']),
+    ).toEqual([{ n: 0 }]);
   });
 
   it('created for a live id is an update; created for a tombstoned id recreates it', async () => {
@@ -130,7 +137,9 @@ describe('pull and push basics', () => {
     const pb = await b.pull();
     expect(pb.changes.goals!.deleted).toEqual(['g1']);
     expect(pb.changes.goals!.updated).toEqual([]);
-    expect(await rows('SELECT _deleted FROM goals WHERE id = $1', ['g1'])).toEqual([{ _deleted: true }]);
+    expect(await rows('SELECT _deleted FROM goals WHERE user_id = $1 AND id = $2', ['g1'])).toEqual([
+      { _deleted: true },
+    ]);
   });
 
   it('409 when lastPulledAt is older than the device last pull', async () => {
@@ -153,19 +162,21 @@ describe('pull and push basics', () => {
     await a.pull();
     await a.push(changes('goals', { created: [{ id: 'g1' }] }));
     const st = await rows(
-      'SELECT user_id, device_id, platform, last_pulled_at, last_pushed_at, schema_version FROM sync_state',
+      'SELECT user_id, device_id, platform, last_pulled_at, last_pushed_at, schema_version FROM sync_state WHERE user_id = $1',
     );
     expect(st).toEqual([
       {
-        user_id: 'u1',
-        device_id: 'phone-a',
+        user_id: user,
+        device_id: a.deviceId,
         platform: 'IOS',
         last_pulled_at: a.lastPulledAt,
         last_pushed_at: expect.any(Number),
         schema_version: 2,
       },
     ]);
-    const log = await rows('SELECT operation, table_name, record_count, success FROM sync_log ORDER BY id');
+    const log = await rows(
+      'SELECT operation, table_name, record_count, success FROM sync_log WHERE user_id = $1 ORDER BY id',
+    );
     expect(log).toEqual([
       { operation: 'PULL', table_name: expect.stringContaining('goals'), record_count: 0, success: true },
       { operation: 'PUSH', table_name: 'goals', record_count: 1, success: true },
@@ -195,7 +206,9 @@ describe('conflict strategies (two devices edit the same row)', () => {
     const pb = await b.pull();
     expect(pulledRow(pa, table, 'r1')).toEqual(c.resolvedRecord);
     expect(pulledRow(pb, table, 'r1')).toEqual(c.resolvedRecord);
-    const log = await rows("SELECT table_name, error FROM sync_log WHERE operation = 'CONFLICT_RESOLVED'");
+    const log = await rows(
+      "SELECT table_name, error FROM sync_log WHERE user_id = $1 AND operation = 'CONFLICT_RESOLVED'",
+    );
     expect(log).toEqual([{ table_name: table, error: `${c.resolution}:r1` }]);
     return c;
   }
@@ -305,14 +318,15 @@ describe('idempotency', () => {
     const body = { ...changes('goals', { updated: [{ id: 'g1', title: 'a', updated_at: 10 }] }) };
     const first = await a.push(body, { pushId: 'push-1' });
     expect(first.conflictedRecords).toHaveLength(1);
-    const stampBefore = await rows('SELECT _stamp FROM goals WHERE id = $1', ['g1']);
+    const stampBefore = await rows('SELECT _stamp FROM goals WHERE user_id = $1 AND id = $2', ['g1']);
     // even after another pull (new lastPulledAt) the same pushId is a replay
     await a.pull();
     const again = await a.push(body, { pushId: 'push-1' });
     expect(again).toEqual(first);
-    expect(await rows('SELECT _stamp FROM goals WHERE id = $1', ['g1'])).toEqual(stampBefore);
+    expect(await rows('SELECT _stamp FROM goals WHERE user_id = $1 AND id = $2', ['g1'])).toEqual(stampBefore);
     const pushes = await rows(
-      "SELECT count(*)::int AS n FROM sync_log WHERE operation = 'PUSH' AND device_id = 'phone-a'",
+      "SELECT count(*)::int AS n FROM sync_log WHERE user_id = $1 AND operation = 'PUSH' AND device_id = $2",
+      [a.deviceId],
     );
     expect(pushes).toEqual([{ n: 1 }]);
   });
@@ -344,7 +358,7 @@ describe('all-or-nothing', () => {
     expect(r.status).toBe(400);
     expect(r.body.error.message).toContain('changes.goals.created[0].target_value must be a finite number or null');
     for (const t of ['users', 'activities', 'goals']) {
-      expect(await rows(`SELECT count(*)::int AS n FROM ${t}`)).toEqual([{ n: 0 }]);
+      expect(await rows(`SELECT count(*)::int AS n FROM ${t} WHERE user_id = $1`)).toEqual([{ n: 0 }]);
     }
   });
 
@@ -363,7 +377,7 @@ describe('all-or-nothing', () => {
     });
     expect(r.status).toBe(500);
     expect(r.body.error.code).toBe('SYNC_ERR_INTERNAL');
-    expect(await rows('SELECT count(*)::int AS n FROM users')).toEqual([{ n: 0 }]);
+    expect(await rows('SELECT count(*)::int AS n FROM users WHERE user_id = $1')).toEqual([{ n: 0 }]);
   });
 });
 
