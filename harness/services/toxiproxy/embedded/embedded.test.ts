@@ -1,0 +1,181 @@
+/**
+ * Embedded-proxy behaviour beyond the compat checklist: Go JSON decoding rules, start-up proxies,
+ * close() releasing everything, bounded buffering for a slow reader, seeded draws.
+ */
+import { randomBytes } from 'node:crypto';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { Toxiproxy } from 'toxiproxy-node-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRng } from './clock';
+import { type EmbeddedToxiproxy, startEmbeddedToxiproxy } from './index';
+import { parseFirstValue } from './json';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function start(opts: Parameters<typeof startEmbeddedToxiproxy>[0] = {}): Promise<EmbeddedToxiproxy> {
+  const tp = await startEmbeddedToxiproxy(opts);
+  cleanups.push(() => tp.close());
+  return tp;
+}
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+  return (server.address() as { port: number }).port;
+}
+
+function echoServer(): Server {
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.on('close', () => sockets.delete(s));
+    s.pipe(s);
+  });
+  cleanups.push(() => {
+    for (const s of sockets) s.destroy();
+  });
+  return server;
+}
+
+function dial(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
+    s.on('error', reject);
+    cleanups.push(() => {
+      s.destroy();
+    });
+  });
+}
+
+const post = (url: string, body: string, method = 'POST') => fetch(url, { method, body });
+
+describe('Go JSON decoding rules', () => {
+  it('parses only the first value and keeps number literals', () => {
+    expect(parseFirstValue('{"a":1} trailing')).toBeTruthy();
+    expect(() => parseFirstValue('')).toThrow('EOF');
+    expect(() => parseFirstValue('{')).toThrow('unexpected EOF');
+    expect(() => parseFirstValue('{"a":}')).toThrow(/invalid character/);
+  });
+
+  it('matches Toxiproxy on field types, case and trailing bytes', async () => {
+    const tp = await start();
+    const up = await listen(echoServer());
+    let res = await post(`${tp.url}/proxies`, `{"NAME":"a","Upstream":"127.0.0.1:${up}","listen":"127.0.0.1:0"} xyz`);
+    expect(res.status).toBe(201);
+    expect((await res.json()).name).toBe('a');
+    res = await post(`${tp.url}/proxies`, '{"name":"b","upstream":"x:1","enabled":"true"}');
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatch(/^bad request body: /);
+    for (const attrs of ['{"latency":1.0}', '{"latency":1e3}', '{"latency":"5"}']) {
+      res = await post(`${tp.url}/proxies/a/toxics`, `{"type":"latency","attributes":${attrs}}`);
+      expect(res.status, attrs).toBe(400);
+    }
+    res = await post(`${tp.url}/proxies/a/toxics`, '{"type":"latency","toxicity":"1"}');
+    expect(res.status).toBe(400);
+    res = await post(
+      `${tp.url}/proxies/a/toxics`,
+      '{"type":"latency","stream":"UpStream","attributes":{"LATENCY":-5}}',
+    );
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      attributes: { latency: -5, jitter: 0 },
+      name: 'latency_UpStream',
+      type: 'latency',
+      stream: 'UpStream',
+      toxicity: 1,
+    });
+    // Negative latency acts like none, on the upstream stream as parsed case-insensitively.
+    const sock = await dial(Number((await (await fetch(`${tp.url}/proxies/a`)).json()).listen.split(':').pop()));
+    const t0 = performance.now();
+    sock.write('x');
+    await new Promise((r) => sock.once('data', r));
+    expect(performance.now() - t0).toBeLessThan(150);
+    res = await post(`${tp.url}/populate`, '{}');
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ status: 400, proxies: null });
+  });
+
+  it('populate failure after a success reports the created proxies', async () => {
+    const tp = await start();
+    const busy = await listen(echoServer());
+    const res = await post(
+      `${tp.url}/populate`,
+      JSON.stringify([
+        { name: 'ok', listen: '127.0.0.1:0', upstream: '127.0.0.1:1' },
+        { name: 'clash', listen: `127.0.0.1:${busy}`, upstream: '127.0.0.1:1' },
+      ]),
+    );
+    expect(res.status).toBe(500);
+    const body = await res.json();
+    expect(body.error).toMatch(/address already in use/);
+    expect(body.proxies.map((p: { name: string }) => p.name)).toEqual(['ok']);
+  });
+});
+
+describe('lifecycle', () => {
+  it('creates start-up proxies and close() releases ports and connections', async () => {
+    const upPort = await listen(echoServer());
+    const tp = await startEmbeddedToxiproxy({
+      proxies: [{ name: 'boot', listen: '127.0.0.1:0', upstream: `127.0.0.1:${upPort}` }],
+    });
+    const client = new Toxiproxy(tp.url);
+    const proxy = await client.get('boot');
+    const port = Number(proxy.listen.split(':').pop());
+    const sock = await dial(port);
+    const closed = new Promise<void>((r) => sock.once('close', () => r()));
+    sock.on('error', () => {});
+    sock.write('hi');
+    await new Promise((r) => sock.once('data', r));
+    await tp.close();
+    await closed;
+    await expect(dial(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(fetch(`${tp.url}/version`)).rejects.toThrow();
+  });
+
+  it('seeded draws repeat', () => {
+    const a = createRng(42);
+    const b = createRng(42);
+    const xs = Array.from({ length: 5 }, () => a());
+    expect(Array.from({ length: 5 }, () => b())).toEqual(xs);
+    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
+  });
+});
+
+describe('backpressure', () => {
+  for (const withToxic of [false, true]) {
+    it(`a client that does not read holds back the upstream (${withToxic ? 'toxic chain' : 'direct pipe'})`, async () => {
+      const tp = await start();
+      let accepted = 0;
+      let stop = false;
+      const upstream = createServer((s) => {
+        s.on('error', () => {});
+        const chunk = randomBytes(64 * 1024);
+        const pump = () => {
+          while (!stop && accepted < 256 * 1024 * 1024) {
+            accepted += chunk.length;
+            if (!s.write(chunk)) return void s.once('drain', pump);
+          }
+        };
+        pump();
+      });
+      cleanups.push(() => {
+        stop = true;
+      });
+      const upPort = await listen(upstream);
+      const client = new Toxiproxy(tp.url);
+      const proxy = await client.createProxy({ name: 'bp', listen: '127.0.0.1:0', upstream: `127.0.0.1:${upPort}` });
+      if (withToxic) await proxy.addToxic({ type: 'latency', name: 'l', attributes: { latency: 1 } } as any);
+      const sock = await dial(Number(proxy.listen.split(':').pop()));
+      sock.pause();
+      await new Promise((r) => setTimeout(r, 1500));
+      // Kernel buffers on both hops plus the proxy's bounded queue; far below the 256 MiB on offer.
+      expect(accepted).toBeLessThan(24 * 1024 * 1024);
+      stop = true;
+      sock.destroy();
+    });
+  }
+});
