@@ -13,7 +13,12 @@ export class Violations {
     this.total++;
     if (this.list.length < this.max) this.list.push(v);
   }
-  result(name: string, started: number, passSummary: string, failSummary: (first: Violation) => string): CheckResult {
+  result(
+    name: string,
+    started: number,
+    passSummary: string,
+    failSummary: (first: Violation) => string,
+  ): CheckResult & { violationCount: number } {
     const passed = this.total === 0;
     const violations = [...this.list];
     if (this.total > this.list.length) {
@@ -24,6 +29,8 @@ export class Violations {
       passed,
       summary: passed ? passSummary : failSummary(this.list[0]),
       violations,
+      // Exact count even when the list is capped (a compatible extra field of CheckResult).
+      violationCount: this.total,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
     };
   }

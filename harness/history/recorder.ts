@@ -79,48 +79,34 @@ export class History {
       time: this.now(),
     };
     this.append(invoke);
-    let done = false;
-    const complete = (type: Exclude<OpType, 'invoke'>, extra: CompleteFields = {}): HistoryOp => {
-      if (done) {
-        throw new HistoryError(
-          `operation ${invoke.opId} (${invoke.f} on ${invoke.process}) was completed twice`,
-          'Complete each OpHandle exactly once (ok, fail or info).',
-        );
-      }
-      done = true;
-      this.open.delete(invoke.opId);
-      const time = this.now();
-      const op: HistoryOp = {
-        index: this.nextIndex++,
-        process: invoke.process,
-        opId: invoke.opId,
-        type,
-        f: invoke.f,
-        // Identity is repeated so each line of history.jsonl reads on its own; values stay on the invoke.
-        ...(invoke.device !== undefined ? { device: invoke.device } : {}),
-        ...(invoke.user !== undefined ? { user: invoke.user } : {}),
-        ...(invoke.table !== undefined ? { table: invoke.table } : {}),
-        ...(invoke.id !== undefined ? { id: invoke.id } : {}),
-        ...(invoke.trigger !== undefined ? { trigger: invoke.trigger } : {}),
-        ...extra,
-        time,
-        latencyMs: Math.round((time - invoke.time) * 1000) / 1000,
-      };
-      return this.append(op);
-    };
-    const handle: OpHandle = {
-      opId: invoke.opId,
-      invoke,
-      get done() {
-        return done;
-      },
-      ok: (f) => complete('ok', f),
-      fail: (f) => complete('fail', f),
-      info: (f) => complete('info', f),
-      complete,
-    };
+    // A class instance, not closures: a million handles must stay cheap to create.
+    const handle = new Handle(this, invoke);
     this.open.set(invoke.opId, handle);
     return handle;
+  }
+
+  /** @internal Called by Handle. */
+  _complete(invoke: HistoryOp, type: Exclude<OpType, 'invoke'>, extra: CompleteFields): HistoryOp {
+    this.open.delete(invoke.opId);
+    const time = this.now();
+    const op: HistoryOp = {
+      index: this.nextIndex++,
+      process: invoke.process,
+      opId: invoke.opId,
+      type,
+      f: invoke.f,
+      time,
+    };
+    // Identity is repeated so each line of history.jsonl reads on its own; values stay on the invoke.
+    if (invoke.device !== undefined) op.device = invoke.device;
+    if (invoke.user !== undefined) op.user = invoke.user;
+    if (invoke.table !== undefined) op.table = invoke.table;
+    if (invoke.id !== undefined) op.id = invoke.id;
+    if (invoke.trigger !== undefined) op.trigger = invoke.trigger;
+    Object.assign(op, extra);
+    op.time = time;
+    op.latencyMs = Math.round((time - invoke.time) * 1000) / 1000;
+    return this.append(op);
   }
 
   /** An instantaneous event (fault start/stop, check marker): invoke and `ok` at the same moment. */
@@ -141,5 +127,39 @@ export class History {
     const open = this.pending();
     for (const h of open) h.info({ error: reason });
     return open.length;
+  }
+}
+
+class Handle implements OpHandle {
+  private completed = false;
+  constructor(
+    private readonly history: History,
+    readonly invoke: HistoryOp,
+  ) {}
+  get opId(): number {
+    return this.invoke.opId;
+  }
+  get done(): boolean {
+    return this.completed;
+  }
+  complete(type: Exclude<OpType, 'invoke'>, fields: CompleteFields = {}): HistoryOp {
+    if (this.completed) {
+      const i = this.invoke;
+      throw new HistoryError(
+        `operation ${i.opId} (${i.f} on ${i.process}) was completed twice`,
+        'Complete each OpHandle exactly once (ok, fail or info).',
+      );
+    }
+    this.completed = true;
+    return this.history._complete(this.invoke, type, fields);
+  }
+  ok(fields?: CompleteFields): HistoryOp {
+    return this.complete('ok', fields);
+  }
+  fail(fields?: CompleteFields): HistoryOp {
+    return this.complete('fail', fields);
+  }
+  info(fields?: CompleteFields): HistoryOp {
+    return this.complete('info', fields);
   }
 }

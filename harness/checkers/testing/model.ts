@@ -50,9 +50,21 @@ export type SyncOutcomeKind = 'ok' | 'fail' | 'info-applied' | 'info-lost';
 
 const key = (table: string, id: string) => `${table}\u0001${id}`;
 
+const colCache = new Map<string, string[]>();
+/** columnNames, memoised: the model calls it for every pushed and pulled row. */
+function cols(table: TableName, version: SchemaVersion = 2): string[] {
+  const k = `${table}:${version}`;
+  let c = colCache.get(k);
+  if (!c) {
+    c = columnNames(table, version);
+    colCache.set(k, c);
+  }
+  return c;
+}
+
 function project(row: SyncRecord, version: SchemaVersion, table: TableName): SyncRecord {
   const out: SyncRecord = { id: row.id };
-  for (const c of columnNames(table, version)) out[c] = row[c] ?? null;
+  for (const c of cols(table, version)) out[c] = row[c] ?? null;
   return out;
 }
 
@@ -138,7 +150,7 @@ export class SyncModel {
     }
     if (kind === 'create') {
       const rec: SyncRecord = { id };
-      for (const c of columnNames(table, d.version)) rec[c] = null;
+      for (const c of cols(table, d.version)) rec[c] = null;
       Object.assign(rec, vals);
       // A create over a record never pushed stays a create; over a synced one WatermelonDB would refuse,
       // so the model only creates fresh or locally absent ids.
@@ -189,7 +201,7 @@ export class SyncModel {
       const client = project(l.rec, d.version, l.table);
       if (!entry || (!entry.row && l.status === 'created')) {
         const full: SyncRecord = { id: client.id };
-        for (const c of columnNames(l.table)) full[c] = client[c] ?? null;
+        for (const c of cols(l.table)) full[c] = client[c] ?? null;
         changed(full);
       } else if (!entry.row) {
         // Deletes win: a stale update of a deleted row is discarded (a conflict when concurrent).

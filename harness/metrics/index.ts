@@ -1,0 +1,25 @@
+export { type DeriveOptions, deriveHistoryMetrics, metricsFromChecks } from './derive';
+export {
+  type Aggregate,
+  type MetricDefinition,
+  type MetricKind,
+  Metrics,
+  type MetricUnit,
+  seriesKey,
+  type Tags,
+} from './registry';
+export {
+  type Aggregation,
+  type Comparator,
+  checkThresholds,
+  evaluateThresholds,
+  layerThresholds,
+  type ParsedThreshold,
+  parseMetricKey,
+  parseThreshold,
+  parseThresholds,
+  RFC_THRESHOLDS,
+  type ThresholdEvaluation,
+  type ThresholdSource,
+  type ThresholdSpec,
+} from './thresholds';

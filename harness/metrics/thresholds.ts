@@ -1,0 +1,255 @@
+/**
+ * k6-style thresholds: `{ 'sync_latency_ms{path:phone-cloud}': ['p(95)<2000'], lost_writes: ['count==0'] }`.
+ * Parsed up front (so a typo fails the config load, not the end of a long run) and evaluated against
+ * a Metrics registry. A tagged key selects every series carrying those tags (k6 sub-metrics).
+ */
+import { HarnessError } from '../config/errors';
+import type { ThresholdResult } from '../results/types';
+import type { Aggregate, Metrics, Tags } from './registry';
+
+export type Aggregation = 'p' | 'avg' | 'min' | 'max' | 'med' | 'count' | 'rate' | 'value';
+export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!=';
+export type ThresholdSource = ThresholdResult['source'];
+export type ThresholdSpec = Record<string, readonly string[]>;
+
+export interface ParsedThreshold {
+  /** The key exactly as written. */
+  metric: string;
+  name: string;
+  tags: Tags;
+  expression: string;
+  aggregation: Aggregation;
+  percentile?: number;
+  op: Comparator;
+  target: number;
+  source: ThresholdSource;
+}
+
+/** ThresholdResult plus why it could not be measured (a compatible extension of results/types.ts). */
+export interface ThresholdEvaluation extends ThresholdResult {
+  /** True when the metric had no samples: reported, not failed. */
+  skipped?: boolean;
+  message?: string;
+}
+
+/**
+ * The RFC 0006 targets from architecture.md's "Metrics against the RFC" table. Latency is for
+ * payloads under 100 KB: `deriveHistoryMetrics` tags each sync `payload:small|large|unknown`.
+ */
+export const RFC_THRESHOLDS: ThresholdSpec = {
+  'sync_latency_ms{path:phone-cloud,payload:small}': ['p(95)<2000'],
+  'watch_transfer_ms{pack:context}': ['p(95)<10000'],
+  lost_writes: ['count==0'],
+  conflict_rate: ['rate<0.01'],
+  battery_pct_per_sync: ['max<2'],
+  sync_success_rate: ['rate>0.99'],
+  client_memory_mb: ['max<50'],
+  concurrent_syncs: ['max>=1000'],
+};
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const EXPR =
+  /^\s*(p\(\s*(\d+(?:\.\d+)?)\s*\)|avg|min|max|med|count|rate|value)\s*(<=|>=|==|!=|<|>)\s*(-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*$/i;
+const EXPR_HELP =
+  'expected <aggregation> <operator> <number>, e.g. p(95)<2000; aggregations: p(N), avg, min, max, med, count, rate, value; operators: < <= > >= == !=';
+
+function configError(message: string): HarnessError {
+  return new HarnessError(
+    'HRN_ERR_CONFIG',
+    message,
+    'Fix `thresholds` in harness.config.ts or the scenario (k6 syntax).',
+  );
+}
+
+/** Parse `name` or `name{tag:value,tag2:value}` (also accepts `tag=value`, as architecture.md writes it). */
+export function parseMetricKey(key: string): { name: string; tags: Tags } {
+  const m = /^\s*([^{}\s]+)\s*(?:\{([^{}]*)\})?\s*$/.exec(key);
+  if (!m || !NAME.test(m[1])) {
+    throw configError(
+      `threshold metric "${key}" is not a valid metric key; expected name or name{tag:value,...}, e.g. sync_latency_ms{path:phone-cloud}`,
+    );
+  }
+  const tags: Tags = {};
+  if (m[2] !== undefined && m[2].trim() !== '') {
+    for (const part of m[2].split(',')) {
+      const kv = /^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*[:=]\s*([^,]*?)\s*$/.exec(part);
+      if (!kv || kv[2] === '') {
+        throw configError(`threshold metric "${key}": tag "${part.trim()}" is not tag:value`);
+      }
+      tags[kv[1]] = kv[2];
+    }
+  }
+  return { name: m[1], tags };
+}
+
+export function parseThreshold(
+  metric: string,
+  expression: string,
+  source: ThresholdSource = 'config',
+): ParsedThreshold {
+  const { name, tags } = parseMetricKey(metric);
+  if (typeof expression !== 'string') {
+    throw configError(
+      `threshold on ${metric}: expressions must be strings like 'p(95)<2000', got ${JSON.stringify(expression)}`,
+    );
+  }
+  const m = EXPR.exec(expression);
+  if (!m) throw configError(`threshold on ${metric}: "${expression}" is not a valid expression; ${EXPR_HELP}`);
+  const aggWord = m[1].toLowerCase();
+  const aggregation = (aggWord.startsWith('p(') ? 'p' : aggWord) as Aggregation;
+  let percentile: number | undefined;
+  if (aggregation === 'p') {
+    percentile = Number(m[2]);
+    if (!(percentile >= 0 && percentile <= 100)) {
+      throw configError(
+        `threshold on ${metric}: "${expression}" asks for percentile ${m[2]}; it must be between 0 and 100`,
+      );
+    }
+  }
+  return {
+    metric,
+    name,
+    tags,
+    expression,
+    aggregation,
+    ...(percentile !== undefined ? { percentile } : {}),
+    op: m[3] as Comparator,
+    target: Number(m[4]),
+    source,
+  };
+}
+
+/** Parse a whole spec, reporting every bad expression at once. */
+export function parseThresholds(spec: ThresholdSpec, source: ThresholdSource = 'config'): ParsedThreshold[] {
+  const out: ParsedThreshold[] = [];
+  const errors: string[] = [];
+  for (const [metric, exprs] of Object.entries(spec)) {
+    if (!Array.isArray(exprs)) {
+      errors.push(
+        `threshold on ${metric}: expected an array of expressions like ['p(95)<2000'], got ${JSON.stringify(exprs)}`,
+      );
+      continue;
+    }
+    for (const e of exprs) {
+      try {
+        out.push(parseThreshold(metric, e, source));
+      } catch (err) {
+        errors.push((err as Error).message);
+      }
+    }
+  }
+  if (errors.length === 1) throw configError(errors[0]);
+  if (errors.length > 1) throw configError(`${errors.length} invalid thresholds:\n  ${errors.join('\n  ')}`);
+  return out;
+}
+
+/**
+ * RFC defaults, then config, then scenario: a later layer replaces an earlier one's expressions for
+ * the same metric key (as `thresholds` in HarnessConfig is documented to merge).
+ */
+export function layerThresholds(
+  layers: Array<{ spec: ThresholdSpec | undefined; source: ThresholdSource }>,
+): ParsedThreshold[] {
+  const byKey = new Map<string, ParsedThreshold[]>();
+  for (const { spec, source } of layers) {
+    if (!spec) continue;
+    const parsed = parseThresholds(spec, source);
+    const keys = new Set(parsed.map((p) => p.metric));
+    for (const k of keys)
+      byKey.set(
+        k,
+        parsed.filter((p) => p.metric === k),
+      );
+    for (const k of Object.keys(spec)) if (!keys.has(k)) byKey.set(k, []);
+  }
+  return [...byKey.values()].flat();
+}
+
+const KIND_AGGS: Record<string, readonly Aggregation[]> = {
+  trend: ['p', 'avg', 'min', 'max', 'med', 'count'],
+  counter: ['count', 'value', 'rate'],
+  rate: ['rate', 'value', 'count'],
+  gauge: ['value', 'min', 'max', 'avg', 'count'],
+};
+
+function measure(t: ParsedThreshold, a: Aggregate, durationMs: number | undefined): number | string {
+  const kind = a.def.kind;
+  if (!KIND_AGGS[kind].includes(t.aggregation)) {
+    return `"${t.aggregation === 'p' ? `p(${t.percentile})` : t.aggregation}" does not apply to ${t.name}, a ${kind}; use ${KIND_AGGS[kind].map((x) => (x === 'p' ? 'p(N)' : x)).join(', ')}`;
+  }
+  switch (t.aggregation) {
+    case 'p':
+      return a.hist!.getValueAtPercentile(t.percentile!) / 1000;
+    case 'med':
+      return a.hist!.getValueAtPercentile(50) / 1000;
+    case 'avg':
+      return a.count ? a.sum / a.count : 0;
+    case 'min':
+      return a.min;
+    case 'max':
+      return a.max;
+    case 'count':
+      return kind === 'counter' ? a.sum : a.count;
+    case 'value':
+      return kind === 'counter' ? a.sum : kind === 'rate' ? (a.count ? a.passes / a.count : 0) : a.last;
+    case 'rate':
+      if (kind === 'rate') return a.count ? a.passes / a.count : 0;
+      if (!durationMs) return `rate of counter ${t.name} is per second and needs the run duration (metrics.durationMs)`;
+      return a.sum / (durationMs / 1000);
+  }
+}
+
+function compare(v: number, op: Comparator, target: number): boolean {
+  switch (op) {
+    case '<':
+      return v < target;
+    case '<=':
+      return v <= target;
+    case '>':
+      return v > target;
+    case '>=':
+      return v >= target;
+    case '==':
+      return v === target;
+    case '!=':
+      return v !== target;
+  }
+}
+
+/**
+ * Evaluate parsed thresholds. A metric with no samples is `skipped` (passed, measured null), except
+ * counters, which count from zero (`lost_writes: ['count==0']` holds when nothing was lost).
+ */
+export function evaluateThresholds(metrics: Metrics, thresholds: readonly ParsedThreshold[]): ThresholdEvaluation[] {
+  return thresholds.map((t) => {
+    const base = { metric: t.metric, expression: t.expression, source: t.source };
+    const a = metrics.aggregate(t.name, t.tags);
+    if (!a) {
+      const def = metrics.definition(t.name);
+      if (def?.kind === 'counter' && (t.aggregation === 'count' || t.aggregation === 'value')) {
+        return { ...base, measured: 0, passed: compare(0, t.op, t.target) };
+      }
+      return {
+        ...base,
+        measured: null,
+        passed: true,
+        skipped: true,
+        message: `no samples of ${t.metric}: not evaluated`,
+      };
+    }
+    const v = measure(t, a, metrics.durationMs);
+    if (typeof v === 'string')
+      return { ...base, measured: null, passed: false, message: `threshold on ${t.metric}: ${v}` };
+    const measured = Math.round(v * 1e6) / 1e6;
+    return { ...base, measured, passed: compare(v, t.op, t.target) };
+  });
+}
+
+/** Parse and evaluate in one go. */
+export function checkThresholds(
+  metrics: Metrics,
+  spec: ThresholdSpec,
+  source: ThresholdSource = 'config',
+): ThresholdEvaluation[] {
+  return evaluateThresholds(metrics, parseThresholds(spec, source));
+}
