@@ -1037,18 +1037,25 @@ describe('toxics', () => {
       const perConn = await Promise.all(
         Array.from({ length: 40 }, async () => {
           const c = await px.connect();
+          await c.echo('w', 5000); // warm-up, not classified
           const rtts: number[] = [];
           for (let i = 0; i < 3; i++) rtts.push(await c.echo(String(i), 5000));
           c.sock.destroy();
           return rtts;
         }),
       );
+      // A slow connection can never echo under 300 ms (exact lower bound), so any RTT under 300 marks
+      // a fast connection; a fast connection with an RTT >= 300 ms is either a per-chunk draw (a bug,
+      // which would mix most connections) or scheduling noise on a loaded box (rare: retry once).
       let slow = 0;
+      const mixed: string[] = [];
       for (const rtts of perConn) {
         const slowOnes = rtts.filter((r) => r >= 300).length;
-        expect([0, 3], `RTTs ${rtts.map((r) => r.toFixed(0)).join(', ')}`).toContain(slowOnes);
         if (slowOnes === 3) slow++;
+        else if (slowOnes > 0) mixed.push(rtts.map((r) => r.toFixed(0)).join('/'));
       }
+      expect(mixed.length, `connections with mixed RTTs: ${mixed.join(', ')}`).toBeLessThanOrEqual(2);
+      if (mixed.length > 0) throw new UpperBoundError(`fast connections with a slow echo: ${mixed.join(', ')}`);
       expect(slow).toBeGreaterThanOrEqual(8);
       expect(slow).toBeLessThanOrEqual(32);
     },
