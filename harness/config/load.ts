@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import { resolveConfig } from './define-config';
 import { HarnessError } from './errors';
 import type { HarnessConfig, UserConfig } from './types';
@@ -27,4 +28,23 @@ export async function loadConfig(
       `${file} has no default export; write \`export default defineConfig({ ... })\``,
     );
   return { config: resolveConfig(mod.default), file };
+}
+
+/**
+ * Imports a user's TypeScript module (config, scenario) wherever it lives. Outside a `"type":
+ * "module"` package a .ts file is compiled as CommonJS, whose `export default` arrives wrapped one
+ * level deeper; both shapes give the default export here.
+ */
+export async function importUserModule(file: string): Promise<unknown> {
+  const mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
+  let exp = mod.default;
+  if (
+    exp &&
+    typeof exp === 'object' &&
+    'default' in exp &&
+    Object.keys(exp).every((k) => k === 'default' || k === '__esModule')
+  ) {
+    exp = (exp as { default: unknown }).default;
+  }
+  return exp;
 }

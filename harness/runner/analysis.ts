@@ -5,8 +5,8 @@
 import type { EnergyReading } from '../../protocol/device';
 import type { HistoryOp } from '../../protocol/history';
 import type { TableRecords } from '../../protocol/records';
-import type { CheckResult, DeviceSummary, FaultSpan, MetricSummary, ThresholdResult } from '../results/types';
 import { checkerNames, runCheckers } from '../checkers/index';
+import type { CheckResult, DeviceSummary, FaultSpan, MetricSummary, ThresholdResult } from '../results/types';
 import type { ScenarioDefinition } from './scenario';
 
 export interface AnalysisInput {
@@ -110,7 +110,9 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
   if (!input.fatal) {
     const known = new Set(checkerNames());
     const names = input.def.checks?.filter((n) => known.has(n)) ?? undefined;
-    checks.push(...runCheckers({ history: input.history, serverState: input.serverState, devices: input.devices }, names));
+    checks.push(
+      ...runCheckers({ history: input.history, serverState: input.serverState, devices: input.devices }, names),
+    );
   }
   const a = assertionsCheck(input.assertions);
   if (a) checks.push(a);

@@ -4,9 +4,9 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { isTableName } from '../../protocol/tables';
 import { HarnessError } from '../config/errors';
+import { importUserModule } from '../config/load';
 import { NETWORK_PRESETS } from '../config/network-presets';
 import type { ScenarioDefinition } from './scenario';
 
@@ -70,7 +70,7 @@ export function validateScenario(def: unknown, file: string): ScenarioDefinition
 export async function loadScenarioFile(file: string): Promise<LoadedScenario> {
   let mod: { default?: unknown };
   try {
-    mod = await import(pathToFileURL(resolve(file)).href);
+    mod = { default: await importUserModule(resolve(file)) };
   } catch (e) {
     const err = e as Error;
     bad(file, `could not be loaded: ${err.message.split('\n')[0]}`);
