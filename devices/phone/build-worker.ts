@@ -1,7 +1,7 @@
 /**
  * The worker runs plain JavaScript: worker threads do not inherit vitest's or tsx's TypeScript
- * transform, so worker.ts is bundled once per process with esbuild (our files inlined, packages left
- * to Node's require) into node_modules/.cache, where Node resolves the shared node_modules.
+ * transform, so worker.ts is bundled once per process with esbuild (our files and WatermelonDB inlined,
+ * only the native better-sqlite3 left to require) into node_modules/.cache, where Node resolves it.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -21,13 +21,12 @@ export function phoneWorkerFile(): Promise<string> {
       platform: 'node',
       format: 'cjs',
       target: 'node20',
-      packages: 'external',
+      // WatermelonDB, LokiJS and rxjs are bundled in: one file to parse per worker instead of hundreds
+      // of small CommonJS modules to resolve and compile. Only the native addon stays a require.
+      external: ['better-sqlite3'],
       write: false,
-      sourcemap: 'inline',
+      sourcemap: process.env.PHONE_WORKER_SOURCEMAP ? 'inline' : false,
       logLevel: 'silent',
-      // import.meta.url is used for createRequire; give CJS output a working equivalent.
-      define: { 'import.meta.url': '__phoneWorkerUrl' },
-      banner: { js: 'const __phoneWorkerUrl = require("node:url").pathToFileURL(__filename).href;' },
     });
     const code = out.outputFiles[0]!.text;
     const hash = createHash('sha1').update(code).digest('hex').slice(0, 12);

@@ -4,15 +4,24 @@
  * which is all synchronize() needs.
  */
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Database, Model, Q } from '@nozbe/watermelondb';
+import * as lokiAdapterNs from '@nozbe/watermelondb/adapters/lokijs';
+import * as sqliteNs from '@nozbe/watermelondb/adapters/sqlite';
+import * as bridgeNs from '@nozbe/watermelondb/adapters/sqlite/sqlite-node/DatabaseBridge';
+import * as lokiNs from 'lokijs';
 import type { LocalWrite } from '../../protocol/device';
 import type { SyncRecord, TableRecords, Value } from '../../protocol/records';
 import { columnNames, columnsFor, type SchemaVersion, TABLE_NAMES, type TableName } from '../../protocol/tables';
 import { buildAppSchema, buildMigrations } from './schema';
 
 /** 'lokijs' is accepted as another name for 'loki' (the runner's spelling). */
+/** `default` of a CommonJS module whichever interop produced the namespace. */
+export function cjsDefault(ns: any): any {
+  const d = ns?.default ?? ns;
+  return d?.__esModule ? d.default : d;
+}
+
 export type PhoneAdapterKind = 'sqlite' | 'loki' | 'lokijs';
 
 export class PhoneWriteError extends Error {
@@ -25,11 +34,12 @@ export class PhoneWriteError extends Error {
   }
 }
 
-// Default exports of WatermelonDB's CommonJS files: required, because ESM default-import interop
-// differs between tsx, vitest and the esbuild bundle the worker runs.
-const require = createRequire(import.meta.url);
-const SQLiteAdapter = require('@nozbe/watermelondb/adapters/sqlite').default;
-const LokiJSAdapter = require('@nozbe/watermelondb/adapters/lokijs').default;
+// Default exports of WatermelonDB's CommonJS files. Imported as namespaces (so the worker bundle
+// holds ONE copy of WatermelonDB: adapters, logger and sync must share singletons) and unwrapped by
+// hand, because default-import interop differs between tsx, vitest and esbuild's output.
+const SQLiteAdapter = cjsDefault(sqliteNs);
+const LokiJSAdapter = cjsDefault(lokiAdapterNs);
+const DatabaseBridge = cjsDefault(bridgeNs);
 
 function modelClassFor(table: TableName): typeof Model {
   // A fresh subclass per table: WatermelonDB keys collections by the static `table`.
@@ -63,7 +73,7 @@ export async function openPhoneDb(opts: {
     // hand it lokijs's LokiFsAdapter (atomic: writes `file~` then renames) and save explicitly after
     // every write and sync instead of relying on the 500 ms autosave, so an app kill never loses an
     // acknowledged write.
-    const { LokiFsAdapter } = require('lokijs');
+    const { LokiFsAdapter } = cjsDefault(lokiNs);
     const fsAdapter = new LokiFsAdapter();
     // WatermelonDB "resets" an empty database by deleting it first; with no file yet that is ENOENT.
     const deleteDatabase = fsAdapter.deleteDatabase.bind(fsAdapter);
@@ -92,8 +102,7 @@ export async function openPhoneDb(opts: {
     // WAL with synchronous=NORMAL: every committed transaction survives an application crash (our
     // app kill), only an OS crash or power loss may roll back the last ones; the default rollback
     // journal with synchronous=FULL costs an fsync per write (about 30 ms here) for no app-kill gain.
-    const bridge = require('@nozbe/watermelondb/adapters/sqlite/sqlite-node/DatabaseBridge').default;
-    const sqlite = bridge.connections[adapter._tag]?.driver?.database?.instance;
+    const sqlite = DatabaseBridge.connections[adapter._tag]?.driver?.database?.instance;
     if (sqlite) {
       sqlite.pragma('journal_mode = WAL');
       sqlite.pragma('synchronous = NORMAL');

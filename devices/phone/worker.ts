@@ -4,15 +4,15 @@
  * the run's clock (so RFC backoff follows the time scale and any Clock implementation).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { synchronize } from '@nozbe/watermelondb/sync';
+import * as loggerNs from '@nozbe/watermelondb/utils/common/logger';
 import type { LocalWrite, SyncTrigger } from '../../protocol/device';
 import type { ConflictRecord, DatabaseChanges } from '../../protocol/records';
 import { columnsFor, isTableName, type SchemaVersion } from '../../protocol/tables';
 import { SyncHttpClient, SyncHttpError, withBackoff } from '../common/sync-http';
-import { applyWrite, openPhoneDb, type PhoneAdapterKind, type PhoneDb, pendingCount, snapshot } from './db';
+import { applyWrite, cjsDefault, openPhoneDb, type PhoneAdapterKind, type PhoneDb, pendingCount, snapshot } from './db';
 import { type LocalConflict, makeConflictResolver } from './resolver';
 import { Rpc } from './rpc';
 
@@ -57,8 +57,7 @@ if (!port) throw new Error('devices/phone/worker.ts must run in a worker thread'
 // --- WatermelonDB's [🍉] logger: captured, never printed; warn/error become anomalies -------------
 const anomalies: string[] = [];
 {
-  const require = createRequire(import.meta.url);
-  const logger = require('@nozbe/watermelondb/utils/common/logger').default;
+  const logger = cjsDefault(loggerNs);
   const fmt = (m: unknown[]) =>
     m.map((x) => (x instanceof Error ? x.message : typeof x === 'string' ? x : JSON.stringify(x))).join(' ');
   logger.log = () => {};
