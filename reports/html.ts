@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import type { RunResult } from '../harness/results/types';
 import type { HistoryOp } from '../protocol/history';
 import { outputPath, writeFileAtomic } from './files';
-import { readHistory } from './history';
+import { type HistoryView, LazyHistory } from './history';
 import { type RenderOptions, renderHtml } from './html/page';
 import type { Reporter, ReporterContext } from './types';
 
 /** Loads every distinct history file the run names, relative to the run folder. */
-export async function loadHistories(runDir: string, result: RunResult): Promise<Map<string, HistoryOp[]>> {
+export async function loadHistories(runDir: string, result: RunResult): Promise<Map<string, HistoryView>> {
   const files = [...new Set(result.scenarios.map((s) => s.historyFile).filter(Boolean))];
-  const loaded = await Promise.all(files.map(async (f) => [f, await readHistory(join(runDir, f))] as const));
+  const loaded = await Promise.all(files.map(async (f) => [f, await LazyHistory.read(join(runDir, f))] as const));
   return new Map(loaded);
 }
 
@@ -22,7 +22,7 @@ export class HtmlReporter implements Reporter {
   private readonly runDir: string;
   private readonly render: RenderOptions;
   /** Histories handed in by the caller (tests, merge) instead of read from disk. */
-  histories?: Map<string, HistoryOp[]>;
+  histories?: Map<string, HistoryOp[] | HistoryView>;
 
   constructor(options: Record<string, unknown>, ctx: ReporterContext) {
     this.file = outputPath(ctx, options, 'index.html');

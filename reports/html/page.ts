@@ -13,7 +13,7 @@ import type {
 import type { HistoryOp } from '../../protocol/history';
 import { TABLE_NAMES, TABLES } from '../../protocol/tables';
 import { formatBytes, formatDuration, formatMeasured, VERDICT_SYMBOL } from '../base';
-import { digestHistory, excerpt } from '../history';
+import { type HistoryView, historyViewOf } from '../history';
 import { baseMetricName, metricKey, rfcTargetFor } from '../rfc-targets';
 import { axisLabel, esc, histogramSvg, type ThresholdMarker, TIMELINE_LEGEND, timelineSvg } from './charts';
 import { CSS } from './style';
@@ -37,6 +37,9 @@ export function slug(s: string): string {
       .replace(/^-|-$/g, '') || 'scenario'
   );
 }
+
+const viewOf = (h: HistoryOp[] | HistoryView | undefined): HistoryView =>
+  Array.isArray(h) || !h ? historyViewOf(h ?? []) : h;
 
 /** Section ids: the same scenario may appear twice (shards of a matrix, retries). */
 function uniqueSlugs(names: string[]): string[] {
@@ -147,6 +150,15 @@ function dataCard(s: ScenarioResult): string {
   return `<div class="card"><h3>Data transferred <span class="muted" style="text-transform:none;letter-spacing:0">· ↑ ${esc(formatBytes(up))} · ↓ ${esc(formatBytes(down))}</span></h3><div class="legend"><span><i class="sw" style="background:var(--up)"></i>upload</span><span><i class="sw" style="background:var(--down)"></i>download</span></div><table>${rows}</table></div>`;
 }
 
+/** Three significant digits, no exponent: 16.107481764887808 → 16.1, 0.0058107 → 0.00581. */
+export function sig(v: number): string {
+  if (!Number.isFinite(v)) return '–';
+  if (v === 0) return '0';
+  const abs = Math.abs(v);
+  const digits = Math.max(0, Math.min(8, 2 - Math.floor(Math.log10(abs))));
+  return Number(v.toFixed(digits)).toString();
+}
+
 function devicesCard(s: ScenarioResult): string {
   const hasEnergy = s.devices.some((d) => d.energy);
   const hasMem = s.devices.some((d) => d.memoryMb);
@@ -157,13 +169,13 @@ function devicesCard(s: ScenarioResult): string {
       const per = e?.batteryPctPerSync;
       const energy = hasEnergy
         ? e
-          ? `<td class="num">${e.joules} J<div class="small muted">${e.source}</div></td><td class="num">${e.batteryPct}%</td><td><div class="bar-cell"><div class="meter${per !== undefined && per >= 2 ? ' over' : ''}" title="RFC target: < 2% per sync"><span style="width:${Math.min(100, ((per ?? 0) / 2) * 100).toFixed(1)}%"></span></div><span class="num">${per ?? '–'}%</span></div></td>`
+          ? `<td class="num">${sig(e.joules)} J<div class="small muted">${e.source}</div></td><td class="num">${sig(e.batteryPct)}%</td><td><div class="bar-cell"><div class="meter${per !== undefined && per >= 2 ? ' over' : ''}" title="RFC target: < 2% per sync"><span style="width:${Math.min(100, ((per ?? 0) / 2) * 100).toFixed(1)}%"></span></div><span class="num">${per === undefined ? '–' : `${sig(per)}%`}</span></div></td>`
           : '<td class="num muted">–</td><td class="num muted">–</td><td class="muted">–</td>'
         : '';
       const mem = hasMem
-        ? `<td class="num">${d.memoryMb ? `${d.memoryMb.max} <span class="muted small">/ ${d.memoryMb.mean}</span>` : '–'}</td>`
+        ? `<td class="num">${d.memoryMb ? `${sig(d.memoryMb.max)} <span class="muted small">/ ${sig(d.memoryMb.mean)}</span>` : '–'}</td>`
         : '';
-      return `<tr><td><b>${esc(d.id)}</b><div class="small muted">${esc(d.kind)} · ${esc(d.platform)} · ${esc(d.user)}</div></td><td class="num">${d.ops}</td><td class="num">${d.syncs}</td><td class="num">${d.syncFailures ? `<span class="bad">${d.syncFailures}</span>` : '0'}</td><td class="num">${rate === null ? '–' : `${(rate * 100).toFixed(1)}%`}</td>${energy}${mem}</tr>`;
+      return `<tr><td><b>${esc(d.id)}</b><div class="small muted">${esc([d.kind, d.platform, d.user].filter(Boolean).join(' · '))}</div></td><td class="num">${d.ops}</td><td class="num">${d.syncs}</td><td class="num">${d.syncFailures ? `<span class="bad">${d.syncFailures}</span>` : '0'}</td><td class="num">${rate === null ? '–' : `${(rate * 100).toFixed(1)}%`}</td>${energy}${mem}</tr>`;
     })
     .join('');
   const eh = hasEnergy
@@ -210,14 +222,14 @@ function excerptTable(ops: HistoryOp[], hits: Set<number>, anchor: (i: number) =
 function failedCheckCard(
   c: CheckResult,
   s: ScenarioResult,
-  ops: HistoryOp[],
+  history: HistoryView,
   prefix: string,
   o: Required<RenderOptions>,
 ) {
   const anchor = (i: number) => `${prefix}op-${i}`;
   const idx = c.violations.flatMap((v) => v.historyIndexes ?? []);
   const hits = new Set(idx);
-  const ex = excerpt(ops, hits);
+  const ex = history.excerpt(hits);
   const items = c.violations
     .slice(0, o.maxViolations)
     .map((v) => {
@@ -261,10 +273,16 @@ function faultsDetails(s: ScenarioResult): string {
   return `<details><summary>Faults (${s.faults.length})</summary><div class="scroll"><table><thead><tr><th>Fault</th><th>Targets</th><th class="num">Start</th><th class="num">End</th><th class="num">Duration</th><th>Params</th></tr></thead><tbody>${rows}</tbody></table></div></details>`;
 }
 
-function scenarioSection(s: ScenarioResult, sid: string, ops: HistoryOp[], multi: boolean, o: Required<RenderOptions>) {
+function scenarioSection(
+  s: ScenarioResult,
+  sid: string,
+  history: HistoryView,
+  multi: boolean,
+  o: Required<RenderOptions>,
+) {
   const prefix = multi ? `${sid}-` : '';
-  const digest = digestHistory(ops);
-  const failed = s.checks.filter((c) => !c.passed).map((c) => failedCheckCard(c, s, ops, prefix, o));
+  const digest = history.digest();
+  const failed = s.checks.filter((c) => !c.passed).map((c) => failedCheckCard(c, s, history, prefix, o));
   const anchors = new Map<number, string>(failed.flatMap((f) => f.anchors));
   const deviceIds = [...new Set([...s.devices.map((d) => d.id), ...digest.devices])];
   const endTime = Math.max(digest.endTime, s.durationMs, ...s.faults.map((f) => f.end ?? f.start));
@@ -302,14 +320,14 @@ export function scriptJson(data: unknown): string {
 
 export function renderHtml(
   result: RunResult,
-  histories: Map<string, HistoryOp[]>,
+  histories: Map<string, HistoryOp[] | HistoryView>,
   options: RenderOptions = {},
 ): string {
   const o: Required<RenderOptions> = { maxTitledMarks: 3000, maxViolations: 200, maxExcerptRows: 600, ...options };
   const multi = result.scenarios.length > 1;
   const sids = uniqueSlugs(result.scenarios.map((s) => s.name));
   const sections = result.scenarios.map((s, i) =>
-    scenarioSection(s, sids[i]!, histories.get(s.historyFile) ?? [], multi, o),
+    scenarioSection(s, sids[i]!, viewOf(histories.get(s.historyFile)), multi, o),
   );
   const st = result.stats;
   const failedThr = result.scenarios.reduce((a, s) => a + s.thresholds.filter((t) => !t.passed).length, 0);
