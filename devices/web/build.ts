@@ -2,6 +2,7 @@
  * Bundles the web app (page script and service worker) with esbuild into a temporary folder, once
  * per process. Nothing is committed: the bundle is rebuilt at test/run time from app/.
  */
+import { rmSync } from 'node:fs';
 import { copyFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,6 +16,7 @@ let built: Promise<string> | null = null;
 export function buildWebApp(): Promise<string> {
   built ??= (async () => {
     const out = await mkdtemp(join(tmpdir(), 'sync-harness-web-'));
+    process.once('exit', () => rmSync(out, { recursive: true, force: true }));
     await build({
       entryPoints: { app: join(APP_DIR, 'main.ts'), sw: join(APP_DIR, 'sw.ts') },
       outdir: out,
@@ -22,7 +24,10 @@ export function buildWebApp(): Promise<string> {
       format: 'iife',
       target: 'chrome120',
       platform: 'browser',
-      sourcemap: 'inline',
+      // Minified, no source map: parse time of every tab and service worker start is what we pay
+      // per device (an inline map made the bundle 1.1 MB and the page start 1.5 s slower under load).
+      minify: true,
+      sourcemap: false,
       logLevel: 'silent',
       tsconfig: join(APP_DIR, 'tsconfig.json'),
     });

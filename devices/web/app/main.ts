@@ -52,14 +52,26 @@ async function write(op: WriteOp) {
   if (cfg.backgroundSyncOnWrite) void requestBackgroundSync();
 }
 
-/** Coalesces automatic triggers: at most one queued behind the running sync. */
-let queued: Promise<SyncOutcome> | null = null;
+/**
+ * Coalesces triggers: one sync runs, at most one more is queued behind it (a poke that arrives
+ * mid-sync must still be pulled: the queued run starts after the running one).
+ */
+let running: Promise<SyncOutcome> | null = null;
+let next: Promise<SyncOutcome> | null = null;
 function requestSync(trigger: SyncTrigger): Promise<SyncOutcome> {
-  if (queued) return queued;
-  queued = engine.sync(trigger).finally(() => {
-    queued = null;
-  });
-  return queued;
+  if (!running) {
+    running = engine.sync(trigger).finally(() => {
+      running = null;
+    });
+    return running;
+  }
+  next ??= running
+    .catch(() => undefined)
+    .then(() => {
+      next = null;
+      return requestSync(trigger);
+    });
+  return next;
 }
 
 function becomeLeader() {
