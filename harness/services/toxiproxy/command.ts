@@ -5,12 +5,13 @@
 import { HarnessError } from '../../config/errors';
 import { startEmbeddedToxiproxy } from './embedded/index';
 
-export async function runProxyCommand(opts: { port: number; host: string }): Promise<void> {
+export async function runProxyCommand(opts: { port: number; host: string; metrics?: boolean }): Promise<void> {
   let server: Awaited<ReturnType<typeof startEmbeddedToxiproxy>>;
   try {
     server = await startEmbeddedToxiproxy({
       host: opts.host,
       port: opts.port,
+      metrics: opts.metrics,
       log: (line) => process.stderr.write(`${line}\n`),
     });
   } catch (e) {

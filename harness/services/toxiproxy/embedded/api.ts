@@ -24,6 +24,8 @@ type Handler = (params: string[], body: string) => Promise<Reply> | Reply;
 interface Route {
   pattern: RegExp;
   methods: Record<string, Handler>;
+  /** Handles every method (mux's Handle without Methods). */
+  any?: Handler;
 }
 
 function badBody(e: unknown): ApiError {
@@ -95,6 +97,14 @@ export class ToxiproxyApi {
         },
       },
     ];
+    const metrics = ctx.metrics;
+    if (metrics) {
+      this.routes.push({
+        pattern: /^\/metrics$/,
+        methods: {},
+        any: () => ({ status: 200, raw: metrics.render(), type: 'text/plain; version=0.0.4; charset=utf-8' }),
+      });
+    }
   }
 
   /** Node http request listener. */
@@ -124,7 +134,7 @@ export class ToxiproxyApi {
     for (const route of this.routes) {
       const m = route.pattern.exec(path);
       if (!m) continue;
-      const handler = route.methods[req.method ?? ''];
+      const handler = route.any ?? route.methods[req.method ?? ''];
       if (!handler) return { status: 405, raw: '' };
       // Middleware of matched routes only (gorilla/mux): browser guard.
       if ((req.headers['user-agent'] ?? '').startsWith('Mozilla/')) {

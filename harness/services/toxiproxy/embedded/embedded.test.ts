@@ -136,6 +136,29 @@ describe('lifecycle', () => {
     await expect(fetch(`${tp.url}/version`)).rejects.toThrow();
   });
 
+  it('serves /metrics only when enabled, counting bytes per direction when connections end', async () => {
+    const off = await start();
+    expect((await fetch(`${off.url}/metrics`)).status).toBe(404);
+    const tp = await start({ metrics: true });
+    const upPort = await listen(echoServer());
+    const proxy = await new Toxiproxy(tp.url).createProxy({
+      name: 'm',
+      listen: '127.0.0.1:0',
+      upstream: `127.0.0.1:${upPort}`,
+    });
+    const sock = await dial(Number(proxy.listen.split(':').pop()));
+    sock.write('hello');
+    await new Promise((r) => sock.once('data', r));
+    const closed = new Promise((r) => sock.once('close', r));
+    sock.end();
+    await closed;
+    await new Promise((r) => setTimeout(r, 50));
+    const text = await (await fetch(`${tp.url}/metrics`)).text();
+    const labels = `listener="${proxy.listen}",proxy="m",upstream="127.0.0.1:${upPort}"`;
+    expect(text).toContain(`toxiproxy_proxy_received_bytes_total{direction="upstream",${labels}} 5`);
+    expect(text).toContain(`toxiproxy_proxy_sent_bytes_total{direction="downstream",${labels}} 5`);
+  });
+
   it('seeded draws repeat', () => {
     const a = createRng(42);
     const b = createRng(42);

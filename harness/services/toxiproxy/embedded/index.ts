@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ToxiproxyApi } from './api';
 import { createRng } from './clock';
+import { ProxyMetrics } from './proxy';
 
 export { EMULATED_VERSION } from './api';
 
@@ -18,6 +19,8 @@ export interface EmbeddedToxiproxyOptions {
   seed?: number;
   /** Proxies to create at start-up, with populate semantics (the real `-config` file). */
   proxies?: Array<{ name: string; listen?: string; upstream: string; enabled?: boolean }>;
+  /** Serve GET /metrics with the per-proxy byte counters (the real `-proxy-metrics` flag); default off (404). */
+  metrics?: boolean;
   /** Diagnostics (listener errors, unexpected failures); default silent. */
   log?: (line: string) => void;
 }
@@ -32,7 +35,11 @@ export interface EmbeddedToxiproxy {
 
 export async function startEmbeddedToxiproxy(opts: EmbeddedToxiproxyOptions = {}): Promise<EmbeddedToxiproxy> {
   const host = opts.host === undefined || opts.host === 'localhost' ? '127.0.0.1' : opts.host;
-  const api = new ToxiproxyApi({ rng: createRng(opts.seed), log: opts.log ?? (() => {}) });
+  const api = new ToxiproxyApi({
+    rng: createRng(opts.seed),
+    log: opts.log ?? (() => {}),
+    metrics: opts.metrics ? new ProxyMetrics() : undefined,
+  });
   if (opts.proxies?.length) await api.populateFrom(opts.proxies);
 
   const server = createServer({ keepAliveTimeout: 5_000 }, api.handle);

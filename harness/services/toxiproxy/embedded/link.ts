@@ -22,6 +22,9 @@ export class Link implements StageHost {
   private sourcePaused = false;
   private inputEnded = false;
   private finished = false;
+  /** Bytes read from the source and written to the destination (for /metrics). */
+  received = 0;
+  sent = 0;
 
   constructor(
     private readonly conn: Connection,
@@ -36,7 +39,9 @@ export class Link implements StageHost {
       this.updateFlow();
     });
     source.on('data', (data: Buffer) => {
+      this.received += data.length;
       if (this.stages.length === 0) {
+        this.sent += data.length;
         if (!this.dest.write(data)) this.onDestFull();
         return;
       }
@@ -100,6 +105,7 @@ export class Link implements StageHost {
     }
     this.pending -= item.data.length;
     if (this.dest.destroyed || this.dest.writableEnded) return;
+    this.sent += item.data.length;
     if (!this.dest.write(item.data)) this.onDestFull();
     else if (this.sourcePaused) this.updateFlow();
   }
@@ -146,7 +152,7 @@ export class Link implements StageHost {
 
 export interface ConnectionOwner {
   readonly rng: () => number;
-  connectionClosed(conn: Connection): void;
+  connectionClosed(conn: Connection, labels: { listen: string; upstream: string }): void;
 }
 
 export class Connection {
@@ -157,12 +163,13 @@ export class Connection {
     private readonly owner: ConnectionOwner,
     readonly client: Socket,
     readonly upstream: Socket,
+    labels: { listen: string; upstream: string },
   ) {
     const closed = () => {
       if (--this.open === 0) {
         this.links.upstream?.dispose();
         this.links.downstream?.dispose();
-        owner.connectionClosed(this);
+        owner.connectionClosed(this, labels);
       }
     };
     client.once('close', closed);

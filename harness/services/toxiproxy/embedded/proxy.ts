@@ -34,6 +34,41 @@ const BIND_ERRORS: Record<string, string> = {
 export interface ProxyContext {
   readonly rng: () => number;
   log(line: string): void;
+  /** Set when proxy metrics are on: byte counts of each finished connection. */
+  readonly metrics?: ProxyMetrics;
+}
+
+/**
+ * toxiproxy_proxy_received_bytes_total / toxiproxy_proxy_sent_bytes_total, labelled like the real
+ * server's (direction, proxy, listener, upstream) and, like it, counted when a connection ends.
+ */
+export class ProxyMetrics {
+  private readonly counters = new Map<string, { labels: string[]; received: number; sent: number }>();
+
+  add(labels: [direction: string, proxy: string, listener: string, upstream: string], received: number, sent: number) {
+    const key = JSON.stringify(labels);
+    const c = this.counters.get(key) ?? { labels, received: 0, sent: 0 };
+    c.received += received;
+    c.sent += sent;
+    this.counters.set(key, c);
+  }
+
+  /** Prometheus text exposition format. */
+  render(): string {
+    const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+    const rows = [...this.counters.values()].sort((a, b) => a.labels.join('\0').localeCompare(b.labels.join('\0')));
+    let out = '';
+    for (const metric of ['received', 'sent'] as const) {
+      const name = `toxiproxy_proxy_${metric}_bytes_total`;
+      if (rows.length === 0) continue;
+      out += `# HELP ${name} \n# TYPE ${name} counter\n`;
+      for (const r of rows) {
+        const [direction, proxy, listener, upstream] = r.labels.map((v) => esc(v!));
+        out += `${name}{direction="${direction}",listener="${listener}",proxy="${proxy}",upstream="${upstream}"} ${r[metric]}\n`;
+      }
+    }
+    return out;
+  }
 }
 
 export class ProxyEntry implements ConnectionOwner {
@@ -158,14 +193,20 @@ export class ProxyEntry implements ConnectionOwner {
         abandon();
         return;
       }
-      const conn = new Connection(this, client, upstream);
+      const conn = new Connection(this, client, upstream, { listen: this.listen, upstream: this.upstream });
       this.connections.add(conn);
       conn.start(this.chains);
     });
   }
 
-  connectionClosed(conn: Connection): void {
+  connectionClosed(conn: Connection, labels: { listen: string; upstream: string }): void {
     this.connections.delete(conn);
+    const metrics = this.ctx.metrics;
+    if (!metrics) return;
+    for (const direction of ['upstream', 'downstream'] as const) {
+      const link = conn.link(direction);
+      if (link) metrics.add([direction, this.name, labels.listen, labels.upstream], link.received, link.sent);
+    }
   }
 
   addToxic(toxic: ToxicConfig): void {
