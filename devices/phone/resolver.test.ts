@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { makeConflictResolver } from './resolver';
+
+const resolveWith = (
+  table: string,
+  local: Record<string, unknown>,
+  remote: Record<string, unknown>,
+  version: 1 | 2 = 2,
+) => {
+  const seen: unknown[] = [];
+  const r = makeConflictResolver(version, (c) => seen.push(c));
+  const resolved = { ...local, ...remote, id: local.id, _status: local._status, _changed: local._changed };
+  return { out: r(table, local, remote, resolved), seen };
+};
+
+describe('phone conflictResolver (protocol resolveConflict on WatermelonDB raws)', () => {
+  it('leaves plain remote updates of synced records alone', () => {
+    const { out, seen } = resolveWith(
+      'goals',
+      { id: 'g', title: 'a', _status: 'synced', _changed: '' },
+      { id: 'g', title: 'b' },
+    );
+    expect(out.title).toBe('b');
+    expect(seen).toEqual([]);
+  });
+
+  it('server wins: takes the server row and marks it synced (nothing left to push)', () => {
+    const { out } = resolveWith(
+      'training_plans',
+      { id: 't', status: 'done', _status: 'updated', _changed: 'status' },
+      { id: 't', status: 'paused' },
+    );
+    expect(out).toMatchObject({ status: 'paused', _status: 'synced', _changed: '' });
+  });
+
+  it('merge_subjective keeps local rpe/notes/feeling over server objective columns and still pushes them', () => {
+    const { out, seen } = resolveWith(
+      'activities',
+      { id: 'a', avg_hr: 150, rpe: 9, notes: 'mine', feeling: null, _status: 'updated', _changed: 'rpe,notes' },
+      { id: 'a', avg_hr: 155, rpe: 5, notes: 'theirs', feeling: 'ok' },
+    );
+    expect(out).toMatchObject({ avg_hr: 155, rpe: 9, notes: 'mine', feeling: 'ok', _status: 'updated' });
+    expect(out._changed.split(',').sort()).toEqual(['notes', 'rpe']);
+    expect(seen).toMatchObject([{ table: 'activities', resolution: 'merged' }]);
+  });
+
+  it('a v1 client never touches v2 columns', () => {
+    const { out } = resolveWith(
+      'daily_metrics',
+      { id: 'd', soreness: 3, _status: 'updated', _changed: 'soreness' },
+      { id: 'd', soreness: 1, mood: 'good' },
+      1,
+    );
+    expect(out.soreness).toBe(3);
+    expect(out.mood).toBe('good'); // untouched server value (WatermelonDB drops it for a v1 schema)
+  });
+
+  it('our own echoed push after a lost response resolves to synced', () => {
+    const { out } = resolveWith(
+      'goals',
+      { id: 'g', title: 'x', updated_at: 5, _status: 'updated', _changed: 'title' },
+      { id: 'g', title: 'x', updated_at: 5 },
+    );
+    expect(out).toMatchObject({ _status: 'synced', _changed: '' });
+  });
+});

@@ -1,0 +1,67 @@
+/** Virtual users against the REAL sync server on embedded PostgreSQL. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPhone } from '../phone/index';
+import { startTestEnv, type TestEnv } from '../phone/test-support';
+import { createVirtualUser, makeRow, rng, runVirtualUsers } from './index';
+
+let env: TestEnv;
+beforeAll(async () => {
+  env = await startTestEnv();
+});
+afterAll(async () => {
+  await env?.close();
+});
+const uid = (p: string) => `${p}-${process.pid}-${Date.now().toString(36)}`;
+
+describe('virtual users', () => {
+  it('a VU and a WatermelonDB phone of one user converge, conflicts resolved the same way', async () => {
+    const user = uid('vu-user');
+    const vu = createVirtualUser({ id: uid('vu') });
+    const phone = createPhone({ id: uid('ph'), autoTriggers: false });
+    await vu.start(env.ctx({ userId: user, deviceId: vu.id }));
+    await phone.start(env.ctx({ userId: user, deviceId: phone.id }));
+    try {
+      const r = rng(7);
+      for (const t of ['activities', 'daily_metrics', 'goals', 'users'] as const) {
+        const { id, ...values } = makeRow(t, `${t}-1`, r, 2, Date.now());
+        await vu.write({ op: 'create', table: t, id, values });
+      }
+      expect((await vu.sync('manual')).ok).toBe(true);
+      expect((await phone.sync('manual')).ok).toBe(true);
+      // Concurrent edits: the phone pushes first, the VU resolves against it on its pull.
+      await phone.write({ op: 'update', table: 'activities', id: 'activities-1', values: { avg_hr: 111, rpe: 2 } });
+      await vu.write({ op: 'update', table: 'activities', id: 'activities-1', values: { rpe: 7, notes: 'vu' } });
+      await vu.write({ op: 'delete', table: 'goals', id: 'goals-1' });
+      expect((await phone.sync('manual')).ok).toBe(true);
+      expect((await vu.sync('manual')).ok).toBe(true);
+      expect((await phone.sync('manual')).ok).toBe(true);
+      const [sv, sp] = [await vu.snapshot(), await phone.snapshot()];
+      expect(sv).toEqual(sp);
+      expect(sp.activities[0]).toMatchObject({ avg_hr: 111, rpe: 7, notes: 'vu' });
+      expect(sp.goals).toHaveLength(0);
+      expect(await vu.pendingChanges()).toBe(0);
+    } finally {
+      await phone.kill();
+    }
+  });
+
+  it('runVirtualUsers holds concurrent syncs and reports latency', async () => {
+    const report = await runVirtualUsers({
+      serverUrl: env.serverUrl,
+      users: 20,
+      devicesPerUser: 3,
+      durationMs: 2000,
+      seedRowsPerUser: 10,
+      targetConcurrency: 30,
+      requestTimeoutMs: 20_000,
+    });
+    expect(report.vus).toBe(60);
+    expect(report.failed).toBe(0);
+    expect(report.syncs).toBeGreaterThanOrEqual(60);
+    expect(report.maxConcurrentSyncs).toBeGreaterThanOrEqual(30);
+    expect(report.latencyMs.p50).toBeGreaterThan(0);
+    expect(report.latencyMs.p99).toBeGreaterThanOrEqual(report.latencyMs.p50);
+    expect(report.pulled).toBeGreaterThan(0);
+    expect(report.pushed).toBeGreaterThan(0);
+  });
+});
