@@ -12,6 +12,7 @@ export default defineScenario({
   title: 'Last-write-wins with skewed device clocks',
   tags: ['faults', 'clock', 'conflicts'],
   devices: { fast: { kind: 'phone' }, slow: { kind: 'phone' } },
+  thresholds: { conflict_rate: ['rate<1'] },
   async workload({ devices: { fast, slow }, nemesis, expect, note }) {
     await nemesis.start({ kind: 'clockSkew', device: 'fast', ms: 3_600_000 });
     await nemesis.start({ kind: 'clockSkew', device: 'slow', ms: -120_000 });

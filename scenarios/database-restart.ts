@@ -6,6 +6,7 @@ export default defineScenario({
   title: 'Database restart under load',
   tags: ['faults', 'process'],
   devices: { p1: { kind: 'phone' }, p2: { kind: 'phone' } },
+  thresholds: { sync_success_rate: ['rate>0.3'], conflict_rate: ['rate<1'] },
   async workload({ devices: { p1, p2 }, nemesis, random }) {
     await p1.sync('app_launch');
     await Promise.all([

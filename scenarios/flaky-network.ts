@@ -16,5 +16,5 @@ export default defineScenario({
     const until = ctx.clock.now() + 120_000;
     while (ctx.clock.now() < until) await ctx.random({ opsPerDevice: 20, syncProbability: 0.4, thinkMs: [50, 400] });
   },
-  thresholds: { sync_success_rate: ['rate>0.3'] },
+  thresholds: { sync_success_rate: ['rate>0.3'], conflict_rate: ['rate<1'] },
 });

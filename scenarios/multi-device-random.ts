@@ -11,5 +11,8 @@ export default defineScenario({
     p3: { kind: 'phone' },
     p4: { kind: 'phone', schemaVersion: 1 },
   },
+  // Four devices hammering a shared pool of records conflict far more than the RFC's reference
+  // workload (< 1 %): report the rate, don't fail on it.
+  thresholds: { conflict_rate: ['rate<1'] },
   random: { opsPerDevice: 150, syncProbability: 0.25, thinkMs: [0, 20] },
 });

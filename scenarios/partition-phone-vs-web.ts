@@ -9,6 +9,7 @@ export default defineScenario({
   title: 'Partition: one device group loses the hub',
   tags: ['faults', 'partition'],
   devices: { phone: { kind: 'phone' }, other: { kind: 'phone' } },
+  thresholds: { sync_success_rate: ['rate>0.3'], conflict_rate: ['rate<1'] },
   async workload({ devices: { phone, other }, nemesis, random }) {
     await phone.sync('app_launch');
     await other.sync('app_launch');

@@ -10,6 +10,7 @@ export default defineScenario({
   tags: ['faults', 'process'],
   server: { process: 'child' },
   devices: { p1: { kind: 'phone' }, p2: { kind: 'phone' } },
+  thresholds: { sync_success_rate: ['rate>0.3'], conflict_rate: ['rate<1'] },
   async workload({ devices: { p1, p2 }, nemesis, rng, sleep }) {
     await p1.sync('app_launch');
     await p2.sync('app_launch');
