@@ -114,13 +114,15 @@ export class ToxiproxyApi {
     req.on('error', () => res.destroy());
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      this.dispatch(req, body).then(
-        (reply) => send(res, reply),
-        (e) => {
-          this.ctx.log(`toxiproxy api: ${req.method} ${req.url} failed: ${(e as Error).stack ?? e}`);
-          send(res, errorReply(new ApiError((e as Error).message, 500)));
-        },
-      );
+      this.dispatch(req, body)
+        .then(
+          (reply) => send(res, reply),
+          (e) => {
+            this.ctx.log(`toxiproxy api: ${req.method} ${req.url} failed: ${(e as Error).stack ?? e}`);
+            send(res, errorReply(new ApiError((e as Error).message, 500)));
+          },
+        )
+        .catch(() => res.destroy());
     });
   };
 
@@ -146,6 +148,9 @@ export class ToxiproxyApi {
         } catch (e) {
           if (e instanceof ApiError) return errorReply(e);
           throw e;
+        } finally {
+          // A request that was in flight during shutdown must not leave a listener behind.
+          if (this.closed) this.stopAll();
         }
       };
       const result = this.queue.then(run, run);
@@ -316,9 +321,18 @@ export class ToxiproxyApi {
     return { status: 204 };
   }
 
-  /** Stops every proxy (server shutdown). */
+  private closed = false;
+
+  /** Stops every proxy (server shutdown), also any a request still in flight creates. */
   stopAll(): void {
     for (const proxy of this.proxies.values()) proxy.stop();
+  }
+
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    this.stopAll();
+    await this.queue;
+    this.stopAll();
   }
 
   /** Populate at start-up (the real `-config` file); throws on the first failure. */

@@ -60,11 +60,10 @@ export async function startEmbeddedToxiproxy(opts: EmbeddedToxiproxyOptions = {}
     port,
     close() {
       closing ??= new Promise<void>((resolve) => {
-        api.stopAll();
         server.close(() => resolve());
         // fetch keeps API connections alive; drop them so close() does not wait for their timeout.
         server.closeAllConnections();
-      });
+      }).then(() => api.shutdown());
       return closing;
     },
   };

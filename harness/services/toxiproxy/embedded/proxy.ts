@@ -1,7 +1,7 @@
 /**
  * A named proxy: its listener, its live connections and its two toxic chains (sections 4 and 5).
  */
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, isIP, type Server, type Socket } from 'node:net';
 import { AddressError, joinHostPort, resolveHost, resolveListen, splitHostPort } from './address';
 import { Connection, type ConnectionOwner } from './link';
 import type { Direction, ToxicConfig } from './toxics';
@@ -175,7 +175,9 @@ export class ProxyEntry implements ConnectionOwner {
       return;
     }
     this.dialing.add(client);
-    const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
+    // Host names resolve to IPv4 first (spec 8): Node would otherwise race ::1 and 127.0.0.1.
+    const family = isIP(target.host) === 0 ? 4 : undefined;
+    const upstream = connect({ host: target.host, port: target.port, family, allowHalfOpen: true, noDelay: true });
     upstream.on('error', () => {});
     const abandon = () => {
       // Client gave up, or the dial failed: the client sees connect then EOF, with no data.
