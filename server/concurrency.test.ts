@@ -65,7 +65,7 @@ it('no device ever misses a change under concurrent pushes and pulls', async () 
           used.add(`${t}/${id}`);
           changes[t] ??= { created: [], updated: [], deleted: [] };
           const op = rand();
-          const values =
+          const values: Omit<SyncRecord, 'id'> =
             t === 'goals'
               ? { title: `d${i}-${round}`, updated_at: Date.now() }
               : t === 'activities'

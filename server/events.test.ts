@@ -126,7 +126,7 @@ async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
-async function push(base: string, tok: string, deviceId: string, body: unknown) {
+async function push(base: string, tok: string, body: unknown) {
   const r = await fetch(`${base}/sync/push`, {
     method: 'POST',
     headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' },
@@ -165,7 +165,7 @@ describe('events', () => {
     const x = await subscribe(s1.url, tX, 'ev-x');
     await waitFor(() => s1.app.sync.hub.subscriberCount() === 3);
     const p = await pull(child!.url, tA, 'ev-a');
-    const res = await push(child!.url, tA, 'ev-a', {
+    const res = await push(child!.url, tA, {
       changes: { goals: { created: [{ id: 'g1', title: 't' }], updated: [], deleted: [] } },
       lastPulledAt: p.timestamp,
       deviceId: 'ev-a',
@@ -189,7 +189,7 @@ describe('events', () => {
     const port = child!.port;
     const tA = await token(child!.url, 'crash-user', 'crash-a');
     const p = await pull(child!.url, tA, 'crash-a');
-    await push(child!.url, tA, 'crash-a', {
+    await push(child!.url, tA, {
       changes: { goals: { created: [{ id: 'keep', title: 'k' }], updated: [], deleted: [] } },
       lastPulledAt: p.timestamp,
       deviceId: 'crash-a',
