@@ -29,11 +29,16 @@ export function atDeadline(deadline: number, fn: () => void): Cancel {
     // setTimeout has 1 ms granularity and its clock may run behind performance.now(): ceil and re-check.
     timer = setTimeout(check, Math.ceil(wait));
   };
-  timer = setTimeout(check, Math.max(0, Math.ceil(deadline - now())));
+  const first = Math.ceil(deadline - now());
+  // Already due: setImmediate instead of setTimeout(0), which Node stretches to 1 ms.
+  let immediate: NodeJS.Immediate | undefined;
+  if (first <= 0) immediate = setImmediate(check);
+  else timer = setTimeout(check, first);
   return {
     cancel() {
       cancelled = true;
       if (timer) clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
     },
   };
 }

@@ -202,3 +202,37 @@ describe('backpressure', () => {
     });
   }
 });
+
+describe('timer granularity', () => {
+  it('a slicer with a sub-millisecond delay keeps its pace (pieces already due go out together)', async () => {
+    const tp = await start();
+    let received = 0;
+    let last = 0;
+    const upstream = createServer((s) => {
+      s.on('error', () => {});
+      s.on('data', (d) => {
+        received += d.length;
+        last = performance.now();
+      });
+    });
+    const upPort = await listen(upstream);
+    const proxy = await new Toxiproxy(tp.url).createProxy({
+      name: 's',
+      listen: '127.0.0.1:0',
+      upstream: `127.0.0.1:${upPort}`,
+    });
+    await proxy.addToxic({
+      type: 'slicer',
+      stream: 'upstream',
+      name: 's',
+      attributes: { average_size: 10, size_variation: 0, delay: 100 },
+    } as any);
+    const sock = await dial(Number(proxy.listen.split(':').pop()));
+    const t0 = performance.now();
+    sock.write(randomBytes(10_000)); // about 1000 pieces of 10 bytes, 0.1 ms apart: about 100 ms
+    while (received < 10_000 && performance.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+    expect(received).toBe(10_000);
+    expect(last - t0).toBeGreaterThanOrEqual(99);
+    expect(last - t0).toBeLessThan(800);
+  });
+});

@@ -232,7 +232,9 @@ class BandwidthStage extends Stage {
     }
     this.sleep += item.data.length / rate;
     const piece = rate * 100;
-    if (item.data.length <= piece && this.sleep <= 0) {
+    // Owed time under a timer tick is carried in `sleep` rather than waited for, chunk by chunk: the
+    // average rate stays exact without one timer per small chunk.
+    if (item.data.length <= piece && this.sleep < 1) {
       this.emit(item);
       return;
     }
@@ -245,7 +247,7 @@ class BandwidthStage extends Stage {
         this.emit(item);
         this.done();
       };
-      if (this.sleep <= 0) send();
+      if (this.sleep < 1) send();
       else this.timer = atDeadline(start + this.sleep, send);
     };
     const pieces = (deadline: number) => {
@@ -385,17 +387,20 @@ class SlicerStage extends Stage {
     }
     this.busy = true;
     let k = 0;
-    const step = (deadline: number) => {
-      this.emit({ data: item.data.subarray(cuts[k], cuts[k + 1]), t: item.t });
-      k += 2;
+    // Piece i is due at start + i × delay, and the next chunk may start after one more delay. Every piece
+    // already due goes out at once, so sub-millisecond delays are not stretched to one timer tick per piece.
+    let deadline = now();
+    const step = () => {
+      do {
+        this.emit({ data: item.data.subarray(cuts[k], cuts[k + 1]), t: item.t });
+        k += 2;
+        deadline += delayMs;
+      } while (k < cuts.length && deadline <= now() && !this.closed && !this.removed);
       this.held = k < cuts.length ? { data: item.data.subarray(cuts[k]), t: item.t } : undefined;
       if (this.closed || this.removed) return;
-      this.timer = atDeadline(deadline, () => {
-        if (k < cuts.length) step(deadline + delayMs);
-        else this.done();
-      });
+      this.timer = atDeadline(deadline, () => (k < cuts.length ? step() : this.done()));
     };
-    step(now() + delayMs);
+    step();
   }
 }
 
