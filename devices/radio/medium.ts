@@ -46,6 +46,8 @@ export class Medium {
   private readonly profiles = new Map<string, LinkProfile>();
   private readonly links = new Set<Link>();
   private readonly closedLinks: LinkInfo[] = [];
+  /** Addresses out of range; kept by address so a rebooted device is still away. */
+  private readonly away = new Set<string>();
   private defaultProfile: LinkProfile;
   private nextAddr = 1;
   private nextHandle = 0x40;
@@ -69,6 +71,7 @@ export class Medium {
     if (old && !old.closed)
       throw new Error(`HRN_ERR_BLE_ADDRESS: address ${addr} is already on the air; stop that device first`);
     const c = new Controller(this, addr, energy);
+    c.inRange = !this.away.has(addr);
     this.controllers.set(addr, c);
     return c;
   }
@@ -110,6 +113,8 @@ export class Medium {
 
   /** Out of range: links break (supervision timeout), advertising is not heard, connects wait. */
   setInRange(address: string, inRange: boolean): void {
+    if (inRange) this.away.delete(address.toLowerCase());
+    else this.away.add(address.toLowerCase());
     const c = this.controller(address);
     if (!c) return;
     c.inRange = inRange;
