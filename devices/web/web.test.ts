@@ -118,6 +118,9 @@ describe.skipIf(!hasChromium)('web devices on the real server', () => {
     );
     await a.write({ op: 'update', table: 'goals', id: 'g1', values: { title: 'from tab 2', target_value: 2 } }, 2);
     await a.write({ op: 'create', table: 'users', id: 'me', values: { name: 'Ada', units: 'metric' } }, 2);
+    // The other tabs see those writes live (liveQuery over the shared IndexedDB).
+    await a.tabs[0]!.locator('tr[data-row="goals/g1"]', { hasText: 'from tab 2' }).waitFor({ timeout: 5_000 });
+    await a.tabs[1]!.locator('tr[data-row="users/me"]').waitFor({ timeout: 5_000 });
     let release!: () => void;
     const held = new Promise<void>((r) => {
       release = r;
@@ -242,19 +245,28 @@ describe.skipIf(!hasChromium)('web devices on the real server', () => {
     await page.fill('#field-status', 'active');
     await page.click('#save');
     await page.locator('#lists tr', { hasText: 'Ride 100 km' }).waitFor();
-    await page.locator('#badge[data-state="synced"]').waitFor({ timeout: 15_000 });
-    expect(await page.textContent('#badge-pending')).toBe('0');
+    // The save triggered a sync (user action): the server gets the row, the badge settles on synced.
+    await until('the UI save to reach the server', async () => (await serverRows(u, 'goals')).length === 1);
+    const badgeIs = (state: string, pending: string) =>
+      page.waitForFunction(
+        ([st, p]) =>
+          document.querySelector('#badge')?.getAttribute('data-state') === st &&
+          document.querySelector('#badge-pending')?.textContent === p,
+        [state, pending] as const,
+        { timeout: 15_000, polling: 50 },
+      );
+    await badgeIs('synced', '0');
     const goals = await serverRows(u, 'goals');
     expect(goals.map((g) => [g.title, g.target_value, g.status])).toEqual([['Ride 100 km', 100, 'active']]);
     // Offline: the save stays local and the badge says so; the `online` event makes the leader sync.
     await a.setOffline(true);
-    await page.locator('#badge[data-state="offline"]').waitFor();
+    await badgeIs('offline', '0');
     await page.fill('#field-title', 'Swim 2 km');
     await page.click('#save');
     await page.locator('#lists tr', { hasText: 'Swim 2 km' }).waitFor();
-    expect(await page.textContent('#badge-pending')).toBe('1');
+    await badgeIs('offline', '1');
     await a.setOffline(false);
-    await page.locator('#badge[data-state="synced"]').waitFor({ timeout: 15_000 });
+    await badgeIs('synced', '0');
     expect((await serverRows(u, 'goals')).map((g) => g.title).sort()).toEqual(['Ride 100 km', 'Swim 2 km']);
   });
 });
