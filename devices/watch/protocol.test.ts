@@ -26,7 +26,11 @@ describe('watch protocol', () => {
 
   it('activity pack round trip keeps the FIT bytes', () => {
     const fit = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7) & 0xff));
-    const pack = { activityId: 'a1', summary: { sport: 'running', startTime: 'x', durationS: 1, distanceM: 2 }, fitFile: fit };
+    const pack = {
+      activityId: 'a1',
+      summary: { sport: 'running', startTime: 'x', durationS: 1, distanceM: 2 },
+      fitFile: fit,
+    };
     expect(decodeActivityPack(encodeActivityPack(pack))).toEqual({ ...pack, rpe: undefined, notes: undefined });
   });
 
@@ -35,7 +39,7 @@ describe('watch protocol', () => {
     const meta = metaFor('context', 'context-1', bytes, 1, 1000);
     const receiver = new BlockReceiver(meta);
     const toSender: ControlMessage[] = [];
-    let sentData: Buffer[] = [];
+    const sentData: Buffer[] = [];
     const sender = new BlockSender(meta, bytes, { sendControl: () => {}, sendData: (f) => sentData.push(f) }, 3);
     const run = sender.run();
     sender.onControl({ t: 'accept', id: meta.id, from: 0 });
