@@ -18,6 +18,8 @@ export interface ResolveToxiproxyOptions {
   log?: (line: string) => void;
   /** Seed for the embedded proxy's random draws. */
   seed?: number;
+  /** Container mode: ports of servers on this host the proxies will forward to (exposed before start). */
+  exposeHostPorts?: number[];
 }
 
 export interface ResolvedToxiproxy {
@@ -27,7 +29,26 @@ export interface ResolvedToxiproxy {
   client: Toxiproxy;
   /** For `container`: the mapped host port of each container proxy port (8666–8697). */
   portMap?: Record<number, number>;
+  /**
+   * Addressing that differs per mode (compat spec section 7), so callers need not care:
+   * a `listen` for a new proxy (`127.0.0.1:0`, or a free port of the container's range),
+   */
+  allocateListen(): Promise<string>;
+  /** where a client on this host connects for a proxy reporting `listen`, */
+  clientAddress(listen: string): { host: string; port: number };
+  /** and how the proxy reaches a server of this process on `port` (container: exposed host port). */
+  upstreamAddress(port: number): string;
   stop(): Promise<void>;
+}
+
+const portOf = (listen: string) => Number(listen.slice(listen.lastIndexOf(':') + 1));
+
+function localAddressing(clientHost: string) {
+  return {
+    allocateListen: async () => `${clientHost === 'localhost' ? '127.0.0.1' : clientHost}:0`,
+    clientAddress: (listen: string) => ({ host: clientHost, port: portOf(listen) }),
+    upstreamAddress: (port: number) => `127.0.0.1:${port}`,
+  };
 }
 
 /** Pinned like the compat spec says (section 7). */
@@ -106,13 +127,22 @@ export async function checkToxiproxyUrl(url: string, timeoutMs = 3000): Promise<
 
 async function startEmbedded(reason: string, seed?: number): Promise<ResolvedToxiproxy & { reason: string }> {
   const server = await startEmbeddedToxiproxy({ seed });
-  return { mode: 'embedded', url: server.url, client: new Toxiproxy(server.url), stop: () => server.close(), reason };
+  return {
+    mode: 'embedded',
+    url: server.url,
+    client: new Toxiproxy(server.url),
+    ...localAddressing('127.0.0.1'),
+    stop: () => server.close(),
+    reason,
+  };
 }
 
-async function startContainer(reason: string): Promise<ResolvedToxiproxy & { reason: string }> {
+async function startContainer(reason: string, hostPorts: number[]): Promise<ResolvedToxiproxy & { reason: string }> {
   const tc = await import('testcontainers');
   let container: Awaited<ReturnType<InstanceType<typeof tc.GenericContainer>['start']>>;
   try {
+    // Servers of this process the container must reach; testcontainers needs them before the start.
+    if (hostPorts.length > 0) await tc.TestContainers.exposeHostPorts(...hostPorts);
     container = await new tc.GenericContainer(TOXIPROXY_IMAGE)
       .withExposedPorts(8474, ...CONTAINER_PROXY_PORTS)
       .withWaitStrategy(tc.Wait.forHttp('/version', 8474).forStatusCode(200))
@@ -126,13 +156,29 @@ async function startContainer(reason: string): Promise<ResolvedToxiproxy & { rea
   const url = `http://${container.getHost()}:${container.getMappedPort(8474)}`;
   const portMap: Record<number, number> = {};
   for (const p of CONTAINER_PROXY_PORTS) portMap[p] = container.getMappedPort(p);
+  const client = new Toxiproxy(url);
+  const host = container.getHost();
   let stopped = false;
   return {
     mode: 'container',
     url,
-    client: new Toxiproxy(url),
+    client,
     portMap,
     reason,
+    async allocateListen() {
+      const used = new Set(Object.values(await client.getAll()).map((p) => portOf(p.listen)));
+      const free = CONTAINER_PROXY_PORTS.find((p) => !used.has(p));
+      if (free === undefined) {
+        throw new HarnessError(
+          'HRN_ERR_SERVICE',
+          `all ${CONTAINER_PROXY_PORTS.length} proxy ports of the Toxiproxy container are in use`,
+          'Use fewer proxies (one per device) or the embedded proxy.',
+        );
+      }
+      return `0.0.0.0:${free}`;
+    },
+    clientAddress: (listen) => ({ host, port: portMap[portOf(listen)] ?? portOf(listen) }),
+    upstreamAddress: (port) => `host.testcontainers.internal:${port}`,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -165,6 +211,7 @@ export async function resolveToxiproxy(
         mode: 'url',
         url,
         client: new Toxiproxy(url),
+        ...localAddressing(new URL(url).hostname.replace(/^\[|\]$/g, '')),
         stop: async () => {},
         reason: `Toxiproxy ${version} answers there`,
       };
@@ -179,13 +226,13 @@ export async function resolveToxiproxy(
           "Use 'embedded' (no Docker needed) or 'auto'.",
         );
       }
-      result = await startContainer(`container was requested and ${rt.why}`);
+      result = await startContainer(`container was requested and ${rt.why}`, opts.exposeHostPorts ?? []);
       break;
     }
     case 'auto': {
       const rt = await containerRuntimeAvailable();
       result = rt.ok
-        ? await startContainer(`auto: ${rt.why}`)
+        ? await startContainer(`auto: ${rt.why}`, opts.exposeHostPorts ?? [])
         : await startEmbedded(`auto: no container runtime (${rt.why})`, opts.seed);
       break;
     }
