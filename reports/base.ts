@@ -49,7 +49,7 @@ export function formatDuration(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
   const m = Math.floor(ms / 60_000);
   const s = Math.round((ms % 60_000) / 1000);
-  if (m < 60) return `${m}m ${s}s`;
+  if (m < 60) return s ? `${m}m ${s}s` : `${m}m`;
   return `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
@@ -93,6 +93,27 @@ describe('report commands', () => {
     const html = await readFile(join(out, 'index.html'), 'utf8');
     expect(html).toContain('merged from <b>2</b> shards');
     expect(html).toMatch(/id="b-op-\d+"/);
+  });
+
+  it('mergeReports keeps matrix cells apart: same shard numbers, same scenario, different --network', async () => {
+    const wifi = await tmp();
+    const lte = await tmp();
+    const out = join(await tmp(), 'merged');
+    const scen = [{ name: 'sync', ops: 300 }];
+    await writeSampleRun(wifi, { shard: { index: 1, total: 1 }, scenarios: scen });
+    await writeSampleRun(lte, { shard: { index: 1, total: 1 }, scenarios: [{ ...scen[0]!, latencyScale: 2 }] });
+    // As the CLI records them.
+    for (const [d, net] of [
+      [wifi, 'wifi'],
+      [lte, 'lte'],
+    ] as const) {
+      const r = JSON.parse(await readFile(join(d, 'results.json'), 'utf8'));
+      r.argv = ['harness', 'run', '@core', '--network', net, '--shard', '1/1'];
+      await writeFile(join(d, 'results.json'), JSON.stringify(r));
+    }
+    const merged = await mergeReports([wifi, lte], out, { stdout: sink() });
+    expect(merged.scenarios.map((s) => s.name)).toEqual(['sync [network=wifi]', 'sync [network=lte]']);
+    expect(new Set(merged.scenarios.map((s) => s.historyFile)).size).toBe(2);
   });
 
   it('serveReport serves the run folder and nothing outside it', async () => {

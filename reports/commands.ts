@@ -3,14 +3,13 @@
  * `harness merge-reports`. Each works from files on disk only (results.json + history files), so they
  * run anywhere the artifacts were downloaded to.
  */
-import { spawn } from 'node:child_process';
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { RESULTS_SCHEMA_VERSION, type RunResult, type ScenarioResult, type Verdict } from '../harness/results/types';
 import { colorsFor, exitCodeFor, formatMeasured, table } from './base';
 import { ReportError } from './errors';
-import { writeFileAtomic } from './files';
+import { openInBrowser, writeFileAtomic } from './files';
 import { mdCell } from './markdown';
 import { createReporters } from './registry';
 import { betterDirection, metricKey } from './rfc-targets';
@@ -80,18 +79,6 @@ async function runReporters(
     .map((s) => (typeof s === 'string' ? s : Array.isArray(s) ? s[0] : ''))
     .filter((n) => FILE_OF[n])
     .map((n) => join(outDir, FILE_OF[n]!));
-}
-
-function openInBrowser(file: string) {
-  const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'cmd' : 'xdg-open';
-  const args = process.platform === 'win32' ? ['/c', 'start', '', file] : [file];
-  try {
-    const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
-    child.on('error', () => process.stderr.write(`Open ${file} in a browser (no ${cmd} here).\n`));
-    child.unref();
-  } catch {
-    process.stderr.write(`Open ${file} in a browser.\n`);
-  }
 }
 
 export interface GenerateReportOptions {
@@ -452,6 +439,30 @@ export async function compareRuns(dirA: string, dirB: string, options: CompareOp
 
 // ---------------------------------------------------------------- merge
 
+/**
+ * What sets each run apart from the others being merged, from their command lines: `--network lte`
+ * in one matrix cell and `--network wifi` in another gives the labels 'network=lte' / 'network=wifi'.
+ * Shard numbers and output folders are left out (they never distinguish a matrix cell).
+ */
+export function matrixLabels(results: RunResult[]): string[] {
+  const IGNORE = new Set(['--shard', '--output', '--reporter', '--seed']);
+  const tokens = results.map((r) => {
+    const out: string[] = [];
+    const argv = r.argv.slice(r.argv.indexOf('run') + 1);
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i]!;
+      if (a.startsWith('--')) {
+        const [flag, inline] = a.split('=', 2) as [string, string | undefined];
+        const value = inline ?? (argv[i + 1] && !argv[i + 1]!.startsWith('-') ? argv[++i] : 'true');
+        if (!IGNORE.has(flag)) out.push(`${flag.slice(2)}=${value}`);
+      } else if (!a.startsWith('-')) out.push(a);
+    }
+    return out;
+  });
+  const common = tokens.length ? tokens.reduce((acc, t) => acc.filter((x) => t.includes(x))) : [];
+  return tokens.map((t) => t.filter((x) => !common.includes(x)).join(' '));
+}
+
 const VERDICT_RANK: Record<Verdict, number> = { skipped: 0, passed: 1, flaky: 2, failed: 3, error: 4 };
 
 export interface MergeOptions {
@@ -480,10 +491,17 @@ export async function mergeReports(
   let verdict: Verdict = 'skipped';
   let start = Number.POSITIVE_INFINITY;
   let end = 0;
+  const labels = matrixLabels(runs.map((r) => r.result));
+  const usedDirs = new Set<string>();
+  const perRun: Array<Array<ScenarioResult & ScenarioResultExtensions>> = [];
   for (const [i, { dir, result }] of runs.entries()) {
     const shard = result.shard ?? { index: i + 1, total: runs.length };
-    const sub = `shard-${shard.index}`;
+    // Matrix jobs repeat shard numbers (shard 1 of wifi, shard 1 of lte): keep their files apart.
+    let sub = `shard-${shard.index}`;
+    if (usedDirs.has(sub)) sub = `${sub}-run-${i + 1}`;
+    usedDirs.add(sub);
     const copied = new Map<string, string>();
+    const mine: Array<ScenarioResult & ScenarioResultExtensions> = [];
     for (const s of result.scenarios) {
       let dest = copied.get(s.historyFile);
       if (dest === undefined) {
@@ -494,14 +512,22 @@ export async function mergeReports(
           // A shard without its history still merges; the HTML says the excerpt is missing.
         });
       }
-      scenarios.push({ ...s, historyFile: dest, shard });
+      mine.push({ ...s, historyFile: dest, shard });
     }
+    perRun.push(mine);
     for (const k of Object.keys(stats) as Array<keyof typeof stats>) stats[k] += result.stats[k] ?? 0;
     if (VERDICT_RANK[result.verdict] > VERDICT_RANK[verdict]) verdict = result.verdict;
     const t0 = Date.parse(result.startedAt);
     start = Math.min(start, t0);
     end = Math.max(end, t0 + result.durationMs);
   }
+  // The same scenario from two matrix cells gets the cell's distinguishing options in its name.
+  const count = new Map<string, number>();
+  for (const s of perRun.flat()) count.set(s.name, (count.get(s.name) ?? 0) + 1);
+  perRun.forEach((mine, i) => {
+    for (const s of mine)
+      scenarios.push(count.get(s.name)! > 1 && labels[i] ? { ...s, name: `${s.name} [${labels[i]}]` } : s);
+  });
   const first = runs[0]!.result;
   const merged: RunResult & RunResultExtensions = {
     schemaVersion: RESULTS_SCHEMA_VERSION,

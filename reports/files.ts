@@ -1,4 +1,5 @@
 /** File output shared by the file reporters: where to write, and writing atomically (tmp + rename). */
+import { spawn } from 'node:child_process';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { ReporterContext } from './types';
@@ -14,4 +15,17 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
   const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
   await writeFile(tmp, data);
   await rename(tmp, path);
+}
+
+/** Best effort: a CI box has no browser, and that is not an error. */
+export function openInBrowser(file: string) {
+  const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'cmd' : 'xdg-open';
+  const args = process.platform === 'win32' ? ['/c', 'start', '', file] : [file];
+  try {
+    const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
+    child.on('error', () => process.stderr.write(`Open ${file} in a browser (no ${cmd} here).\n`));
+    child.unref();
+  } catch {
+    process.stderr.write(`Open ${file} in a browser.\n`);
+  }
 }

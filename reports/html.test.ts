@@ -64,7 +64,7 @@ describe('html reporter', () => {
     expect(svg.match(/<path class="m-fail"/g)).toHaveLength(fails);
     expect(svg.match(/<path class="m-conflict"/g)).toHaveLength(conflicts);
     // One tick per pixel column and device at most.
-    const ticks = (svg.match(/M\d+ [\d.]+v14/g) ?? []).length;
+    const ticks = (svg.match(/M\d+ [\d.]+v12/g) ?? []).length;
     expect(ticks).toBeLessThan(oks);
     expect(ticks).toBeLessThanOrEqual(6 * 900);
   });

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { RunResult } from '../harness/results/types';
 import type { HistoryOp } from '../protocol/history';
-import { outputPath, writeFileAtomic } from './files';
+import { openInBrowser, outputPath, writeFileAtomic } from './files';
 import { type HistoryView, LazyHistory } from './history';
 import { type RenderOptions, renderHtml } from './html/page';
 import type { Reporter, ReporterContext } from './types';
@@ -21,6 +21,7 @@ export class HtmlReporter implements Reporter {
   readonly file: string;
   private readonly runDir: string;
   private readonly render: RenderOptions;
+  private readonly open: boolean;
   /** Histories handed in by the caller (tests, merge) instead of read from disk. */
   histories?: Map<string, HistoryOp[] | HistoryView>;
 
@@ -28,6 +29,7 @@ export class HtmlReporter implements Reporter {
     this.file = outputPath(ctx, options, 'index.html');
     this.runDir = typeof options.runDir === 'string' ? options.runDir : ctx.outputDir;
     this.render = {};
+    this.open = options.open === true;
     for (const k of ['maxTitledMarks', 'maxViolations', 'maxExcerptRows'] as const) {
       if (typeof options[k] === 'number') this.render[k] = options[k] as number;
     }
@@ -36,6 +38,7 @@ export class HtmlReporter implements Reporter {
   async onEnd(result: RunResult) {
     const histories = this.histories ?? (await loadHistories(this.runDir, result));
     await writeFileAtomic(this.file, renderHtml(result, histories, this.render));
+    if (this.open) openInBrowser(this.file);
   }
 }
 

@@ -207,11 +207,22 @@ export function timelineSvg(
   }
   okCols.forEach((cols, i) => {
     if (!cols.size) return;
-    const y0 = yMid(i) - 7;
+    const y0 = yMid(i) - 6;
     let d = '';
-    for (const c of cols) d += `M${c} ${y0}v14`;
+    for (const c of cols) d += `M${c} ${y0}v12`;
     p.push(`<path class="m-ok" d="${d}"/>`);
   });
+  // Fault strips on top of the ticks: on a dense timeline the hatched band behind them is hidden.
+  for (const f of faults) {
+    const x0 = x(f.start);
+    const w = Math.max(2, x(f.end ?? end) - x0);
+    const rows = f.targets.filter((t) => rowOf.has(t)).map((t) => rowOf.get(t)!);
+    for (const i of rows.length ? rows : devices.map((_, k) => k)) {
+      p.push(
+        `<rect class="fault-strip${rows.length ? '' : ' global'}" x="${f1(x0)}" y="${T + (i + 1) * rowH - 4}" width="${f1(w)}" height="3"/>`,
+      );
+    }
+  }
   const mark = (s: SyncEvent, xx: number, yy: number) =>
     s.outcome === 'conflict'
       ? `M${f1(xx)} ${f1(yy - 5)}l5 5-5 5-5-5z`

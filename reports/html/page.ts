@@ -14,7 +14,7 @@ import type { HistoryOp } from '../../protocol/history';
 import { TABLE_NAMES, TABLES } from '../../protocol/tables';
 import { formatBytes, formatDuration, formatMeasured, VERDICT_SYMBOL } from '../base';
 import { type HistoryView, historyViewOf } from '../history';
-import { baseMetricName, metricKey, rfcTargetFor } from '../rfc-targets';
+import { metricKey, rfcTargetFor } from '../rfc-targets';
 import { axisLabel, esc, histogramSvg, type ThresholdMarker, TIMELINE_LEGEND, timelineSvg } from './charts';
 import { CSS } from './style';
 
@@ -339,7 +339,7 @@ export function renderHtml(
       const th = `${s.thresholds.filter((t) => t.passed).length}/${s.thresholds.length}`;
       const failing = [
         ...s.checks.filter((c) => !c.passed).map((c) => c.name),
-        ...s.thresholds.filter((t) => !t.passed).map((t) => baseMetricName(t.metric)),
+        ...s.thresholds.filter((t) => !t.passed).map((t) => `${t.metric} ${t.expression}`),
       ];
       return `<tr><td>${badge(s.verdict)}</td><td><a href="#s-${sids[i]}"><b>${esc(s.name)}</b></a>${s.title ? `<div class="small muted">${esc(s.title)}</div>` : ''}</td><td class="num">${ck}</td><td class="num">${th}</td><td class="small">${failing.length ? `<span class="bad">${esc(failing.join(', '))}</span>` : '<span class="muted">–</span>'}</td><td class="num">${s.operations.toLocaleString('en-US')}</td><td class="num">${s.devices.length}</td><td class="num">${esc(formatDuration(s.durationMs))}</td></tr>`;
     })

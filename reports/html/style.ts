@@ -88,7 +88,9 @@ svg .thr { stroke: var(--fail-strong); stroke-width: 1.5; stroke-dasharray: 5 4;
 svg .thr-label { fill: var(--fail-strong); font-weight: 600; paint-order: stroke; stroke: var(--card); stroke-width: 3px; }
 svg .row-bg { fill: var(--soft); }
 svg .row-label { fill: var(--fg); font-weight: 600; }
-svg .m-ok { stroke: var(--ok-mark); stroke-width: 1; }
+svg .m-ok { stroke: var(--ok-mark); stroke-width: 1; opacity: 0.75; }
+svg .fault-strip { fill: var(--fault); opacity: 0.85; }
+svg .fault-strip.global { fill: var(--fail-strong); opacity: 0.6; }
 svg .m-conflict { fill: var(--conflict); stroke: #7a4f00; stroke-width: 0.6; }
 svg .m-fail { stroke: var(--fail-strong); stroke-width: 2; fill: none; }
 svg .m-info { fill: none; stroke: var(--info); stroke-width: 1.6; }

@@ -526,8 +526,8 @@ function buildScenario(spec: SampleScenarioSpec, seed: number, startedAt: Date, 
       ...(d.kind !== 'watch'
         ? {
             memoryMb: {
-              max: Math.round((24 + i * 3.1 + rnd() * 8) * 10) / 10,
-              mean: Math.round((18 + i * 2 + rnd() * 4) * 10) / 10,
+              max: Math.round((24 + (i % 4) * 3.1 + rnd() * 8) * 10) / 10,
+              mean: Math.round((18 + (i % 4) * 2 + rnd() * 4) * 10) / 10,
             },
           }
         : {}),
