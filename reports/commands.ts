@@ -82,7 +82,7 @@ async function runReporters(
 }
 
 export interface GenerateReportOptions {
-  /** Default: junit, markdown, html (results.json is the input, so json is only rewritten when asked). */
+  /** Default: json, junit, markdown, html (json re-serialises the results.json it read). */
   reporters?: Array<ReporterSpec | Reporter>;
   open?: boolean;
   stdout?: OutStream;
@@ -94,7 +94,7 @@ export async function generateReport(
   options: GenerateReportOptions = {},
 ): Promise<{ result: RunResult; files: string[]; exitCode: 0 | 1 }> {
   const result = await readRunResult(runDir);
-  const files = await runReporters(result, options.reporters ?? ['junit', 'markdown', 'html'], runDir, options.stdout);
+  const files = await runReporters(result, options.reporters ?? ['json', 'junit', 'markdown', 'html'], runDir, options.stdout);
   const html = join(runDir, 'index.html');
   if (options.open) openInBrowser(html);
   return { result, files, exitCode: exitCodeFor(result) };
