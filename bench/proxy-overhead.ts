@@ -159,7 +159,7 @@ async function measureLayout(layout: 'threads' | 'single', echoes: number, mib: 
   const bytes = mib * 1024 * 1024;
   const tDirect: number[] = [];
   const tProxied: number[] = [];
-  for (let r = 0; r < 3; r++) {
+  for (let r = 0; r < 5; r++) {
     tDirect.push(await throughput(echoPort, bytes));
     tProxied.push(await throughput(proxyPort, bytes));
   }
@@ -177,8 +177,17 @@ async function measureLayout(layout: 'threads' | 'single', echoes: number, mib: 
     },
     throughputGbps: {
       bytesPerRun: bytes,
-      direct: { median: round(med(tDirect), 2), runs: tDirect.map((x) => round(x, 2)) },
-      proxied: { median: round(med(tProxied), 2), runs: tProxied.map((x) => round(x, 2)) },
+      // Background load only ever slows a run down, so the best run is the closest to what the code can do.
+      direct: {
+        median: round(med(tDirect), 2),
+        best: round(Math.max(...tDirect), 2),
+        runs: tDirect.map((x) => round(x, 2)),
+      },
+      proxied: {
+        median: round(med(tProxied), 2),
+        best: round(Math.max(...tProxied), 2),
+        runs: tProxied.map((x) => round(x, 2)),
+      },
     },
   };
 }
@@ -195,12 +204,13 @@ async function main() {
   const results = [];
   for (const layout of layouts) results.push(await measureLayout(layout, echoes, mib));
 
+  const gbps = (t: { median: number; best: number }) => `${t.median} (${t.best})`;
   const rows = results.flatMap((r) => [
-    [r.layout, 'direct', r.roundTripMs.direct.p50, r.roundTripMs.direct.p95, r.throughputGbps.direct.median],
-    [r.layout, 'proxied', r.roundTripMs.proxied.p50, r.roundTripMs.proxied.p95, r.throughputGbps.proxied.median],
+    [r.layout, 'direct', r.roundTripMs.direct.p50, r.roundTripMs.direct.p95, gbps(r.throughputGbps.direct)],
+    [r.layout, 'proxied', r.roundTripMs.proxied.p50, r.roundTripMs.proxied.p95, gbps(r.throughputGbps.proxied)],
     [r.layout, 'added', r.roundTripMs.addedP50, r.roundTripMs.addedP95, ''],
   ]);
-  const head = ['layout', 'path', 'RTT p50 ms', 'RTT p95 ms', 'Gbit/s'];
+  const head = ['layout', 'path', 'RTT p50 ms', 'RTT p95 ms', 'Gbit/s median (best)'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
   const line = (cells: Array<string | number>) => cells.map((c, i) => String(c).padEnd(widths[i]!)).join('  ');
   console.log(line(head));
@@ -219,7 +229,7 @@ async function main() {
   const file = join(dirname(SELF), 'results', 'proxy-overhead.json');
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
-  console.log(`wrote ${file}`);
+  console.log(`load average at start ${out.loadAverageAtStart.join(' / ')} on ${out.cpus} CPUs; wrote ${file}`);
 }
 
 // Entry: the same file is the main program and the worker (role in workerData).
