@@ -57,9 +57,12 @@ export interface PendingConnect {
   session: number;
 }
 
-/** ACL buffers we announce: 251 B (one DLE PDU) × 16 per controller. */
+/**
+ * ACL buffers we announce: 251 B (one DLE PDU) × 64. Enough that a streaming host stays several events
+ * ahead of the air even with Number Of Completed Packets batched (link.ts), as on real controllers.
+ */
 export const ACL_BUFFER_LEN = 251;
-export const ACL_BUFFER_NUM = 16;
+export const ACL_BUFFER_NUM = 64;
 
 export class Controller {
   host: HostPort | null = null;
@@ -261,7 +264,7 @@ export class Controller {
         const handle = p.readUInt16LE(0);
         const link = this.links.get(handle);
         this.toHost(cmdStatus(opcode, link ? STATUS.SUCCESS : STATUS.UNKNOWN_CONNECTION_ID));
-        if (link) link.update(link.profile);
+        if (link) link.reportParams();
         return;
       }
       case OP.READ_RSSI: {

@@ -204,15 +204,13 @@ export class RadioPortClient implements RadioBackend {
     this.scheduleQuiet();
   }
 
-  /** Two turns of the event loop: the stacks and the app finish on microtasks and immediates. */
+  /** One turn of the event loop: the stacks and the app finish on microtasks before it ends. */
   private scheduleQuiet(): void {
     if (this.quietPending) return;
     this.quietPending = true;
-    setImmediate(() =>
-      setImmediate(() => {
-        this.quietPending = false;
-        if (this.holds === 0) this.post({ k: 'quiet', seq: this.lastSeq });
-      }),
-    );
+    setImmediate(() => {
+      this.quietPending = false;
+      if (this.holds === 0) this.post({ k: 'quiet', seq: this.lastSeq });
+    });
   }
 }

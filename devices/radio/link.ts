@@ -58,6 +58,9 @@ class Fifo<T> {
   }
 }
 
+/** Completed ACL buffers reported together (a quarter of the 64 the controller announces). */
+const NOCP_BATCH = 16;
+
 const CENTRAL = 0;
 const PERIPH = 1;
 
@@ -73,6 +76,7 @@ export class Link {
   private lastDataEnd = 0;
   private dropAfter: number | null = null;
   private carried = 0;
+  private readonly unreported: [number, number] = [0, 0];
   /** Energy counters per end (central, peripheral). */
   readonly counters: [EnergyCounters, EnergyCounters] = [emptyCounters(), emptyCounters()];
   readonly stats: LinkStats;
@@ -164,6 +168,14 @@ export class Link {
         this.scheduled = null;
         this.ensureScheduled();
       }
+    }
+  }
+
+  /** Tell both hosts the current connection parameters (LE Connection Update Complete). */
+  reportParams(): void {
+    if (this.state !== 'up') return;
+    for (let s = 0; s < 2; s++) {
+      this.ends[s].toHost(leConnUpdateComplete(this.handles[s], this.intervalUnits, 0, this.supervisionUs / 10_000));
     }
   }
 
@@ -358,7 +370,13 @@ export class Link {
       for (let s = 0; s < 2; s++) {
         const host = this.ends[s];
         for (const pdu of rx[s]) host.toHostNow(aclPacket(this.handles[s], pdu.start ? PB_START : PB_CONT, pdu.data));
-        if (completed[s] > 0) host.toHostNow(numCompleted(this.handles[s], completed[s]));
+        // Number Of Completed Packets is batched, as controllers do: once NOCP_BATCH buffers are free, or
+        // when this side has nothing left queued (so a host is never left waiting for credits).
+        this.unreported[s] += completed[s];
+        if (this.unreported[s] > 0 && (this.unreported[s] >= NOCP_BATCH || this.q[s].length === 0)) {
+          host.toHostNow(numCompleted(this.handles[s], this.unreported[s]));
+          this.unreported[s] = 0;
+        }
       }
       if (dropNow) {
         this.dropAfter = null;

@@ -315,9 +315,8 @@ export class WatchBridge extends EventEmitter {
       case 'hello':
         this.helloMsg = m;
         this.battery = m.battery;
-        if (m.contextVersion !== null) {
-          this.deliveredContextVersion = Math.max(this.deliveredContextVersion ?? 0, m.contextVersion);
-        }
+        // The watch's word is the truth: a watch that lost its store (reboot in memory) says null.
+        this.deliveredContextVersion = m.contextVersion;
         this.setReachable(true);
         if (this.queuedContextVersion !== null) void this.flushContext();
         return;

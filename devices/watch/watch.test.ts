@@ -118,6 +118,8 @@ describe('watch sync over the virtual radio', () => {
     expect(bridge.battery).toBe(85);
     // The watch drops the pack once the phone's `done` reaches it.
     await until(medium, async () => (await watch.state()).queue.length === 0);
+    // It booted without a context pack, asked for one (request_context) and got the provider's.
+    await until(medium, async () => (await watch.state()).contextVersion === 1);
   });
 
   it('disconnects at random blocks: both directions resume, no duplicate, no corruption', async () => {
