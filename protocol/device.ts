@@ -85,5 +85,7 @@ export interface Device {
   kill?(): Promise<void>;
   restart?(): Promise<void>;
   setClockOffset?(ms: number): void;
+  /** Device-level offline (e.g. the browser's own offline mode), on top of the proxy the harness cuts. */
+  setOffline?(offline: boolean): Promise<void>;
   memoryBytes?(): Promise<number>;
 }

@@ -39,6 +39,7 @@ export function registerCommands(program: Command) {
     .option('--shard <i/n>', 'run only shard i of n (deterministic split by name)')
     .option('--reporter <names>', 'comma-separated reporters: list, line, dot, json, junit, markdown, html')
     .option('-c, --config <path>', 'config file (default harness.config.ts)')
+    .option('--project <name>', 'run a project of the config (its scenarios and `use` overrides)')
     .option('--target <url>', 'test another server speaking the sync contract instead of starting ours')
     .addOption(
       new Option('--services <mode>', 'how to get PostgreSQL and the proxy').choices([
@@ -72,7 +73,8 @@ Examples:
   harness run --target http://staging:8080 smoke
   harness run lost-update-detected --broken-server skip-stale-check`,
     )
-    .action(async (names: string[], o) => {
+    .action(async (scenarioArgs: string[], o) => {
+      let names = scenarioArgs;
       const { config, file: configFile } = await loadConfig(o.config);
       if (o.output) config.outputDir = o.output;
       if (o.services) {
@@ -83,6 +85,18 @@ Examples:
       if (config.services.postgres.mode === 'url' && !config.services.postgres.url)
         throw new HarnessError('HRN_ERR_USAGE', '--services url needs --database-url postgres://…');
       validateUse('--network/--time-scale', { network: o.network, timeScale: o.timeScale });
+      if (o.project) {
+        const p = config.projects.find((x) => x.name === o.project);
+        if (!p)
+          throw new HarnessError(
+            'HRN_ERR_USAGE',
+            `no project "${o.project}" in the config; projects: ${config.projects.map((x) => x.name).join(', ') || '(none)'}`,
+          );
+        config.use = { ...config.use, ...p.use };
+        if (!names.length && p.scenarios) names = p.scenarios;
+        if (!o.grep && p.grep) o.grep = p.grep;
+        validateUse(`projects["${p.name}"].use`, config.use);
+      }
       const all = await loadScenarios(resolve(config.scenarioDir));
       let selected = selectScenarios(all, names, o.grep);
       const sh = o.shard ? parseShard(o.shard) : undefined;
@@ -147,6 +161,27 @@ Examples:
       const w = [0, 1].map((i) => Math.max(...rows.map((r) => r[i].length), 8));
       for (const r of rows) process.stdout.write(`${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2]}\n`);
       process.stdout.write(`\n${rows.length} scenarios\n`);
+    });
+
+  program
+    .command('devices')
+    .description('Device kinds, what each runs on, and whether this machine can run it')
+    .action(async () => {
+      const { collectFindings } = await import('./doctor');
+      const f = await collectFindings();
+      const ok = (area: string) => f.find((x) => x.area === area)?.ok ?? false;
+      const rows: Array<[string, string, boolean]> = [
+        ['phone', 'real WatermelonDB synchronize() in a worker thread (SQLite or LokiJS on file)', true],
+        ['vu', 'protocol-level virtual user for load (no local DB)', true],
+        ['web', 'Dexie app + service worker in Chromium under Playwright', ok('web devices (chromium)')],
+        ['watch', 'simulated watch: bleno on the virtual BLE radio, paired with a phone', true],
+        ['ble-watch', 'a real watch through noble on a Bluetooth adapter', ok('ble-watch (real adapter)')],
+        ['detox', 'React Native app under Detox on an emulator/simulator', ok('detox: Android') || ok('detox: iOS')],
+      ];
+      for (const [k, d, can] of rows)
+        process.stdout.write(
+          `${can ? '✓' : '–'} ${k.padEnd(10)} ${d}${can ? '' : '  (not on this machine: see harness doctor)'}\n`,
+        );
     });
 
   program

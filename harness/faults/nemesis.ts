@@ -66,6 +66,7 @@ export class Nemesis {
       switch (spec.kind) {
         case 'offline':
           await d.network(spec.device).offline();
+          await d.device(spec.device).setOffline?.(true);
           break;
         case 'latency':
           await d.network(spec.device).latency(spec.ms, spec.jitterMs ?? 0);
@@ -130,6 +131,10 @@ export class Nemesis {
       switch (spec.kind) {
         case 'partition':
           for (const dev of spec.groups[1]) await d.network(dev).heal();
+          break;
+        case 'offline':
+          await d.network(spec.device).heal();
+          await d.device(spec.device).setOffline?.(false);
           break;
         case 'serverCrash':
           await d.server!.restart();

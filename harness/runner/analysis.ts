@@ -6,7 +6,13 @@ import type { EnergyReading } from '../../protocol/device';
 import type { HistoryOp } from '../../protocol/history';
 import type { TableRecords } from '../../protocol/records';
 import { checkerNames, runCheckers } from '../checkers/index';
-import { deriveHistoryMetrics, evaluateThresholds, layerThresholds, metricsFromChecks, RFC_THRESHOLDS } from '../metrics/index';
+import {
+  deriveHistoryMetrics,
+  evaluateThresholds,
+  layerThresholds,
+  metricsFromChecks,
+  RFC_THRESHOLDS,
+} from '../metrics/index';
 import type { CheckResult, DeviceSummary, FaultSpan, MetricSummary, ThresholdResult } from '../results/types';
 import type { ScenarioDefinition } from './scenario';
 
@@ -129,10 +135,12 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
   const metrics = deriveHistoryMetrics(input.history, { devices: input.deviceInfo });
   metricsFromChecks(checks, metrics);
   for (const c of input.custom) metrics.add(c.name, c.value, c.tags);
-  for (const [device, samples] of input.memory) for (const b of samples) metrics.add('client_memory_mb', b / 1048576, { device }, 'mb');
+  for (const [device, samples] of input.memory)
+    for (const b of samples) metrics.add('client_memory_mb', b / 1048576, { device }, 'mb');
   const devices = deviceSummaries(input);
   for (const d of devices) {
-    if (d.energy?.batteryPctPerSync !== undefined && d.syncs > 0) metrics.gauge('battery_pct_per_sync', d.energy.batteryPctPerSync, { device: d.id, kind: d.kind }, 'pct');
+    if (d.energy?.batteryPctPerSync !== undefined && d.syncs > 0)
+      metrics.gauge('battery_pct_per_sync', d.energy.batteryPctPerSync, { device: d.id, kind: d.kind }, 'pct');
   }
   let thresholds: ThresholdResult[] = [];
   try {
@@ -141,9 +149,21 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
       { spec: input.configThresholds, source: 'config' },
       { spec: input.def.thresholds, source: 'scenario' },
     ]);
-    thresholds = evaluateThresholds(metrics, layered).map(({ metric, expression, measured, passed, source }) => ({ metric, expression, measured, passed, source }));
+    thresholds = evaluateThresholds(metrics, layered).map(({ metric, expression, measured, passed, source }) => ({
+      metric,
+      expression,
+      measured,
+      passed,
+      source,
+    }));
   } catch (e) {
-    checks.push({ name: 'thresholds', passed: false, summary: (e as Error).message, violations: [{ message: (e as Error).message }], durationMs: 0 });
+    checks.push({
+      name: 'thresholds',
+      passed: false,
+      summary: (e as Error).message,
+      violations: [{ message: (e as Error).message }],
+      durationMs: 0,
+    });
   }
   return { checks, metrics: metrics.summaries(), thresholds, faults: faultSpans(input.history), devices };
 }

@@ -61,3 +61,11 @@ export async function createDevice(id: string, spec: DeviceSpec, opts: DeviceFac
       );
   }
 }
+
+/** Release what device kinds share across a run (the web devices' browser). */
+export async function shutdownDeviceKinds(kinds: Set<string>): Promise<void> {
+  if (kinds.has('web')) {
+    const m = await import('../../devices/web/index');
+    await m.closeSharedBrowser();
+  }
+}

@@ -168,6 +168,7 @@ export async function runScenario(
     const nem = nemesis;
 
     // --- handles that record every operation
+    const killed = new Map<string, Awaited<ReturnType<Nemesis['start']>>>();
     const handle = (id: string): DeviceHandle => {
       const d = must(devices.get(id), id);
       const write = async (op: Parameters<Device['write']>[0]) => {
@@ -239,6 +240,18 @@ export async function runScenario(
         snapshot: () => d.dev.snapshot(),
         pending: () => d.dev.pendingChanges(),
         now: () => d.clock.now(),
+        raw: d.dev,
+        // A kill is an appKill fault (recorded, healed by restart() or at the end of the workload).
+        kill: async () => {
+          killed.set(id, await nem.start({ kind: 'appKill', device: id }));
+        },
+        restart: async () => {
+          const k = killed.get(id);
+          killed.delete(id);
+          if (k) return nem.stop(k);
+          if (!d.dev.restart) throw new Error(`device ${id} (${d.dev.kind}) cannot restart`);
+          await d.dev.restart();
+        },
       };
     };
     const handles = Object.fromEntries([...devices.keys()].map((id) => [id, handle(id)]));

@@ -9,6 +9,7 @@ import { HarnessError } from '../config/errors';
 import type { HarnessConfig, ReporterSpec } from '../config/types';
 import type { RunResult, ScenarioResult, Verdict } from '../results/types';
 import { RESULTS_SCHEMA_VERSION } from '../results/types';
+import { shutdownDeviceKinds } from './devices';
 import type { LoadedScenario } from './loader';
 import { randomSeed } from './rng';
 import { type RunEnvironment, runScenario } from './run-scenario';
@@ -66,6 +67,8 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
     const { resolveToxiproxy } = await import('../services/toxiproxy/provider');
     const tp = await resolveToxiproxy(config.services.proxy.mode, { url: config.services.proxy.url, log });
     cleanups.push(() => tp.stop());
+    const kinds = new Set(opts.scenarios.flatMap((s) => Object.values(s.def.devices).map((d) => d.kind)));
+    cleanups.push(() => shutdownDeviceKinds(kinds));
     services.proxy = tp.mode;
     let postgres: RunEnvironment['postgres'];
     if (!target) {

@@ -3,7 +3,7 @@
  * (scripted steps, a seeded random generator, or both), faults, checks and thresholds.
  */
 import type { Clock } from '../../protocol/clock';
-import type { DeviceKind, SyncOutcome, SyncTrigger } from '../../protocol/device';
+import type { Device, DeviceKind, SyncOutcome, SyncTrigger } from '../../protocol/device';
 import type { SyncRecord, TableRecords } from '../../protocol/records';
 import type { SchemaVersion, TableName } from '../../protocol/tables';
 import type { FaultPlan, FaultSpec } from '../faults/types';
@@ -18,8 +18,9 @@ export interface DeviceSpec {
   network?: string;
   /** Sync by itself on pokes, reconnect and background fetch (RFC 2.6). Default false: scripted control. */
   autoSync?: boolean;
-  /** Web only: tabs per device. */
+  /** Web only: tabs per device, and a persistent browser profile (survives restart/kill). */
   tabs?: number;
+  persistent?: boolean;
   /** Watch only: the phone it pairs with, and its BLE link profile. */
   pairedWith?: string;
   linkProfile?: string;
@@ -51,6 +52,11 @@ export interface DeviceHandle {
   pending(): Promise<number>;
   /** Device clock now (with skew). */
   now(): number;
+  /** Kill the app (worker / browser) abruptly, then start it again from its persisted store; recorded in the history. */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  /** The driver itself, for kind-specific actions (web: closeTab, dispatchBackgroundSync…). Not recorded. */
+  readonly raw: Device;
 }
 
 export interface NemesisHandle {
