@@ -22,7 +22,12 @@ describe('report commands', () => {
     await writeSampleRun(dir);
     const { files, exitCode } = await generateReport(dir);
     expect(exitCode).toBe(1);
-    expect(files.map((f) => f.slice(dir.length + 1)).sort()).toEqual(['index.html', 'junit.xml', 'results.json', 'summary.md']);
+    expect(files.map((f) => f.slice(dir.length + 1)).sort()).toEqual([
+      'index.html',
+      'junit.xml',
+      'results.json',
+      'summary.md',
+    ]);
     for (const f of files) expect((await stat(f)).size).toBeGreaterThan(500);
   });
 

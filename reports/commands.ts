@@ -94,7 +94,12 @@ export async function generateReport(
   options: GenerateReportOptions = {},
 ): Promise<{ result: RunResult; files: string[]; exitCode: 0 | 1 }> {
   const result = await readRunResult(runDir);
-  const files = await runReporters(result, options.reporters ?? ['json', 'junit', 'markdown', 'html'], runDir, options.stdout);
+  const files = await runReporters(
+    result,
+    options.reporters ?? ['json', 'junit', 'markdown', 'html'],
+    runDir,
+    options.stdout,
+  );
   const html = join(runDir, 'index.html');
   if (options.open) openInBrowser(html);
   return { result, files, exitCode: exitCodeFor(result) };
