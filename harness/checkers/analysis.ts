@@ -34,7 +34,8 @@ export interface WriteInfo {
   user: string;
   table: TableName;
   id: string;
-  rk: string;
+  /** Record id in `byRecord` (user, table, id). */
+  rk: number;
   values: Omit<SyncRecord, 'id'> | undefined;
   start: number;
   end: number;
@@ -68,8 +69,8 @@ export interface SyncInfo {
 export interface Analysis {
   writes: WriteInfo[];
   syncs: SyncInfo[];
-  /** Record key (user, table, id) → positions in `writes`, in history order. */
-  byRecord: Map<string, number[]>;
+  /** (user, table, id) → positions in `writes`, in history order. */
+  byRecord: RecordIndex;
   deviceNames: string[];
   deviceUser: Map<string, string>;
   deviceVersion: Map<string, SchemaVersion>;
@@ -77,8 +78,51 @@ export interface Analysis {
   lastSyncIndex: Map<string, number>;
 }
 
-const SEP = '\u0001';
-export const recordKey = (user: string, table: string, id: string): string => user + SEP + table + SEP + id;
+/**
+ * Writes per record. Nested maps rather than one map keyed by `user|table|id`: hashing a freshly
+ * concatenated key per lookup was the single largest cost of a million-op analysis.
+ */
+export class RecordIndex {
+  private readonly ids = new Map<string, Map<string, Map<string, number>>>();
+  readonly lists: number[][] = [];
+
+  private tableMap(user: string, table: string, create: boolean): Map<string, number> | undefined {
+    let byTable = this.ids.get(user);
+    if (!byTable) {
+      if (!create) return undefined;
+      byTable = new Map();
+      this.ids.set(user, byTable);
+    }
+    let byId = byTable.get(table);
+    if (!byId) {
+      if (!create) return undefined;
+      byId = new Map();
+      byTable.set(table, byId);
+    }
+    return byId;
+  }
+
+  /** The record's number, allocating one for a new record. */
+  intern(user: string, table: string, id: string): number {
+    const m = this.tableMap(user, table, true)!;
+    let r = m.get(id);
+    if (r === undefined) {
+      r = this.lists.length;
+      m.set(id, r);
+      this.lists.push([]);
+    }
+    return r;
+  }
+
+  get(user: string, table: string, id: string): number[] | undefined {
+    const r = this.tableMap(user, table, false)?.get(id);
+    return r === undefined ? undefined : this.lists[r];
+  }
+
+  values(): number[][] {
+    return this.lists;
+  }
+}
 
 /** First i with a[i] >= x (a sorted ascending). */
 function lowerBound(a: Float64Array, x: number): number {
@@ -207,6 +251,7 @@ function build({ history, devices }: Pick<CheckInput, 'history' | 'devices'>): A
   };
   const writes: WriteInfo[] = [];
   const syncs: SyncInfo[] = [];
+  const byRecord = new RecordIndex();
   const lastSyncIndex = new Map<string, number>();
   for (let pos = 0; pos < history.length; pos++) {
     const op = history[pos];
@@ -253,7 +298,7 @@ function build({ history, devices }: Pick<CheckInput, 'history' | 'devices'>): A
       user,
       table: op.table,
       id: op.id,
-      rk: recordKey(user, op.table, op.id),
+      rk: byRecord.intern(user, op.table, op.id),
       values,
       start: op.time,
       end,
@@ -271,7 +316,6 @@ function build({ history, devices }: Pick<CheckInput, 'history' | 'devices'>): A
   const perDev: SyncInfo[][] = deviceNames.map(() => []);
   for (const s of syncs) perDev[s.dev].push(s);
   const idx = perDev.map((list) => new DeviceSyncIndex(list));
-  const byRecord = new Map<string, number[]>();
   for (let i = 0; i < writes.length; i++) {
     const w = writes[i];
     const di = idx[w.dev];
@@ -289,28 +333,27 @@ function build({ history, devices }: Pick<CheckInput, 'history' | 'devices'>): A
         }
       }
     }
-    let list = byRecord.get(w.rk);
-    if (!list) {
-      list = [];
-      byRecord.set(w.rk, list);
-    }
-    list.push(i);
+    byRecord.lists[w.rk].push(i);
   }
   return { writes, syncs, byRecord, deviceNames, deviceUser, deviceVersion, lastSyncIndex };
 }
 
 /** Server rows per user and table, by id (first occurrence wins; duplicates are no-duplicates' job). */
 export class ServerIndex {
-  private readonly maps = new Map<string, Map<string, SyncRecord>>();
+  private readonly maps = new Map<string, Map<string, Map<string, SyncRecord>>>();
   constructor(readonly state: CheckInput['serverState']) {}
   table(user: string, table: string): Map<string, SyncRecord> {
-    const key = user + SEP + table;
-    let m = this.maps.get(key);
+    let byTable = this.maps.get(user);
+    if (!byTable) {
+      byTable = new Map();
+      this.maps.set(user, byTable);
+    }
+    let m = byTable.get(table);
     if (!m) {
       m = new Map();
       const rows = (this.state[user] as Record<string, SyncRecord[] | undefined> | undefined)?.[table] ?? [];
       for (const r of rows) if (!m.has(r.id)) m.set(r.id, r);
-      this.maps.set(key, m);
+      byTable.set(table, m);
     }
     return m;
   }

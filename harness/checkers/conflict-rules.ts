@@ -6,7 +6,7 @@
 import { resolveConflict } from '../../protocol/conflicts';
 import type { ConflictRecord, SyncRecord } from '../../protocol/records';
 import { columnNames, isTableName, type SchemaVersion } from '../../protocol/tables';
-import { analyse, fmt, recordKey, ServerIndex, type SyncInfo, same } from './analysis';
+import { analyse, fmt, ServerIndex, type SyncInfo, same } from './analysis';
 import { plural, Violations } from './collect';
 import type { Checker, CheckInput, CheckOptions } from './types';
 
@@ -33,7 +33,7 @@ export function checkConflictRules(input: CheckInput, opts?: CheckOptions) {
   const laterWrite = (s: SyncInfo, cr: ConflictRecord): boolean => {
     // Any write to the record that may have landed after this sync's resolution, other than the
     // writes this very sync pushed, may legitimately have changed it since.
-    const list = a.byRecord.get(recordKey(s.user, cr.tableName, cr.id)) ?? [];
+    const list = a.byRecord.get(s.user, cr.tableName, cr.id) ?? [];
     for (const i of list) {
       const x = a.writes[i];
       if (!x.possiblyApplied) continue;

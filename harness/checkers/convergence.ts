@@ -4,7 +4,7 @@
  */
 import type { SyncRecord } from '../../protocol/records';
 import { columnNames, TABLE_NAMES } from '../../protocol/tables';
-import { analyse, fmt, recordKey, ServerIndex, same } from './analysis';
+import { analyse, fmt, ServerIndex, same } from './analysis';
 import { plural, Violations } from './collect';
 import type { Checker, CheckInput, CheckOptions } from './types';
 
@@ -17,7 +17,7 @@ export function checkConvergence(input: CheckInput, opts?: CheckOptions) {
   let compared = 0;
   let pendingDevices = 0;
   const lastWrites = (user: string, table: string, id: string): number[] =>
-    (a.byRecord.get(recordKey(user, table, id)) ?? []).slice(-3).map((i) => a.writes[i].index);
+    (a.byRecord.get(user, table, id) ?? []).slice(-3).map((i) => a.writes[i].index);
 
   for (const d of input.devices) {
     const lastSync = a.lastSyncIndex.get(d.id);

@@ -1,4 +1,4 @@
-export { type Analysis, analyse, recordKey, type SyncInfo, type WriteInfo } from './analysis';
+export { type Analysis, analyse, RecordIndex, ServerIndex, type SyncInfo, type WriteInfo } from './analysis';
 export { checkConflictRules, conflictRules } from './conflict-rules';
 export { checkConvergence, convergence } from './convergence';
 export { checkLostWrites, lostWrites } from './lost-writes';

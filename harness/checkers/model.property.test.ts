@@ -15,7 +15,7 @@ const config = (faults: boolean) =>
     seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
     users: fc.integer({ min: 1, max: 2 }),
     devicesPerUser: fc.integer({ min: 1, max: 3 }),
-    operations: fc.integer({ min: 10, max: 160 }),
+    operations: fc.integer({ min: 10, max: 120 }),
     syncProbability: fc.double({ min: 0.1, max: 0.6, noNaN: true }),
     recordsPerTable: fc.integer({ min: 1, max: 4 }),
     mixedVersions: fc.boolean(),
@@ -56,7 +56,7 @@ describe('reference model', () => {
         const m = runWorkload(o);
         expect(failing(m.checkInput())).toEqual([]);
       }),
-      { numRuns: 80 },
+      { numRuns: 60 },
     );
   });
 
@@ -77,7 +77,7 @@ describe('reference model', () => {
         everywhere(input, w.user, w.table, (rows) => rows.filter((r) => r.id !== w.id));
         expect(failing(input)).toContain('lost-writes');
       }),
-      { numRuns: 30 },
+      { numRuns: 25 },
     );
   });
 
@@ -105,7 +105,7 @@ describe('reference model', () => {
         );
         expect(failing(input)).toContain('lost-writes');
       }),
-      { numRuns: 30 },
+      { numRuns: 25 },
     );
   });
 
@@ -125,7 +125,7 @@ describe('reference model', () => {
         expect(f).toContain('lost-writes');
         expect(f).toContain('no-resurrection');
       }),
-      { numRuns: 30 },
+      { numRuns: 25 },
     );
   });
 
@@ -145,7 +145,7 @@ describe('reference model', () => {
         }
         expect(failing(input, ['convergence'])).toEqual(['convergence']);
       }),
-      { numRuns: 30 },
+      { numRuns: 25 },
     );
   });
 
@@ -167,7 +167,7 @@ describe('reference model', () => {
         );
         expect(failing({ ...input, history }, ['conflict-rules'])).toEqual(['conflict-rules']);
       }),
-      { numRuns: 30 },
+      { numRuns: 25 },
     );
   });
 });

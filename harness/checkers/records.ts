@@ -7,7 +7,7 @@
  */
 import type { SyncRecord } from '../../protocol/records';
 import { TABLE_NAMES } from '../../protocol/tables';
-import { analyse, recordKey, ServerIndex } from './analysis';
+import { analyse, ServerIndex } from './analysis';
 import { plural, Violations } from './collect';
 import { createExplainsRevival } from './explain';
 import type { Checker, CheckInput, CheckOptions } from './types';
@@ -132,7 +132,7 @@ export function checkNoDuplicates(input: CheckInput, opts?: CheckOptions) {
           table,
           id: r.id,
           message: `device ${d.id} (user ${d.user}) holds ${table}/${r.id} of user ${by.join(', ')}: rows of another user must never reach a device`,
-          historyIndexes: (a.byRecord.get(recordKey(by[0], table, r.id)) ?? []).slice(-3).map((i) => a.writes[i].index),
+          historyIndexes: (a.byRecord.get(by[0], table, r.id) ?? []).slice(-3).map((i) => a.writes[i].index),
         });
       }
     }

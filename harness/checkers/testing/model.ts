@@ -36,7 +36,33 @@ interface UserServer {
   stamp: number;
   log: Array<{ stamp: number; key: string }>;
 }
+/** Ids with O(1) add, delete, membership and random pick (the workload picks targets a million times). */
+class IdSet {
+  readonly ids: string[] = [];
+  private readonly at = new Map<string, number>();
+  has(id: string): boolean {
+    return this.at.has(id);
+  }
+  add(id: string): void {
+    if (this.at.has(id)) return;
+    this.at.set(id, this.ids.length);
+    this.ids.push(id);
+  }
+  delete(id: string): void {
+    const i = this.at.get(id);
+    if (i === undefined) return;
+    const last = this.ids.pop()!;
+    if (last !== id) {
+      this.ids[i] = last;
+      this.at.set(last, i);
+    }
+    this.at.delete(id);
+  }
+}
+
 interface ModelDevice {
+  /** Live (not locally deleted) ids per table. */
+  live: Map<TableName, IdSet>;
   id: string;
   user: string;
   version: SchemaVersion;
@@ -87,6 +113,7 @@ export class SyncModel {
         user: d.user,
         version: d.schemaVersion ?? 2,
         local: new Map(),
+        live: new Map(TABLE_NAMES.map((t) => [t, new IdSet()])),
         pending: new Set(),
         lastPulledAt: 0,
         skew: d.clockSkewMs ?? 0,
@@ -107,11 +134,12 @@ export class SyncModel {
   }
 
   /** Live ids a device currently has in a table (for choosing update/delete targets). */
-  liveIds(device: string, table: TableName): string[] {
-    const out: string[] = [];
-    for (const r of this.dev(device).local.values())
-      if (r.table === table && r.status !== 'deleted') out.push(r.rec.id);
-    return out;
+  liveIds(device: string, table: TableName): readonly string[] {
+    return this.dev(device).live.get(table)!.ids;
+  }
+
+  hasLive(device: string, table: TableName, id: string): boolean {
+    return this.dev(device).live.get(table)!.has(id);
   }
 
   /**
@@ -155,11 +183,13 @@ export class SyncModel {
       // A create over a record never pushed stays a create; over a synced one WatermelonDB would refuse,
       // so the model only creates fresh or locally absent ids.
       d.local.set(k, { table, rec, status: 'created' });
+      d.live.get(table)!.add(id);
     } else if (kind === 'update' && cur) {
       Object.assign(cur.rec, vals);
       if (cur.status === 'synced') cur.status = 'updated';
     } else if (cur) {
       cur.status = 'deleted';
+      d.live.get(table)!.delete(id);
     }
     d.pending.add(k);
     h.ok();
@@ -262,8 +292,13 @@ export class SyncModel {
       if (seen.has(k)) continue;
       seen.add(k);
       const e = us.rows.get(k)!;
-      if (e.row) d.local.set(k, { table: e.table, rec: project(e.row, d.version, e.table), status: 'synced' });
-      else d.local.delete(k);
+      if (e.row) {
+        d.local.set(k, { table: e.table, rec: project(e.row, d.version, e.table), status: 'synced' });
+        d.live.get(e.table)!.add(e.id);
+      } else {
+        d.local.delete(k);
+        d.live.get(e.table)!.delete(e.id);
+      }
     }
     d.lastPulledAt = us.stamp;
     this.serverLog.push({ deviceId: d.id, operation: 'PULL', tableName: null, recordCount: seen.size, success: true });
@@ -388,6 +423,7 @@ export function runWorkload(o: WorkloadOptions): SyncModel {
   const perTable = o.recordsPerTable ?? 20;
   let seq = 0;
   const deletedIds = new Map<string, string[]>();
+  const writable = new Map<string, ReturnType<typeof columnsFor>>();
   for (let i = 0; i < o.operations; i++) {
     const d = devices[Math.floor(rand() * devices.length)];
     if (rand() < syncP) {
@@ -407,7 +443,12 @@ export function runWorkload(o: WorkloadOptions): SyncModel {
     const table = TABLE_NAMES[Math.floor(rand() * TABLE_NAMES.length)];
     const live = m.liveIds(d.id, table);
     const r = rand();
-    const cols = columnsFor(table, d.schemaVersion).filter((c) => c.name !== 'updated_at');
+    const ck = `${table}:${d.schemaVersion}`;
+    let cols = writable.get(ck);
+    if (!cols) {
+      cols = columnsFor(table, d.schemaVersion).filter((c) => c.name !== 'updated_at');
+      writable.set(ck, cols);
+    }
     const pickValues = (n: number) => {
       const v: Record<string, Value> = {};
       for (let j = 0; j < n; j++) {
@@ -422,7 +463,7 @@ export function runWorkload(o: WorkloadOptions): SyncModel {
       const gone = deletedIds.get(dk) ?? [];
       // Now and then re-create a deleted id explicitly.
       const id = gone.length && rand() < 0.2 ? gone.pop()! : `${table.slice(0, 3)}-${d.user}-${seq++}`;
-      if (!m.liveIds(d.id, table).includes(id)) {
+      if (!m.hasLive(d.id, table, id)) {
         const v: Record<string, Value> = {};
         for (const c of cols) v[c.name] = randomValue(rand, c.type, c.name);
         m.write(d.id, 'create', table, id, v, outcome);
