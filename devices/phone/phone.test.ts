@@ -297,6 +297,25 @@ describe('phone (WatermelonDB synchronize in a worker) against the real server',
     expect(await a.pendingChanges()).toBe(0);
   });
 
+  it('edits made after a push survive that push echoing back in the next pull (no self-conflict)', async () => {
+    const user = uid('user');
+    const a = await phone(user);
+    const b = await phone(user);
+    await createAll(a, fullRows('e'));
+    await synced(a); // pushes the rows; a's lastPulledAt predates them, so its next pull returns them
+    await synced(b);
+    await a.write({ op: 'update', table: 'training_plans', id: 'tp-e', values: { weeks: 10 } });
+    await a.write({ op: 'update', table: 'activities', id: 'a-e', values: { distance_m: 5100 } });
+    await a.write({ op: 'update', table: 'daily_metrics', id: 'dm-e', values: { steps: null } });
+    const out = await synced(a);
+    expect(out.localConflicts).toEqual([]);
+    await synced(b);
+    const sb = await b.snapshot();
+    expect(row(sb, 'training_plans', 'tp-e')?.weeks).toBe(10);
+    expect(row(sb, 'activities', 'a-e')?.distance_m).toBe(5100);
+    expect(row(sb, 'daily_metrics', 'dm-e')?.steps).toBe(null);
+  });
+
   it('survives an app kill in the middle of a sync: restarts from its stored database, nothing pending lost', async () => {
     const user = uid('user');
     const a = await phone(user);

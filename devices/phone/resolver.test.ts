@@ -44,6 +44,21 @@ describe('phone conflictResolver (protocol resolveConflict on WatermelonDB raws)
     expect(seen).toMatchObject([{ table: 'activities', resolution: 'merged' }]);
   });
 
+  it('merge_non_null merges only the columns this device changed: its stale copies of others never overwrite', () => {
+    const { out } = resolveWith(
+      'daily_metrics',
+      { id: 'd', resting_hr: 50, steps: null, sleep_s: 28_000, _status: 'updated', _changed: 'steps,sleep_s' },
+      { id: 'd', resting_hr: 49, steps: 12_000, sleep_s: 25_000 },
+    );
+    expect(out).toMatchObject({
+      resting_hr: 49,
+      steps: 12_000,
+      sleep_s: 28_000,
+      _status: 'updated',
+      _changed: 'sleep_s',
+    });
+  });
+
   it('a v1 client never touches v2 columns', () => {
     const { out } = resolveWith(
       'daily_metrics',
@@ -53,6 +68,20 @@ describe('phone conflictResolver (protocol resolveConflict on WatermelonDB raws)
     );
     expect(out.soreness).toBe(3);
     expect(out.mood).toBe('good'); // untouched server value (WatermelonDB drops it for a v1 schema)
+  });
+
+  it('the echo of our own push is not a conflict: later local edits win even on a server_wins table', () => {
+    const seen: unknown[] = [];
+    const r = makeConflictResolver(
+      2,
+      (c) => seen.push(c),
+      () => true,
+    );
+    const local = { id: 't', weeks: 10, status: 'active', _status: 'updated', _changed: 'weeks' };
+    const remote = { id: 't', weeks: 8, status: 'active' };
+    const out = r('training_plans', local, remote, { ...local, ...remote, _status: 'updated', _changed: 'weeks' });
+    expect(out).toMatchObject({ weeks: 10, _status: 'updated', _changed: 'weeks' });
+    expect(seen).toEqual([]);
   });
 
   it('our own echoed push after a lost response resolves to synced', () => {

@@ -13,7 +13,7 @@ import type { ConflictRecord, DatabaseChanges } from '../../protocol/records';
 import { columnsFor, isTableName, type SchemaVersion } from '../../protocol/tables';
 import { SyncHttpClient, SyncHttpError, withBackoff } from '../common/sync-http';
 import { applyWrite, cjsDefault, openPhoneDb, type PhoneAdapterKind, type PhoneDb, pendingCount, snapshot } from './db';
-import { type LocalConflict, makeConflictResolver } from './resolver';
+import { dataHash, type LocalConflict, makeConflictResolver } from './resolver';
 import { Rpc } from './rpc';
 
 export interface WorkerConfig {
@@ -48,6 +48,8 @@ export interface WorkerSyncResult {
 }
 
 const PENDING_PUSH_KEY = 'harness_pending_push';
+/** What the last acknowledged push should look like when the next pull brings it back (see resolver.ts). */
+const ECHO_KEY = 'harness_push_echo';
 /** 409 means "pull first": synchronize() pulls again before pushing, no need to wait for backoff. */
 const STALE_PULL_RETRIES = 3;
 
@@ -70,6 +72,13 @@ let cfg: WorkerConfig;
 let db: PhoneDb;
 let http: SyncHttpClient;
 let syncing = false;
+/** `table:id` → dataHash of the row as our last acknowledged push left it on the server. */
+let echo = new Map<string, string>();
+
+async function saveEcho(): Promise<void> {
+  if (echo.size) await db.database.localStorage.set(ECHO_KEY, [...echo]);
+  else await db.database.localStorage.remove(ECHO_KEY);
+}
 
 const rpc = new Rpc(port, {
   async init(config: WorkerConfig) {
@@ -86,6 +95,7 @@ const rpc = new Rpc(port, {
       getToken: () => rpc.call<string>('getToken'),
       timeoutMs: cfg.requestTimeoutMs,
     });
+    echo = new Map((await db.database.localStorage.get(ECHO_KEY)) as Array<[string, string]> | undefined);
     return { lastPulledAt: (await db.database.adapter.getLocal('__watermelon_last_pulled_at')) ?? null };
   },
   write: (op: LocalWrite) => applyWrite(db, op),
@@ -183,7 +193,11 @@ async function runSync(_trigger: SyncTrigger): Promise<WorkerSyncResult> {
     r.peakHeapBytes = Math.max(r.peakHeapBytes, heapBytes().usedHeap);
   }, 10);
   let phase: 'pull' | 'apply' | 'push' | 'mark' = 'pull';
-  const conflictResolver = makeConflictResolver(cfg.schemaVersion, (c) => r.localConflicts.push(c));
+  const conflictResolver = makeConflictResolver(
+    cfg.schemaVersion,
+    (c) => r.localConflicts.push(c),
+    (table, id, remote) => echo.get(`${table}:${id}`) === dataHash(table, remote, cfg.schemaVersion),
+  );
   const database = db.database;
 
   const once = async () => {
@@ -192,6 +206,10 @@ async function runSync(_trigger: SyncTrigger): Promise<WorkerSyncResult> {
       migrationsEnabledAtVersion: 1,
       sendCreatedAsUpdated: true,
       conflictResolver,
+      // The pull just applied brought back (or superseded) every row of our previous push.
+      onDidPullChanges: async () => {
+        echo = new Map();
+      },
       pullChanges: async ({ lastPulledAt, migration }) => {
         phase = 'pull';
         rpc.emit('phase', 'pull');
@@ -216,6 +234,16 @@ async function runSync(_trigger: SyncTrigger): Promise<WorkerSyncResult> {
           | undefined;
         const pushId = prev?.hash === hash ? prev.pushId : `${cfg.deviceId}:${randomUUID()}`;
         if (prev?.pushId !== pushId) await database.localStorage.set(PENDING_PUSH_KEY, { pushId, hash });
+        // Remember what the server will hold for each pushed row, so the next pull's copy of it is
+        // recognised as our own echo, not a concurrent edit. Recorded before sending: a push whose
+        // response is lost (indeterminate) may still have been applied.
+        echo = new Map();
+        for (const [table, tc] of Object.entries(changes as DatabaseChanges)) {
+          if (!isTableName(table) || !tc) continue;
+          for (const rec of [...tc.created, ...tc.updated])
+            echo.set(`${table}:${rec.id}`, dataHash(table, rec, cfg.schemaVersion));
+        }
+        await saveEcho();
         await db.flush();
         const t = await http.push({
           changes: changes as DatabaseChanges,
@@ -227,6 +255,14 @@ async function runSync(_trigger: SyncTrigger): Promise<WorkerSyncResult> {
         r.bytesDown += t.bytesDown;
         r.pushed = count(changes as DatabaseChanges);
         r.conflicts = t.body.conflictedRecords ?? [];
+        // Server-side conflict resolution changed some pushed rows: those come back resolved.
+        if (r.conflicts.length) {
+          for (const c of r.conflicts) {
+            if (isTableName(c.tableName))
+              echo.set(`${c.tableName}:${c.id}`, dataHash(c.tableName, c.resolvedRecord, cfg.schemaVersion));
+          }
+          await saveEcho();
+        }
         r.lastPulledAt = t.body.timestamp ?? r.lastPulledAt;
         phase = 'mark';
         const rejected = (t.body as any).experimentalRejectedIds as Record<string, string[]> | undefined;
@@ -270,6 +306,7 @@ async function runSync(_trigger: SyncTrigger): Promise<WorkerSyncResult> {
     r.indeterminate = e instanceof SyncHttpError && e.kind === 'indeterminate' && (phase as string) === 'push';
   } finally {
     clearInterval(sampler);
+    await saveEcho().catch(() => {});
     r.peakHeapBytes = Math.max(r.peakHeapBytes, heapBytes().usedHeap);
     await db.flush().catch(() => {});
     syncing = false;

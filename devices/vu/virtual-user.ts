@@ -11,7 +11,7 @@ import type { DatabaseChanges, SyncRecord, TableRecords, Value } from '../../pro
 import { columnNames, type SchemaVersion, TABLE_NAMES, type TableName } from '../../protocol/tables';
 import { SyncHttpClient, SyncHttpError, withBackoff } from '../common/sync-http';
 import { EnergyMeter, PHONE_LTE } from '../energy/radio-model';
-import { makeConflictResolver } from '../phone/resolver';
+import { dataHash, makeConflictResolver } from '../phone/resolver';
 
 type Status = 'synced' | 'created' | 'updated' | 'deleted';
 interface Row {
@@ -38,6 +38,8 @@ export class VirtualUser implements Device {
   private readonly tables = new Map<TableName, Map<string, Row>>(TABLE_NAMES.map((t) => [t, new Map()]));
   private lastPulledAt: number | null = null;
   private pending?: { pushId: string; hash: string };
+  /** `table:id` → dataHash of rows of our last push: their copy in the next pull is an echo (phone/resolver.ts). */
+  private echo = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly meter = new EnergyMeter(PHONE_LTE);
 
@@ -158,7 +160,11 @@ export class VirtualUser implements Device {
     const t = await this.http!.pull(this.lastPulledAt);
     out.bytesUp += t.bytesUp;
     out.bytesDown += t.bytesDown;
-    const resolver = makeConflictResolver(this.schemaVersion, () => {});
+    const resolver = makeConflictResolver(
+      this.schemaVersion,
+      () => {},
+      (table, id, remote) => this.echo.get(`${table}:${id}`) === dataHash(table, remote, this.schemaVersion),
+    );
     for (const [table, tc] of Object.entries(t.body.changes ?? {}) as Array<
       [TableName, NonNullable<DatabaseChanges[TableName]>]
     >) {
@@ -192,6 +198,7 @@ export class VirtualUser implements Device {
       }
     }
     this.lastPulledAt = t.body.timestamp;
+    this.echo = new Map();
   }
 
   private async pushOnce(out: SyncOutcome): Promise<void> {
@@ -216,6 +223,11 @@ export class VirtualUser implements Device {
     if (n === 0) return;
     const hash = createHash('sha1').update(JSON.stringify(changes)).digest('hex');
     if (this.pending?.hash !== hash) this.pending = { pushId: `${this.ctx!.deviceId}:${randomUUID()}`, hash };
+    this.echo = new Map();
+    for (const [table, , row] of sent) {
+      if (row.status !== 'deleted')
+        this.echo.set(`${table}:${row.data.id}`, dataHash(table, row.data, this.schemaVersion));
+    }
     const t = await this.http!.push({
       changes,
       lastPulledAt: this.lastPulledAt ?? 0,
@@ -226,6 +238,9 @@ export class VirtualUser implements Device {
     out.bytesDown += t.bytesDown;
     out.pushed += n;
     out.conflicts.push(...(t.body.conflictedRecords ?? []));
+    for (const c of t.body.conflictedRecords ?? []) {
+      this.echo.set(`${c.tableName}:${c.id}`, dataHash(c.tableName, c.resolvedRecord, this.schemaVersion));
+    }
     this.pending = undefined;
     // Mark as synced what was pushed and not edited since (the same object is still in place).
     for (const [table, id, row] of sent) {
