@@ -79,9 +79,6 @@ export abstract class Stage {
     protected readonly host: StageHost,
   ) {}
 
-  protected get attr(): Record<string, number> {
-    return this.config.attributes;
-  }
   protected num(key: string): number {
     return this.config.attributes[key] ?? 0;
   }
