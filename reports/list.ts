@@ -57,7 +57,8 @@ export class ListReporter implements Reporter {
     const pct = p.opsTotal ? ` ${Math.min(100, Math.floor((p.opsDone / p.opsTotal) * 100))}%` : '';
     const faults = p.faultsActive.length ? this.c.yellow(` ⚡ ${p.faultsActive.join(', ')}`) : '';
     let line = `  ${this.c.cyan('●')} [${this.done + 1}/${this.total}] ${p.scenario}${pct} · ${p.opsDone} ops · ${p.devices} devices · ${formatDuration(p.elapsedMs)}${faults}`;
-    const cols = this.out.columns ?? 120;
+    // A pty without a size reports 0 columns.
+    const cols = this.out.columns && this.out.columns > 20 ? this.out.columns : 120;
     // Never wrap: a wrapped line cannot be redrawn with \r.
     if (line.length > cols - 1) line = `${line.slice(0, cols - 2)}…`;
     this.out.write(`\r\x1b[2K${line}`);

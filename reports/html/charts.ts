@@ -67,10 +67,18 @@ export function histogramSvg(m: MetricSummary, thresholds: ThresholdMarker[] = [
   };
   const parts: string[] = [];
   parts.push(`<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(`histogram of ${m.name}`)}">`);
-  for (const frac of [0, 0.5, 1]) {
-    const yy = T + ph - frac * ph;
-    parts.push(`<line class="${frac === 0 ? 'axis' : 'grid-line'}" x1="${L}" x2="${W - R}" y1="${yy}" y2="${yy}"/>`);
-    parts.push(`<text x="${L - 6}" y="${yy + 3.5}" text-anchor="end">${Math.round(frac * maxCount)}</text>`);
+  // Integer count ticks: 0, the middle when it is a whole number, the max.
+  const ticks = [
+    0,
+    ...(maxCount % 2 === 0 && maxCount >= 2 ? [maxCount / 2] : maxCount >= 4 ? [Math.round(maxCount / 2)] : []),
+    maxCount,
+  ];
+  for (const v of ticks) {
+    const yy = y(v);
+    parts.push(
+      `<line class="${v === 0 ? 'axis' : 'grid-line'}" x1="${L}" x2="${W - R}" y1="${f1(yy)}" y2="${f1(yy)}"/>`,
+    );
+    parts.push(`<text x="${L - 6}" y="${f1(yy + 3.5)}" text-anchor="end">${v}</text>`);
   }
   const every = n > 16 ? 3 : n > 10 ? 2 : 1;
   buckets.forEach(([hi, c], i) => {

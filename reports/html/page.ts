@@ -98,9 +98,12 @@ function thresholdsTable(s: ScenarioResult): string {
 }
 
 function latencyCards(s: ScenarioResult): string {
+  // Per sync path (path/pack tags) and overall; breakdowns by table or device stay in "All metrics".
+  const rank = (m: MetricSummary) => (m.name === 'sync_latency_ms' ? 0 : m.name === 'watch_transfer_ms' ? 1 : 2);
   const trends = s.metrics
     .filter((m) => m.kind === 'trend' && m.unit === 'ms' && m.count)
-    .sort((a, b) => metricKey(a.name, a.tags).localeCompare(metricKey(b.name, b.tags)));
+    .filter((m) => !m.tags || Object.keys(m.tags).length === 0 || 'path' in m.tags || 'pack' in m.tags)
+    .sort((a, b) => rank(a) - rank(b) || metricKey(a.name, a.tags).localeCompare(metricKey(b.name, b.tags)));
   if (!trends.length) return '';
   const cards = trends.map((m) => {
     const key = metricKey(m.name, m.tags);
