@@ -182,6 +182,7 @@ export class Upstream {
       server.once('error', reject);
       server.listen(0, host, () => resolve(new Upstream((server.address() as { port: number }).port)));
     });
+    server.on('error', () => {});
     server.on('connection', (sock) => {
       const peer = new Peer(sock);
       if (behaviour === 'echo') sock.on('data', (d) => sock.write(d));
