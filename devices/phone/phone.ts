@@ -110,8 +110,10 @@ export class PhoneDevice implements Device {
   async start(ctx: DeviceContext): Promise<void> {
     if (this.worker) throw new Error(`HRN_ERR_PHONE_STARTED: phone ${this.id} is already started`);
     this.ctx = ctx;
-    this.clock = new SkewedClock(ctx.clock);
-    this.clock.offsetMs = this.clockOffsetMs;
+    // When the runner hands us a SkewedClock it reads it too (updated_at, deviceTime in the history):
+    // skew that very clock so both sides see the same device time; otherwise wrap the run clock.
+    this.clock = ctx.clock instanceof SkewedClock ? ctx.clock : new SkewedClock(ctx.clock);
+    if (this.clockOffsetMs) this.clock.offsetMs = this.clockOffsetMs;
     await this.boot();
   }
 

@@ -53,7 +53,8 @@ export class VirtualUser implements Device {
 
   async start(ctx: DeviceContext): Promise<void> {
     this.ctx = ctx;
-    this.clock = new SkewedClock(ctx.clock);
+    // A SkewedClock from the runner is shared (it reads the device time too); else wrap the run clock.
+    this.clock = ctx.clock instanceof SkewedClock ? ctx.clock : new SkewedClock(ctx.clock);
     this.http = new SyncHttpClient({
       baseUrl: ctx.serverUrl,
       deviceId: ctx.deviceId,
