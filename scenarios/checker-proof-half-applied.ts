@@ -9,6 +9,7 @@ export default defineScenario({
   name: 'checker-proof-half-applied',
   title: 'Checker proof: half-applied push',
   tags: ['checker-proof'],
+  timeScale: 20, // RFC backoff (1–30 s) and fault durations run 20× faster; latencies stay real
   server: { broken: ['split-push-transactions'] },
   expect: 'fail',
   devices: { phoneA: { kind: 'phone' }, phoneB: { kind: 'phone' } },

@@ -5,6 +5,7 @@ export default defineScenario({
   name: 'database-restart',
   title: 'Database restart under load',
   tags: ['faults', 'process'],
+  timeScale: 20, // RFC backoff (1–30 s) and fault durations run 20× faster; latencies stay real
   devices: { p1: { kind: 'phone' }, p2: { kind: 'phone' } },
   thresholds: { sync_success_rate: ['rate>0.3'], conflict_rate: ['rate<1'] },
   async workload({ devices: { p1, p2 }, nemesis, random }) {

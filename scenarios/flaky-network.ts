@@ -5,6 +5,7 @@ export default defineScenario({
   name: 'flaky-network',
   title: 'Connections reset 30 % of the time',
   tags: ['faults', 'flaky'],
+  timeScale: 20, // RFC backoff (1–30 s) and fault durations run 20× faster; latencies stay real
   devices: { p1: { kind: 'phone' }, p2: { kind: 'phone' }, p3: { kind: 'phone' } },
   faults: [
     { at: 0, duration: 120_000, fault: { kind: 'flaky', device: 'p1', resetProbability: 0.3 } },

@@ -5,6 +5,7 @@ export default defineScenario({
   name: 'offline-edit-then-sync',
   title: 'Offline edits are queued and delivered on reconnect',
   tags: ['core', 'offline'],
+  timeScale: 20, // RFC backoff (1–30 s) and fault durations run 20× faster; latencies stay real
   devices: { phone: { kind: 'phone' }, other: { kind: 'phone' } },
   thresholds: { sync_success_rate: ['rate>0.5'] }, // the offline syncs fail by design
   async workload({ devices: { phone, other }, nemesis, expect }) {

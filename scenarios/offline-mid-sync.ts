@@ -8,6 +8,7 @@ export default defineScenario({
   name: 'offline-mid-sync',
   title: 'Connection cut mid-push and mid-pull at random byte offsets',
   tags: ['faults', 'offline'],
+  timeScale: 20, // RFC backoff (1–30 s) and fault durations run 20× faster; latencies stay real
   devices: { phone: { kind: 'phone' }, peer: { kind: 'phone' } },
   thresholds: { sync_success_rate: ['rate>0.3'] }, // every cut sync fails by design
   async workload({ devices: { phone, peer }, nemesis, rng, expect }) {

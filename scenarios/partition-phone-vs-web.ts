@@ -8,6 +8,7 @@ export default defineScenario({
   name: 'partition-phone-vs-web',
   title: 'Partition: one device group loses the hub',
   tags: ['faults', 'partition'],
+  timeScale: 20, // RFC backoff (1–30 s) and fault durations run 20× faster; latencies stay real
   devices: { phone: { kind: 'phone' }, other: { kind: 'phone' } },
   thresholds: { sync_success_rate: ['rate>0.3'], conflict_rate: ['rate<1'] },
   async workload({ devices: { phone, other }, nemesis, random }) {

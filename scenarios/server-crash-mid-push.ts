@@ -8,6 +8,7 @@ export default defineScenario({
   name: 'server-crash-mid-push',
   title: 'Server SIGKILL mid-push',
   tags: ['faults', 'process'],
+  timeScale: 20, // RFC backoff (1–30 s) and fault durations run 20× faster; latencies stay real
   server: { process: 'child' },
   devices: { p1: { kind: 'phone' }, p2: { kind: 'phone' } },
   thresholds: { sync_success_rate: ['rate>0.3'], conflict_rate: ['rate<1'] },

@@ -3,21 +3,8 @@
  * scenario runs against the embedded proxy or a real Toxiproxy. Each device has its own proxy:
  * "phone A offline while web B is online" needs nothing more.
  */
-import { createServer } from 'node:net';
 import type { Proxy as ToxiProxy, Toxiproxy } from 'toxiproxy-node-client';
 import { networkPreset } from '../config/network-presets';
-
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 type ToxicBody = {
   name: string;
@@ -39,15 +26,33 @@ export class DeviceNetwork {
     readonly url: string,
   ) {}
 
-  static async create(tp: Toxiproxy, deviceId: string, upstream: string, host = '127.0.0.1'): Promise<DeviceNetwork> {
+  /**
+   * A proxy for one device. `addressing` comes from the proxy provider: where a proxy may listen,
+   * where a client on this host reaches it, and how the proxy reaches our server (these differ when
+   * Toxiproxy runs in a container).
+   */
+  static async create(
+    tp: Toxiproxy,
+    deviceId: string,
+    serverPort: number,
+    addressing: {
+      allocateListen(): Promise<string>;
+      clientAddress(listen: string): { host: string; port: number };
+      upstreamAddress(port: number): string;
+    },
+  ): Promise<DeviceNetwork> {
     const name = `device-${deviceId}`;
     try {
       await (await tp.get(name)).remove();
     } catch {
       /* not there: fine */
     }
-    const port = await freePort(host);
-    const proxy = await tp.createProxy({ name, listen: `${host}:${port}`, upstream });
+    const proxy = await tp.createProxy({
+      name,
+      listen: await addressing.allocateListen(),
+      upstream: addressing.upstreamAddress(serverPort),
+    });
+    const { host, port } = addressing.clientAddress(proxy.listen);
     return new DeviceNetwork(deviceId, proxy, `http://${host}:${port}`);
   }
 

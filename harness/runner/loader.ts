@@ -56,6 +56,8 @@ export function validateScenario(def: unknown, file: string): ScenarioDefinition
     for (const t of Object.keys(d.random.tables ?? {}))
       if (!isTableName(t)) bad(file, `random.tables has unknown table "${t}"`);
   }
+  if (d.timeScale !== undefined && !(typeof d.timeScale === 'number' && d.timeScale > 0))
+    bad(file, '"timeScale" must be a number > 0');
   if (d.checks !== undefined && !(Array.isArray(d.checks) && d.checks.every((c) => typeof c === 'string')))
     bad(file, '"checks" must be an array of checker names');
   if (d.thresholds !== undefined) {

@@ -3,7 +3,7 @@
  * proxies up, devices started, workload and nemesis concurrently, heal, quiescence, final state
  * through the contract, checkers, metrics and thresholds.
  */
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Toxiproxy } from 'toxiproxy-node-client';
 import type { ScenarioResult } from '../../harness/results/types';
@@ -30,7 +30,7 @@ export interface RunEnvironment {
   runDir: string;
   /** postgres:// URL of a database the harness may create per-scenario databases in (absent with --target). */
   postgres?: { adminUrl: string; createDatabase(name: string): Promise<string>; control?: DatabaseControl };
-  toxiproxy: { url: string; client: Toxiproxy };
+  toxiproxy: { url: string; client: Toxiproxy; addressing: Parameters<typeof DeviceNetwork.create>[3] };
   target?: string;
   log(line: string): void;
   onProgress?(p: {
@@ -66,6 +66,13 @@ export async function runScenario(
   const clock = new ScaledClock(opts.timeScale);
   const rng = new Rng(opts.seed).fork(def.name);
   const historyWriter = new JsonlHistoryWriter(join(dir, 'history.jsonl'));
+  // Device chatter (retries, WatermelonDB diagnostics) goes to a file beside the history; the
+  // terminal stays readable. HARNESS_VERBOSE=1 echoes it too.
+  const deviceLogFile = join(dir, 'devices.log');
+  const deviceLog = (line: string) => {
+    appendFileSync(deviceLogFile, `${new Date().toISOString()} ${line}\n`);
+    if (process.env.HARNESS_VERBOSE) env.log(line);
+  };
   const rec = new History({ sink: historyWriter });
   const notes: string[] = [];
   const assertions: Array<{ ok: boolean; message: string }> = [];
@@ -123,7 +130,12 @@ export async function runScenario(
     for (const id of ids) {
       const spec = def.devices[id];
       const user = spec.user ?? 'user-1';
-      const net = await DeviceNetwork.create(env.toxiproxy.client, `${slug}-${id}`, server.hostPort);
+      const net = await DeviceNetwork.create(
+        env.toxiproxy.client,
+        `${slug}-${id}`,
+        Number(new URL(serverUrl).port),
+        env.toxiproxy.addressing,
+      );
       const preset = spec.network ?? env.config.use.network;
       if (preset) await net.applyPreset(preset);
       const dev = await createDevice(id, spec, { phoneAdapter: env.config.use.phoneAdapter });
@@ -139,7 +151,7 @@ export async function runScenario(
         schemaVersion: spec.schemaVersion ?? 2,
         clock: devClock,
         dataDir: join(dir, 'devices', id),
-        log: (l) => env.log(`[${id}] ${l}`),
+        log: (l) => deviceLog(`[${id}] ${l}`),
       };
       mkdirSync(ctx.dataDir, { recursive: true });
       devices.set(id, { dev, net, user, clock: devClock, spec });

@@ -98,7 +98,7 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
       config,
       runDir,
       postgres,
-      toxiproxy: { url: tp.url, client: tp.client },
+      toxiproxy: { url: tp.url, client: tp.client, addressing: tp },
       target,
       log,
       onProgress: (p) => reporter.onProgress?.(p),
@@ -131,7 +131,7 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
           res = await runScenario(env, s, {
             seed: scenarioSeed,
             attempt,
-            timeScale: opts.timeScale ?? config.use.timeScale,
+            timeScale: opts.timeScale ?? s.def.timeScale ?? config.use.timeScale,
             network: opts.network,
             brokenServer: opts.brokenServer,
           });

@@ -120,6 +120,8 @@ export interface ScenarioDefinition {
   checks?: string[];
   thresholds?: Record<string, string[]>;
   timeoutMs?: number;
+  /** Time scale for this scenario's waits (backoff, background fetch, faults) unless --time-scale is given. */
+  timeScale?: number;
   /** Server options this scenario needs (`child` to allow serverCrash; broken modes for checker self-tests). */
   server?: { process?: 'in-process' | 'child'; broken?: string[] };
   /** What a passing run looks like: 'pass' (default) or 'fail' for scenarios proving a checker catches a bug. */

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProcessControl } from '../faults/nemesis';
-import { freePort } from '../faults/network';
+import { freePort } from '../services/postgres/index';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
