@@ -9,8 +9,12 @@ import type { Socket } from 'node:net';
 import { now } from './clock';
 import { createStage, type Direction, type Item, type Stage, type StageHost, type ToxicConfig } from './toxics';
 
-/** Pause the source when a chain holds more than this (the real server buffers ~1024 chunks). */
-const CHAIN_HIGH_WATER = 1024 * 1024;
+/**
+ * Pause the source when a toxic chain holds more than this many chunks (the real server's latency toxic
+ * buffers 1024) or bytes (a cap on memory per link; Go's 1024 reads of 32 KiB would be 32 MiB).
+ */
+const CHAIN_HIGH_WATER_CHUNKS = 1024;
+const CHAIN_HIGH_WATER_BYTES = 16 * 1024 * 1024;
 /** If the destination never drains after EOF, give up waiting and close anyway. */
 const CLOSE_FLUSH_TIMEOUT_MS = 10_000;
 
@@ -47,7 +51,7 @@ export class Link implements StageHost {
       }
       this.pending += data.length;
       this.stages[0]!.push({ data, t: now() });
-      if (this.pending > CHAIN_HIGH_WATER) this.updateFlow();
+      this.updateFlow();
     });
     source.on('end', () => this.endInput());
     source.on('close', () => this.endInput());
@@ -62,8 +66,15 @@ export class Link implements StageHost {
     this.updateFlow();
   }
 
+  private chainFull(): boolean {
+    if (this.pending > CHAIN_HIGH_WATER_BYTES) return true;
+    let chunks = 0;
+    for (const stage of this.stages) chunks += stage.queued();
+    return chunks > CHAIN_HIGH_WATER_CHUNKS;
+  }
+
   private updateFlow(): void {
-    const stop = this.destFull || this.pending > CHAIN_HIGH_WATER;
+    const stop = this.destFull || this.chainFull();
     if (stop && !this.sourcePaused) {
       this.sourcePaused = true;
       this.source.pause();

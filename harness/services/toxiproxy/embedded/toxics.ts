@@ -83,6 +83,11 @@ export abstract class Stage {
     return this.config.attributes[key] ?? 0;
   }
 
+  /** Chunks waiting in this stage (for the link's backpressure bound). */
+  queued(): number {
+    return this.queue.length + (this.held !== undefined ? 1 : 0);
+  }
+
   start(): void {
     this.active = this.host.rng() < this.config.toxicity;
     if (this.active) this.onStart();
