@@ -191,6 +191,7 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   app.decorate('sync', { pool, store, auth, hub, metrics, broken });
   app.addHook('onClose', async () => {
     await hub.close();
+    await store.flush();
     await pool.end().catch(() => {});
   });
   if (broken.size > 0)
@@ -296,7 +297,7 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
     });
   }
 
-  app.get('/sync/pull', async (req) => {
+  app.get('/sync/pull', async (req, reply) => {
     const query = (req.query ?? {}) as Record<string, unknown>;
     const actor = await authenticate(req, () => {
       const raw = single(query.deviceId, 'deviceId');
@@ -311,9 +312,10 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
           ? parseSchemaVersion(rawVersion)
           : parseSchemaVersion((await store.deviceSchemaVersion(actor)) ?? CURRENT_SCHEMA_VERSION);
       const tables = parseTables(single(query.tables, 'tables'));
-      const { response, recordCount } = await store.pull(actor, { lastPulledAt, version, tables });
+      const { body, recordCount } = await store.pull(actor, { lastPulledAt, version, tables });
       metrics.records.inc({ route: 'pull' }, recordCount);
-      return response;
+      reply.header('content-type', 'application/json; charset=utf-8');
+      return body;
     } catch (e) {
       await store.logFailure(actor, 'PULL', e instanceof Error ? e.message : String(e), performance.now() - started);
       throw e;

@@ -70,16 +70,9 @@ const SQL = Object.fromEntries(
       `FROM json_populate_recordset(NULL::${q(t)}, $3::json) r ` +
       `ON CONFLICT (user_id, id) DO UPDATE SET ${cols.map((c) => `${q(c)} = EXCLUDED.${q(c)}`).join(', ')}, ` +
       `${STAMP_COL} = EXCLUDED.${STAMP_COL}, ${DELETED_COL} = EXCLUDED.${DELETED_COL}`;
-    const pullByVersion = Object.fromEntries(
-      ([1, 2] as SchemaVersion[]).map((v) => [
-        v,
-        `SELECT id, ${DELETED_COL}, ${columnNames(t, v).map(q).join(', ')} FROM ${q(t)} ` +
-          `WHERE user_id = $1 AND ${STAMP_COL} > $2 AND ${STAMP_COL} <= $3 ORDER BY ${STAMP_COL}, id`,
-      ]),
-    ) as Record<SchemaVersion, string>;
-    return [t, { selectFull, upsert, pullByVersion }];
+    return [t, { selectFull, upsert }];
   }),
-) as Record<TableName, { selectFull: string; upsert: string; pullByVersion: Record<SchemaVersion, string> }>;
+) as Record<TableName, { selectFull: string; upsert: string }>;
 
 function toRecord(table: TableName, row: Record<string, unknown>, version: SchemaVersion): SyncRecord {
   const out: SyncRecord = { id: row.id as string };
@@ -108,8 +101,65 @@ export interface PullArgs {
 }
 
 export interface PullResult {
-  response: PullResponse;
+  /** The serialized PullResponse. */
+  body: string;
+  timestamp: number;
   recordCount: number;
+}
+
+function pullStatementName(args: PullArgs): string {
+  return `pull_v${args.version}_${args.tables.map((t) => TABLE_NAMES.indexOf(t)).join('')}`;
+}
+
+/** Every data column of every table, once: the column set of the pull's UNION ALL. */
+const UNION_COLS: string[] = [...new Set(TABLE_NAMES.flatMap((t) => ALL_COLS[t]))];
+const UNION_TYPES: Record<string, string> = Object.fromEntries(
+  TABLE_NAMES.flatMap((t) => TABLES[t].columns.map((c) => [c.name, c.type === 'number' ? 'double precision' : 'text'])),
+);
+/** Row layout (rowMode array): [table index, id, deleted, stamp, ...UNION_COLS]. */
+const FIRST_COL = 4;
+
+interface PullPlan {
+  name: string;
+  text: string;
+  /** Per table: [column name, position in the row] for the client's schema version. */
+  layout: Array<Array<[string, number]>>;
+}
+const pullPlans = new Map<string, PullPlan>();
+
+/**
+ * One statement = one snapshot: the stamp and the changed rows of every requested table come from
+ * the same instant, and the device's last_pulled_at is recorded in the same round trip.
+ * $1 user, $2 lastPulledAt, $3 minimum timestamp (broken mode only, else 0), $4 upper bound override
+ * (broken mode only, else null), $5 device, $6 platform, $7 schema version.
+ */
+function pullPlan(args: PullArgs): PullPlan {
+  const name = pullStatementName(args);
+  const cached = pullPlans.get(name);
+  if (cached) return cached;
+  const head = `WITH s AS (SELECT GREATEST(stamp, $3::bigint) AS stamp, COALESCE($4::bigint, stamp) AS upper FROM user_stamps WHERE user_id = $1),
+     st AS (
+       INSERT INTO sync_state (user_id, device_id, platform, last_pulled_at, schema_version)
+       SELECT $1, $5, $6, s.stamp, $7 FROM s
+       ON CONFLICT (user_id, device_id) DO UPDATE SET
+         last_pulled_at = GREATEST(sync_state.last_pulled_at, EXCLUDED.last_pulled_at),
+         platform = EXCLUDED.platform, schema_version = EXCLUDED.schema_version, updated_at = now()
+     )\n`;
+  const nulls = UNION_COLS.map((c) => `NULL::${UNION_TYPES[c]}`);
+  const branches = [`SELECT -1, NULL::text, NULL::boolean, stamp, ${nulls.join(', ')} FROM s`];
+  const layout: PullPlan['layout'] = [];
+  args.tables.forEach((t, i) => {
+    const names = new Set(columnNames(t, args.version));
+    const sel = UNION_COLS.map((c, k) => (names.has(c) ? q(c) : nulls[k]));
+    branches.push(
+      `SELECT ${i}, id, ${DELETED_COL}, NULL::bigint, ${sel.join(', ')} FROM ${q(t)} ` +
+        `WHERE user_id = $1 AND ${STAMP_COL} > $2 AND ${STAMP_COL} <= (SELECT upper FROM s)`,
+    );
+    layout.push(columnNames(t, args.version).map((c) => [c, FIRST_COL + UNION_COLS.indexOf(c)]));
+  });
+  const plan = { name, text: head + branches.join('\nUNION ALL\n'), layout };
+  pullPlans.set(name, plan);
+  return plan;
 }
 
 export class SyncStore {
@@ -120,6 +170,18 @@ export class SyncStore {
     private readonly opts: StoreOptions,
   ) {
     this.now = opts.now ?? Date.now;
+  }
+
+  private readonly pending = new Set<Promise<unknown>>();
+
+  private background(p: Promise<unknown>): void {
+    const tracked = p.catch(() => {}).finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  /** Waits for background writes (sync_log rows of pulls); called before the pool closes. */
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
   private broken(m: BrokenMode): boolean {
@@ -140,69 +202,61 @@ export class SyncStore {
   async pull(actor: Actor, args: PullArgs): Promise<PullResult> {
     const started = performance.now();
     await this.ensureUser(actor.userId);
-    const readNow = this.broken('stamp-before-commit') ? this.now() : 0;
-    const { changes, timestamp, count } = await withTransaction(
-      this.pool,
-      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
-      async (c) => {
-        // The first statement fixes the snapshot: the stamp and every row below come from it.
-        const s = await c.query({
-          name: 'read_stamp',
-          text: 'SELECT stamp FROM user_stamps WHERE user_id = $1',
-          values: [actor.userId],
-        });
-        const stamp = this.broken('stamp-before-commit')
-          ? Math.max(readNow, s.rows[0].stamp as number)
-          : (s.rows[0].stamp as number);
-        // Broken "read now": no upper bound, timestamp is the wall clock taken before the reads.
-        const upper = this.broken('stamp-before-commit') ? Number.MAX_SAFE_INTEGER : stamp;
-        const changes: DatabaseChanges = {};
-        let count = 0;
-        for (const t of args.tables) {
-          const r = await c.query({
-            name: `pull_${t}_v${args.version}`,
-            text: SQL[t].pullByVersion[args.version],
-            values: [actor.userId, args.lastPulledAt, upper],
-          });
-          const tc: TableChanges = { created: [], updated: [], deleted: [] };
-          for (const row of r.rows) {
-            if (row[DELETED_COL]) tc.deleted.push(row.id);
-            else tc.updated.push(toRecord(t, row, args.version));
-          }
-          if (this.broken('duplicate-ids-in-pull')) {
-            if (tc.updated.length > 0) tc.updated.push({ ...tc.updated[0]! });
-            for (const id of tc.deleted) tc.updated.push({ id });
-          }
-          count += r.rows.length;
-          changes[t] = tc;
-        }
-        return { changes, timestamp: stamp, count };
-      },
-    );
-    const durationMs = Math.round(performance.now() - started);
-    await this.pool.query({
-      name: 'record_pull',
-      text: `WITH st AS (
-               INSERT INTO sync_state (user_id, device_id, platform, last_pulled_at, schema_version)
-               VALUES ($1, $2, $3, $4, $5)
-               ON CONFLICT (user_id, device_id) DO UPDATE SET
-                 last_pulled_at = GREATEST(sync_state.last_pulled_at, EXCLUDED.last_pulled_at),
-                 platform = EXCLUDED.platform, schema_version = EXCLUDED.schema_version, updated_at = now()
-             )
-             INSERT INTO sync_log (user_id, device_id, operation, table_name, record_count, duration_ms, success)
-             VALUES ($1, $2, 'PULL', $6, $7, $8, true)`,
+    const brokenStamp = this.broken('stamp-before-commit');
+    const plan = pullPlan(args);
+    const r = await this.pool.query({
+      name: plan.name,
+      text: plan.text,
+      rowMode: 'array',
       values: [
         actor.userId,
+        args.lastPulledAt,
+        // Broken "read now, stamp later": the wall clock as timestamp and no upper bound on rows.
+        brokenStamp ? this.now() : 0,
+        brokenStamp ? Number.MAX_SAFE_INTEGER : null,
         actor.deviceId,
         actor.platform,
-        timestamp,
         args.version,
-        args.tables.join(','),
-        count,
-        durationMs,
       ],
     });
-    return { response: { changes, timestamp }, recordCount: count };
+    const tcs: TableChanges[] = args.tables.map(() => ({ created: [], updated: [], deleted: [] }));
+    let timestamp = 0;
+    for (const row of r.rows as unknown[][]) {
+      const ti = row[0] as number;
+      if (ti < 0) {
+        timestamp = Number(row[3]);
+        continue;
+      }
+      const tc = tcs[ti]!;
+      if (row[2]) {
+        tc.deleted.push(row[1] as string);
+        continue;
+      }
+      const rec: SyncRecord = { id: row[1] as string };
+      for (const [c, k] of plan.layout[ti]!) rec[c] = row[k] as Value;
+      tc.updated.push(rec);
+    }
+    const changes: DatabaseChanges = {};
+    args.tables.forEach((t, i) => {
+      const tc = tcs[i]!;
+      if (this.broken('duplicate-ids-in-pull')) {
+        if (tc.updated.length > 0) tc.updated.push({ ...tc.updated[0]! });
+        for (const id of tc.deleted) tc.updated.push({ id });
+      }
+      changes[t] = tc;
+    });
+    const count = r.rows.length - 1;
+    const body = JSON.stringify({ changes, timestamp } satisfies PullResponse);
+    // The PULL log row is off the critical path (it changes no sync state); flush() awaits it on close.
+    this.background(
+      this.pool.query({
+        name: 'log_pull',
+        text: `INSERT INTO sync_log (user_id, device_id, operation, table_name, record_count, duration_ms, success)
+               VALUES ($1, $2, 'PULL', $3, $4, $5, true)`,
+        values: [actor.userId, actor.deviceId, args.tables.join(','), count, Math.round(performance.now() - started)],
+      }),
+    );
+    return { body, timestamp, recordCount: count };
   }
 
   /** The device's schema version as last recorded (push fallback when the client does not say). */

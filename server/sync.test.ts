@@ -174,8 +174,9 @@ describe('pull and push basics', () => {
         schema_version: 2,
       },
     ]);
+    await server.app.sync.store.flush(); // PULL log rows are written in the background
     const log = await rows(
-      'SELECT operation, table_name, record_count, success FROM sync_log WHERE user_id = $1 ORDER BY id',
+      'SELECT operation, table_name, record_count, success FROM sync_log WHERE user_id = $1 ORDER BY operation',
     );
     expect(log).toEqual([
       { operation: 'PULL', table_name: expect.stringContaining('goals'), record_count: 0, success: true },
