@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodeStruct, GoObject, JsonDecodeError, type JsonValue, parseFirstValue } from './json';
+import { decodeStruct, type GoObject, JsonDecodeError, type JsonValue, jsonKind, parseFirstValue } from './json';
 import { ApiError, Errors, type ProxyContext, ProxyEntry } from './proxy';
 import { isToxicType, TOXIC_ATTRIBUTES, ToxicConfig } from './toxics';
 
@@ -230,7 +230,7 @@ export class ToxiproxyApi {
         if (v === null) return [];
         if (!Array.isArray(v)) {
           throw new JsonDecodeError(
-            `json: cannot unmarshal ${v instanceof GoObject ? 'object' : typeof v} into Go value of type []struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }`,
+            `json: cannot unmarshal ${jsonKind(v)} into Go value of type []struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }`,
           );
         }
         return v.map((item) => decodeStruct(item, PROXY_FIELDS, 'toxiproxy.Proxy') as ProxyInput);
