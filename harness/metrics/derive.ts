@@ -8,7 +8,7 @@ import type { HistoryOp } from '../../protocol/history';
 import { analyse } from '../checkers/analysis';
 import type { DeviceFinalState } from '../checkers/types';
 import type { CheckResult } from '../results/types';
-import { Metrics } from './registry';
+import { type MetricKind, Metrics, type MetricUnit, type SeriesHandle, seriesKey, type Tags } from './registry';
 
 export interface DeriveOptions {
   /** Add to this registry (default: a new one). */
@@ -51,26 +51,53 @@ export function deriveHistoryMetrics(history: readonly HistoryOp[], opts: Derive
     return p;
   };
 
+  // Series handles, cached: a million-op history records hundreds of thousands of samples.
+  const handles = new Map<string, SeriesHandle>();
+  const h = (name: string, kind: MetricKind, tags: Tags, unit?: MetricUnit): SeriesHandle => {
+    const key = seriesKey(name, tags);
+    let x = handles.get(key);
+    if (!x) {
+      x = m.handle(name, kind, tags, unit);
+      handles.set(key, x);
+    }
+    return x;
+  };
+  const tableRate = new Map<string, SeriesHandle>();
+  const tableConflicts = new Map<string, SeriesHandle>();
   for (const s of a.syncs) {
     const p = path(s.device);
-    m.count('syncs', 1, { path: p, outcome: s.outcome });
-    m.rate('sync_success_rate', s.outcome === 'ok', { path: p });
+    h('syncs', 'counter', { path: p, outcome: s.outcome }).count(1);
+    h('sync_success_rate', 'rate', { path: p }).rate(s.outcome === 'ok');
     const c = s.completion;
-    if (c?.bytesUp) m.count('bytes_up', c.bytesUp, { path: p }, 'bytes');
-    if (c?.bytesDown) m.count('bytes_down', c.bytesDown, { path: p }, 'bytes');
+    if (c?.bytesUp) h('bytes_up', 'counter', { path: p }, 'bytes').count(c.bytesUp);
+    if (c?.bytesDown) h('bytes_down', 'counter', { path: p }, 'bytes').count(c.bytesDown);
     if (s.outcome !== 'ok' || !c) continue;
     const bytes =
       c.bytesUp !== undefined || c.bytesDown !== undefined ? (c.bytesUp ?? 0) + (c.bytesDown ?? 0) : undefined;
     const payload = bytes === undefined ? 'unknown' : bytes < small ? 'small' : 'large';
-    m.add('sync_latency_ms', c.latencyMs ?? c.time - history[s.pos].time, { path: p, payload });
-    m.rate('conflict_rate', s.conflicts.length > 0, { path: p });
+    h('sync_latency_ms', 'trend', { path: p, payload }).add(c.latencyMs ?? c.time - history[s.pos].time);
+    h('conflict_rate', 'rate', { path: p }).rate(s.conflicts.length > 0);
     const perTable = new Set<string>();
     for (const cr of s.conflicts) {
       perTable.add(cr.tableName);
       tables.add(cr.tableName);
     }
-    for (const t of tables) m.rate('table_conflict_rate', perTable.has(t), { table: t });
-    for (const cr of s.conflicts) m.count('conflicts', 1, { table: cr.tableName });
+    for (const t of tables) {
+      let r = tableRate.get(t);
+      if (!r) {
+        r = m.handle('table_conflict_rate', 'rate', { table: t });
+        tableRate.set(t, r);
+      }
+      r.rate(perTable.has(t));
+    }
+    for (const cr of s.conflicts) {
+      let k = tableConflicts.get(cr.tableName);
+      if (!k) {
+        k = m.handle('conflicts', 'counter', { table: cr.tableName });
+        tableConflicts.set(cr.tableName, k);
+      }
+      k.count(1);
+    }
   }
 
   // Propagation: per device, ok syncs by start with the suffix minimum of their ends.
@@ -91,6 +118,7 @@ export function deriveHistoryMetrics(history: readonly HistoryOp[], opts: Derive
     const u = a.deviceUser.get(d) ?? 'default';
     peers.set(u, [...(peers.get(u) ?? []), d]);
   }
+  const propagation = new Map<string, SeriesHandle>();
   for (const w of a.writes) {
     if (!w.acked) continue;
     for (const e of peers.get(w.user) ?? []) {
@@ -103,7 +131,14 @@ export function deriveHistoryMetrics(history: readonly HistoryOp[], opts: Derive
         if (o.starts[mid] < w.pushHi) lo = mid + 1;
         else hi = mid;
       }
-      if (lo < o.starts.length) m.add('propagation_ms', Math.max(0, o.sufMinEnd[lo] - w.end), { table: w.table });
+      if (lo < o.starts.length) {
+        let t = propagation.get(w.table);
+        if (!t) {
+          t = m.handle('propagation_ms', 'trend', { table: w.table });
+          propagation.set(w.table, t);
+        }
+        t.add(Math.max(0, o.sufMinEnd[lo] - w.end));
+      }
     }
   }
   return m;

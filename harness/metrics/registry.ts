@@ -71,6 +71,29 @@ class Series {
   }
 }
 
+export interface SeriesHandle {
+  /** Trend sample. */
+  add(value: number): void;
+  /** Counter increment. */
+  count(n?: number): void;
+  /** Rate sample. */
+  rate(pass: boolean): void;
+  /** Gauge value. */
+  set(value: number): void;
+}
+
+function addTrend(s: Series, value: number): void {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(`metric ${s.name}: trend samples must be finite and >= 0, got ${value}`);
+  }
+  s.count++;
+  s.sum += value;
+  if (value < s.min) s.min = value;
+  if (value > s.max) s.max = value;
+  s.hist!.recordValue(Math.round(value * SCALE));
+  s.buckets![bucketOf(value)]++;
+}
+
 export interface Aggregate {
   def: MetricDefinition;
   count: number;
@@ -137,16 +160,7 @@ export class Metrics {
 
   /** Add a sample to a trend (ms by default). Negative and non-finite values are rejected. */
   add(name: string, value: number, tags?: Tags, unit: MetricUnit = 'ms'): void {
-    if (!Number.isFinite(value) || value < 0) {
-      throw new RangeError(`metric ${name}: trend samples must be finite and >= 0, got ${value}`);
-    }
-    const s = this.get(name, 'trend', tags, unit);
-    s.count++;
-    s.sum += value;
-    if (value < s.min) s.min = value;
-    if (value > s.max) s.max = value;
-    s.hist!.recordValue(Math.round(value * SCALE));
-    s.buckets![bucketOf(value)]++;
+    addTrend(this.get(name, 'trend', tags, unit), value);
   }
 
   /** Increase a counter. */
@@ -165,13 +179,36 @@ export class Metrics {
 
   /** Set a gauge (last value wins; min and max are kept). */
   gauge(name: string, value: number, tags?: Tags, unit: MetricUnit = 'count'): void {
-    const s = this.get(name, 'gauge', tags, unit);
+    this.setGauge(this.get(name, 'gauge', tags, unit), value);
+  }
+
+  private setGauge(s: Series, value: number): void {
     s.count++;
     s.sum += value;
     s.last = value;
     s.lastSeq = this.seq++;
     if (value < s.min) s.min = value;
     if (value > s.max) s.max = value;
+  }
+
+  /**
+   * A handle on one series, for hot loops: resolving name + tags to a series costs a key build per
+   * call, a handle costs nothing (k6's `new Trend(name)` objects, bound to tags).
+   */
+  handle(name: string, kind: MetricKind, tags?: Tags, unit?: MetricUnit): SeriesHandle {
+    const s = this.get(name, kind, tags, unit ?? (kind === 'trend' ? 'ms' : kind === 'rate' ? 'ratio' : 'count'));
+    return {
+      add: (v) => addTrend(s, v),
+      count: (n = 1) => {
+        s.count += n;
+        s.sum += n;
+      },
+      rate: (pass) => {
+        s.count++;
+        if (pass) s.passes++;
+      },
+      set: (v) => this.setGauge(s, v),
+    };
   }
 
   names(): string[] {
