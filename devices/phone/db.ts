@@ -143,24 +143,33 @@ function setValues(record: Model, values: Record<string, Value | undefined>): vo
 
 /** Local-first write inside one WatermelonDB writer; deletes use markAsDeleted so they sync. */
 export async function applyWrite(db: PhoneDb, op: LocalWrite): Promise<void> {
-  const collection = db.database.get<Model>(op.table);
-  if (op.op !== 'delete') checkValues(db, op.table, op.values);
+  await applyWrites(db, [op]);
+}
+
+/** Several local writes in one writer (one RPC, one flush): seeding and bursts of edits. */
+export async function applyWrites(db: PhoneDb, ops: LocalWrite[]): Promise<void> {
+  for (const op of ops) if (op.op !== 'delete') checkValues(db, op.table, op.values);
   await db.database.write(async () => {
-    if (op.op === 'create') {
-      const existing = await findLive(collection, op.id);
-      if (existing) throw new PhoneWriteError('HRN_ERR_PHONE_EXISTS', `${op.table}#${op.id} already exists locally`);
-      await collection.create((r) => {
-        (r as any)._raw.id = op.id;
-        setValues(r, op.values);
-      });
-      return;
-    }
-    const record = await findLive(collection, op.id);
-    if (!record) throw new PhoneWriteError('HRN_ERR_PHONE_NOT_FOUND', `${op.table}#${op.id} does not exist locally`);
-    if (op.op === 'update') await record.update((r) => setValues(r, op.values));
-    else await record.markAsDeleted();
-  }, `harness-${op.op}`);
+    for (const op of ops) await writeOne(db, op);
+  }, 'harness-write');
   await db.flush();
+}
+
+async function writeOne(db: PhoneDb, op: LocalWrite): Promise<void> {
+  const collection = db.database.get<Model>(op.table);
+  if (op.op === 'create') {
+    const existing = await findLive(collection, op.id);
+    if (existing) throw new PhoneWriteError('HRN_ERR_PHONE_EXISTS', `${op.table}#${op.id} already exists locally`);
+    await collection.create((r) => {
+      (r as any)._raw.id = op.id;
+      setValues(r, op.values);
+    });
+    return;
+  }
+  const record = await findLive(collection, op.id);
+  if (!record) throw new PhoneWriteError('HRN_ERR_PHONE_NOT_FOUND', `${op.table}#${op.id} does not exist locally`);
+  if (op.op === 'update') await record.update((r) => setValues(r, op.values));
+  else await record.markAsDeleted();
 }
 
 async function findLive(collection: ReturnType<Database['get']>, id: string): Promise<Model | null> {

@@ -286,15 +286,22 @@ export class PhoneDevice implements Device {
   }
 
   async write(op: LocalWrite): Promise<void> {
-    const rpc = this.live();
-    if (
-      op.op !== 'delete' &&
-      op.values.updated_at === undefined &&
-      columnNames(op.table, this.schemaVersion).includes('updated_at')
-    ) {
-      op = { ...op, values: { ...op.values, updated_at: this.clock!.now() } };
-    }
-    await rpc.call('write', op);
+    await this.live().call('write', this.stamp(op));
+  }
+
+  /** Many local writes in one WatermelonDB writer (all or nothing): seeding and bursts. */
+  async writeMany(ops: LocalWrite[]): Promise<void> {
+    await this.live().call(
+      'writeMany',
+      ops.map((op) => this.stamp(op)),
+    );
+  }
+
+  /** updated_at from the device clock (with its skew) when the caller did not set it. */
+  private stamp(op: LocalWrite): LocalWrite {
+    if (op.op === 'delete' || op.values.updated_at !== undefined) return op;
+    if (!columnNames(op.table, this.schemaVersion).includes('updated_at')) return op;
+    return { ...op, values: { ...op.values, updated_at: this.clock!.now() } };
   }
 
   sync(trigger: SyncTrigger): Promise<PhoneSyncOutcome> {

@@ -12,7 +12,16 @@ import type { LocalWrite, SyncTrigger } from '../../protocol/device';
 import type { ConflictRecord, DatabaseChanges } from '../../protocol/records';
 import { columnsFor, isTableName, type SchemaVersion } from '../../protocol/tables';
 import { SyncHttpClient, SyncHttpError, withBackoff } from '../common/sync-http';
-import { applyWrite, cjsDefault, openPhoneDb, type PhoneAdapterKind, type PhoneDb, pendingCount, snapshot } from './db';
+import {
+  applyWrite,
+  applyWrites,
+  cjsDefault,
+  openPhoneDb,
+  type PhoneAdapterKind,
+  type PhoneDb,
+  pendingCount,
+  snapshot,
+} from './db';
 import { dataHash, type LocalConflict, makeConflictResolver } from './resolver';
 import { Rpc } from './rpc';
 
@@ -99,6 +108,7 @@ const rpc = new Rpc(port, {
     return { lastPulledAt: (await db.database.adapter.getLocal('__watermelon_last_pulled_at')) ?? null };
   },
   write: (op: LocalWrite) => applyWrite(db, op),
+  writeMany: (ops: LocalWrite[]) => applyWrites(db, ops),
   snapshot: () => snapshot(db),
   pending: () => pendingCount(db),
   memory: () => heapBytes(),
