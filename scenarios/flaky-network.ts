@@ -1,6 +1,6 @@
 import { defineScenario } from '../harness/index';
 
-/** reset_peer with toxicity 0.3 on every phone for the whole random workload (minutes on a real clock). */
+/** reset_peer with toxicity 0.3 on every phone for ten simulated minutes (30 s of wall time at time scale 20). */
 export default defineScenario({
   name: 'flaky-network',
   title: 'Connections reset 30 % of the time',
@@ -8,13 +8,13 @@ export default defineScenario({
   timeScale: 20, // RFC backoff (1–30 s) and fault durations run 20× faster; latencies stay real
   devices: { p1: { kind: 'phone' }, p2: { kind: 'phone' }, p3: { kind: 'phone' } },
   faults: [
-    { at: 0, duration: 120_000, fault: { kind: 'flaky', device: 'p1', resetProbability: 0.3 } },
-    { at: 0, duration: 120_000, fault: { kind: 'flaky', device: 'p2', resetProbability: 0.3 } },
-    { at: 0, duration: 120_000, fault: { kind: 'flaky', device: 'p3', resetProbability: 0.3 } },
+    { at: 0, duration: 600_000, fault: { kind: 'flaky', device: 'p1', resetProbability: 0.3 } },
+    { at: 0, duration: 600_000, fault: { kind: 'flaky', device: 'p2', resetProbability: 0.3 } },
+    { at: 0, duration: 600_000, fault: { kind: 'flaky', device: 'p3', resetProbability: 0.3 } },
   ],
   // The faults run on the run's clock: --time-scale shortens them.
   async workload(ctx) {
-    const until = ctx.clock.now() + 120_000;
+    const until = ctx.clock.now() + 600_000;
     while (ctx.clock.now() < until) await ctx.random({ opsPerDevice: 20, syncProbability: 0.4, thinkMs: [50, 400] });
   },
   thresholds: { sync_success_rate: ['rate>0.3'], conflict_rate: ['rate<1'] },

@@ -10,7 +10,7 @@ export default defineScenario({
   title: 'Large sync on Slow 3G',
   tags: ['faults', 'network', 'performance'],
   devices: { seeder: { kind: 'phone' }, slow: { kind: 'phone', network: 'slow-3g' } },
-  thresholds: { 'sync_latency_ms{path:phone-cloud}': ['p(95)<120000'] },
+  thresholds: { 'sync_latency_ms{path:phone-cloud,payload:small}': ['p(95)<120000'] },
   timeoutMs: 15 * 60_000,
   async workload({ devices: { seeder, slow }, expect, note }) {
     for (let i = 0; i < 500; i++)
