@@ -12,7 +12,7 @@
  * Writes bench/results/ble-context-pack.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installVirtualRadio } from '../devices/radio/install';
@@ -89,24 +89,26 @@ async function perProfile() {
     );
   }
 
-  // Worst-case upload: the 2 h ride (181 KB FIT, ~141 KB compressed) over the worst link.
+  // Worst-case upload: the 2 h ride (181 KB FIT, ~141 KB compressed) over the worst link. Recorded while
+  // the watch is away, so the wall time below is reconnect + upload only (not the FIT decode on the watch).
   watch.faults.setProfile('worst');
-  watch.faults.disconnect();
+  watch.faults.setInRange(false);
   await new Promise<void>((r) => bridge.once('reachability', () => r()));
-  await bridge.waitUntilReachable(120_000);
+  await watch.recordActivity({ fixture: 'ride-2h-power' });
   const got = new Promise<void>((r) => bridge.once('activity', () => r()));
   const w0 = performance.now();
   const t0 = medium.clock.now();
-  await watch.recordActivity({ fixture: 'ride-2h-power' });
+  watch.faults.setInRange(true);
   await got;
   const rec = bridge.transfers.at(-1)!;
   const worstUpload = {
     fixture: 'ride-2h-power.fit',
     packBytes: rec.bytes,
-    simulatedS: r2((medium.clock.now() - t0) / 1000),
+    simulatedS: r2(rec.simMs / 1000),
+    simulatedWithReconnectS: r2((medium.clock.now() - t0) / 1000),
     physicsFloorS: r2(streamTransferUs(LINK_PROFILES.worst, rec.bytes) / 1e6),
     wallMs: Math.round(performance.now() - w0),
-    note: 'wall includes recording on the watch (FIT summary decode)',
+    note: 'simulatedS: offer to done; wall: watch back in range to activity delivered',
   };
   console.log(`worst-case upload: ${worstUpload.simulatedS} s simulated in ${worstUpload.wallMs} ms wall`);
   await bridge.stop();
@@ -187,6 +189,8 @@ const result = {
     cpuModel: cpus()[0]?.model,
     memMB: Math.round(totalmem() / 1e6),
     node: process.version,
+    /** Other work on the box inflates wall times; simulated times do not depend on it. */
+    loadAverageAtEnd: loadavg().map((x) => r2(x)),
   },
   note: 'simulated = virtual radio link model (never faster than the profile physics); wall = this machine. Context pack: offer to done. Target RFC 0006: < 10 s.',
   contextPack: rows,

@@ -46,6 +46,11 @@ export class VirtualHciSocket extends EventEmitter {
   private channel: SocketChannel | null = null;
   private started = false;
   private control = false;
+  /**
+   * Address/energy asked for when this socket was created (noble creates its socket in its constructor
+   * but binds later), used when it binds; consumed then, so the next socket gets its own.
+   */
+  private readonly wanted = radioState().next;
 
   getDeviceList() {
     return [{ devId: 0, devUp: true, idVendor: null, idProduct: null, busNumber: null, deviceAddress: null }];
@@ -125,8 +130,8 @@ export class VirtualHciSocket extends EventEmitter {
         { code: 'HRN_ERR_BLE_VIRTUAL' },
       );
     }
-    const opts = st.next;
-    st.next = {};
+    const opts = this.wanted;
+    if (st.next === opts) st.next = {};
     this.channel = st.backend.open((pkt) => {
       if (this.started) this.emit('data', pkt);
     }, opts);

@@ -9,7 +9,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../../protocol/clock';
-import { currentRadio, loadNoble } from '../radio/install';
+import { ENERGY_PROFILES, type EnergyParams } from '../radio/energy';
+import { currentRadio, loadNoble, nextSocketOptions } from '../radio/install';
 import type { TransferRecord } from './peripheral';
 import {
   ACTIVITY_PACK,
@@ -44,6 +45,8 @@ export interface WatchBridgeOptions {
   noble?: any;
   /** Only connect to this watch (BD address); default: the first watch advertising the sync service. */
   watchAddress?: string;
+  /** Energy model of the phone's radio on the virtual air (default: `phone-radio`). */
+  energy?: EnergyParams;
   /** Activity ids already stored by the phone (survives a bridge restart), to never deliver twice. */
   isDelivered?: (activityId: string) => boolean;
   log?: (line: string) => void;
@@ -99,6 +102,7 @@ export class WatchBridge extends EventEmitter {
 
   constructor(private readonly opts: WatchBridgeOptions = {}) {
     super();
+    if (!opts.noble && currentRadio()) nextSocketOptions({ energy: opts.energy ?? ENERGY_PROFILES['phone-radio'] });
     this.noble = opts.noble ?? loadNoble();
     this.clock = opts.clock ?? currentRadio()?.clock ?? wallClock;
   }

@@ -36,5 +36,12 @@ export {
   WATCH_SYNC_SERVICE,
   WINDOW,
 } from './protocol';
-export { type ActivityInput, SimWatch, type SimWatchOptions, startSimWatch, watchAddress } from './sim-watch';
+export {
+  type ActivityInput,
+  SimWatch,
+  type SimWatchOptions,
+  startSimWatch,
+  WatchFleet,
+  watchAddress,
+} from './sim-watch';
 export { type QueuedActivity, WatchStore } from './store';

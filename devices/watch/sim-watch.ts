@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
+import type { EnergyReading } from '../../protocol/device';
 import { ENERGY_PROFILES, type EnergyParams, type RadioEnergy } from '../radio/energy';
 import { type HubPeer, serveRadioPort } from '../radio/hub';
 import type { Medium } from '../radio/medium';
@@ -156,6 +157,28 @@ export class SimWatch {
     return this.opts.medium.energy(this.address);
   }
 
+  /** The same, as the harness `Device.energy()` reading. */
+  energyReading(): EnergyReading {
+    const e = this.energy();
+    return {
+      source: 'modelled',
+      joules: e?.joules ?? 0,
+      batteryPct: e?.batteryPct ?? 0,
+      details: e
+        ? {
+            chargeMC: e.chargeMC,
+            mAh: e.mAh,
+            radioMC: e.breakdownMC.radio,
+            wakeMC: e.breakdownMC.wake,
+            systemMC: e.breakdownMC.system,
+            radioOnMs: e.radioOnMs,
+            awakeMs: e.awakeMs,
+            connectedMs: e.connectedMs,
+          }
+        : {},
+    };
+  }
+
   readonly faults = {
     /** Drop the BLE link now, or after `afterBytes` more bytes on the air (mid-transfer). */
     disconnect: (opts: { afterBytes?: number } = {}) => this.opts.medium.dropLink(this.address, opts.afterBytes ?? 0),
@@ -192,4 +215,38 @@ export async function startSimWatch(opts: SimWatchOptions): Promise<SimWatch> {
   const w = new SimWatch(opts);
   await w.start();
   return w;
+}
+
+/** Simulated watches by id on one medium (what a harness `Device` wrapper of kind `watch` needs). */
+export class WatchFleet {
+  private readonly watches = new Map<string, SimWatch>();
+  constructor(
+    readonly medium: Medium,
+    private readonly defaults: Omit<SimWatchOptions, 'id' | 'medium'> = {},
+  ) {}
+  async start(id: string, opts: Omit<SimWatchOptions, 'id' | 'medium'> = {}): Promise<SimWatch> {
+    let w = this.watches.get(id);
+    if (!w) {
+      w = new SimWatch({ ...this.defaults, ...opts, id, medium: this.medium });
+      this.watches.set(id, w);
+    } else if (opts.profile) {
+      w.faults.setProfile(opts.profile);
+    }
+    await w.start();
+    return w;
+  }
+  get(id: string): SimWatch | undefined {
+    return this.watches.get(id);
+  }
+  ids(): string[] {
+    return [...this.watches.keys()];
+  }
+  async stop(id: string): Promise<void> {
+    await this.watches.get(id)?.stop();
+    this.watches.delete(id);
+  }
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.watches.values()].map((w) => w.stop()));
+    this.watches.clear();
+  }
 }
