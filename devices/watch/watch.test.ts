@@ -158,6 +158,22 @@ describe('watch sync over the virtual radio', () => {
     expect(received).toHaveLength(1);
   });
 
+  it('live link profile change mid-transfer: the rest goes faster; the MTU stays until a reconnect', async () => {
+    const { medium, watch, bridge, received } = await rig({ seed: 16, profile: 'worst' });
+    const got = nextActivity(bridge);
+    const t0 = medium.clock.now();
+    await watch.recordActivity({ fixture: 'run-30min' }); // ~34 KB pack: ~52 s on `worst`
+    await medium.clock.sleep(10_000);
+    expect(received).toHaveLength(0);
+    watch.faults.setProfile('best'); // interval, PHY and data length change on the live link
+    await got;
+    const simMs = medium.clock.now() - t0;
+    expect(simMs).toBeGreaterThan(10_000);
+    expect(simMs).toBeLessThan(20_000);
+    expect(bridge.mtu).toBe(23);
+    expect(sha256(received[0].fitFile)).toBe(SHA['run-30min']);
+  });
+
   it('watch out of range, reboot with a pending queue: everything arrives once after it is back', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'watch-test-'));
     const { medium, watch, bridge, received } = await rig({ seed: 14, profile: 'older-phone', dataDir });
