@@ -103,13 +103,46 @@ export function failedThresholds(s: ScenarioResult): ThresholdResult[] {
   return s.thresholds.filter((t) => !t.passed);
 }
 
+/**
+ * The runner keeps a failed attempt that was retried in `scenarios` (for the report) and counts only
+ * the last attempt of each scenario. Key: name + seed (+ shard of a merged run).
+ */
+function attemptKey(s: ScenarioResult): string {
+  const shard = (s as ScenarioResult & { shard?: { index: number } }).shard;
+  return `${s.name}\u0000${s.seed}\u0000${shard?.index ?? ''}`;
+}
+
+/** The last attempt of each scenario, in run order. */
+export function finalScenarios(scenarios: ScenarioResult[]): ScenarioResult[] {
+  const last = new Map<string, ScenarioResult>();
+  for (const s of scenarios) last.set(attemptKey(s), s);
+  return scenarios.filter((s) => last.get(attemptKey(s)) === s);
+}
+
+/** Earlier attempts of the scenario `final` is the last attempt of. */
+export function earlierAttempts(scenarios: ScenarioResult[], final: ScenarioResult): ScenarioResult[] {
+  const k = attemptKey(final);
+  return scenarios.filter((s) => s !== final && attemptKey(s) === k);
+}
+
+/** One line about earlier attempts: 'attempt 1 failed: lost-writes, convergence'. */
+export function attemptsNote(earlier: ScenarioResult[]): string {
+  return earlier
+    .map((e) => {
+      const what = [
+        ...e.checks.filter((c) => !c.passed).map((c) => c.name),
+        ...e.thresholds.filter((t) => !t.passed).map((t) => `${t.metric} ${t.expression}`),
+        ...(e.error ? [e.error.code] : []),
+      ];
+      return `attempt ${e.attempt} ${e.verdict}${what.length ? `: ${what.join(', ')}` : ''}`;
+    })
+    .join('; ');
+}
+
 /** 0 when the run passed (flaky counts as passed, as in Playwright), 1 when a check/threshold failed or a scenario errored. */
 export function exitCodeFor(result: RunResult): 0 | 1 {
-  return result.scenarios.some((s) => s.verdict === 'failed' || s.verdict === 'error') ||
-    result.verdict === 'failed' ||
-    result.verdict === 'error'
-    ? 1
-    : 0;
+  const finals = finalScenarios(result.scenarios);
+  return finals.some((s) => s.verdict === 'failed' || s.verdict === 'error') ? 1 : 0;
 }
 
 /** Visible width (ANSI escapes removed), for padding coloured cells. */
@@ -142,7 +175,8 @@ export function summaryLines(result: RunResult, c: Colors, maxViolations = 5): s
   const rows: string[][] = [
     ['', 'scenario', 'checks', 'thresholds', 'ops', 'devices', 'duration'].map((h) => c.dim(h)),
   ];
-  for (const s of result.scenarios) {
+  const finals = finalScenarios(result.scenarios);
+  for (const s of finals) {
     const checksOk = s.checks.filter((k) => k.passed).length;
     const thrOk = s.thresholds.filter((t) => t.passed).length;
     rows.push([
@@ -157,7 +191,14 @@ export function summaryLines(result: RunResult, c: Colors, maxViolations = 5): s
   }
   out.push(...table(rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r']).map((l) => `  ${l}`));
 
-  for (const s of result.scenarios) {
+  for (const s of finals) {
+    const earlier = earlierAttempts(result.scenarios, s);
+    if (s.verdict === 'flaky' && earlier.length) {
+      out.push(
+        '',
+        `  ${colorVerdict(c, 'flaky', `± ${s.name}`)} passed on attempt ${s.attempt}; ${attemptsNote(earlier)}`,
+      );
+    }
     const fc = failedChecks(s);
     const ft = failedThresholds(s);
     if (!fc.length && !ft.length && !s.error) continue;

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
+import { exitCodeFor } from './base';
 import { compareRuns, generateReport, mergeReports, serveReport } from './commands';
-import { writeSampleRun } from './testing/sample-run';
+import { generateSampleRun, writeSampleRun } from './testing/sample-run';
 import type { OutStream } from './types';
 
 const sink = (): OutStream & { text: string } => ({
@@ -29,6 +30,15 @@ describe('report commands', () => {
       'summary.md',
     ]);
     for (const f of files) expect((await stat(f)).size).toBeGreaterThan(500);
+  });
+
+  it('exit code: 0 when the only failure is an attempt that passed on retry, 1 when a final attempt failed', () => {
+    const flaky = generateSampleRun({
+      scenarios: [{ name: 'w', ops: 200, verdict: 'flaky', attempt: 2, conflictRate: 0 }],
+    }).result;
+    expect(flaky.scenarios.map((s) => s.verdict)).toEqual(['failed', 'flaky']);
+    expect(exitCodeFor(flaky)).toBe(0);
+    expect(exitCodeFor(generateSampleRun().result)).toBe(1);
   });
 
   it('generateReport fails with HRN_ERR_RUN_DIR on a folder without results.json', async () => {
@@ -96,7 +106,7 @@ describe('report commands', () => {
     );
     expect(junit.testsuites.testsuite).toHaveLength(3);
     const html = await readFile(join(out, 'index.html'), 'utf8');
-    expect(html).toContain('merged from <b>2</b> shards');
+    expect(html).toContain('merged from <b>2</b> runs');
     expect(html).toMatch(/id="b-op-\d+"/);
   });
 

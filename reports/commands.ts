@@ -7,7 +7,7 @@ import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { RESULTS_SCHEMA_VERSION, type RunResult, type ScenarioResult, type Verdict } from '../harness/results/types';
-import { colorsFor, exitCodeFor, formatMeasured, table } from './base';
+import { colorsFor, exitCodeFor, finalScenarios, formatMeasured, table } from './base';
 import { ReportError } from './errors';
 import { openInBrowser, writeFileAtomic } from './files';
 import { mdCell } from './markdown';
@@ -207,7 +207,7 @@ function keyed(run: RunResult): Map<string, ScenarioResult> {
   // Same scenario twice (matrix shards, retries): keep them apart by occurrence.
   const seen = new Map<string, number>();
   const out = new Map<string, ScenarioResult>();
-  for (const s of run.scenarios) {
+  for (const s of finalScenarios(run.scenarios)) {
     const n = (seen.get(s.name) ?? 0) + 1;
     seen.set(s.name, n);
     out.set(n === 1 ? s.name : `${s.name} #${n}`, s);
@@ -447,7 +447,8 @@ export async function compareRuns(dirA: string, dirB: string, options: CompareOp
 /**
  * What sets each run apart from the others being merged, from their command lines: `--network lte`
  * in one matrix cell and `--network wifi` in another gives the labels 'network=lte' / 'network=wifi'.
- * Shard numbers and output folders are left out (they never distinguish a matrix cell).
+ * Shard numbers, seeds, reporters, output folders and scenario arguments are left out; runs that
+ * differ in none of their options are labelled 'run <k>'.
  */
 export function matrixLabels(results: RunResult[]): string[] {
   const IGNORE = new Set(['--shard', '--output', '--reporter', '--seed']);
@@ -460,12 +461,13 @@ export function matrixLabels(results: RunResult[]): string[] {
         const [flag, inline] = a.split('=', 2) as [string, string | undefined];
         const value = inline ?? (argv[i + 1] && !argv[i + 1]!.startsWith('-') ? argv[++i] : 'true');
         if (!IGNORE.has(flag)) out.push(`${flag.slice(2)}=${value}`);
-      } else if (!a.startsWith('-')) out.push(a);
+      }
     }
     return out;
   });
   const common = tokens.length ? tokens.reduce((acc, t) => acc.filter((x) => t.includes(x))) : [];
-  return tokens.map((t) => t.filter((x) => !common.includes(x)).join(' '));
+  // Nothing on the command line tells two runs apart (same flags, other scenarios): number them.
+  return tokens.map((t, i) => t.filter((x) => !common.includes(x)).join(' ') || `run ${i + 1}`);
 }
 
 const VERDICT_RANK: Record<Verdict, number> = { skipped: 0, passed: 1, flaky: 2, failed: 3, error: 4 };
@@ -527,11 +529,11 @@ export async function mergeReports(
     end = Math.max(end, t0 + result.durationMs);
   }
   // The same scenario from two matrix cells gets the cell's distinguishing options in its name.
-  const count = new Map<string, number>();
-  for (const s of perRun.flat()) count.set(s.name, (count.get(s.name) ?? 0) + 1);
+  const runsWith = new Map<string, number>();
+  for (const mine of perRun)
+    for (const n of new Set(mine.map((s) => s.name))) runsWith.set(n, (runsWith.get(n) ?? 0) + 1);
   perRun.forEach((mine, i) => {
-    for (const s of mine)
-      scenarios.push(count.get(s.name)! > 1 && labels[i] ? { ...s, name: `${s.name} [${labels[i]}]` } : s);
+    for (const s of mine) scenarios.push(runsWith.get(s.name)! > 1 ? { ...s, name: `${s.name} [${labels[i]}]` } : s);
   });
   const first = runs[0]!.result;
   const merged: RunResult & RunResultExtensions = {

@@ -25,8 +25,10 @@ describe('html reporter', () => {
   });
 
   it('shows a verdict per scenario and every threshold with its measured value', () => {
+    expect(html.match(/<section class="scenario"/g)).toHaveLength(result.scenarios.length);
+    expect(html).toContain('retried: superseded by a later attempt');
     for (const s of result.scenarios) {
-      expect(html).toContain(`id="s-${s.name}"`);
+      expect(html).toContain(`id="s-${s.name}`);
       for (const t of s.thresholds) expect(html).toContain(t.expression.replace('<', '&lt;').replace('>', '&gt;'));
     }
     expect(html).toContain('p95 &lt; 2 s (payload &lt; 100 KB)');

@@ -1,5 +1,6 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
+import { finalScenarios } from './base';
 import { renderJunit } from './junit';
 import { generateSampleRun } from './testing/sample-run';
 
@@ -11,19 +12,21 @@ const parser = new XMLParser({
 
 describe('junit reporter', () => {
   const { result } = generateSampleRun();
+  const finals = finalScenarios(result.scenarios);
   const xml = renderJunit(result);
   const doc = parser.parse(xml);
   const suites = doc.testsuites.testsuite as any[];
 
-  it('is well-formed XML with one testsuite per scenario', () => {
+  it('is well-formed XML with one testsuite per scenario (retried attempts folded in)', () => {
     expect(XMLValidator.validate(xml)).toBe(true);
-    expect(suites.map((s) => s.name)).toEqual(result.scenarios.map((s) => s.name));
+    expect(result.scenarios.length).toBe(finals.length + 1);
+    expect(suites.map((s) => s.name)).toEqual(finals.map((s) => s.name));
   });
 
   it('has one testcase per check and per threshold, and consistent counts', () => {
     let tests = 0;
     let failures = 0;
-    for (const [i, s] of result.scenarios.entries()) {
+    for (const [i, s] of finals.entries()) {
       const cases = suites[i].testcase as any[];
       expect(cases).toHaveLength(s.checks.length + s.thresholds.length);
       const failed = s.checks.filter((c) => !c.passed).length + s.thresholds.filter((t) => !t.passed).length;
@@ -56,7 +59,9 @@ describe('junit reporter', () => {
     expect(Number(suite.failures)).toBe(0);
     for (const tc of suite.testcase as any[]) {
       expect(tc.failure).toBeUndefined();
-      expect(tc['system-out']).toMatch(/flaky: passed on attempt 2/);
+      expect(tc['system-out']).toMatch(
+        /flaky: passed on attempt 2 after failing earlier attempts \(attempt 1 failed: upload-queue-drained\)/,
+      );
     }
   });
 

@@ -7,7 +7,7 @@
  * failure: there is no standard flaky element they both read).
  */
 import type { RunResult, ScenarioResult } from '../harness/results/types';
-import { formatMeasured } from './base';
+import { attemptsNote, earlierAttempts, finalScenarios, formatMeasured } from './base';
 import { outputPath, writeFileAtomic } from './files';
 import type { Reporter, ReporterContext } from './types';
 
@@ -36,12 +36,15 @@ interface Case {
   systemOut?: string;
 }
 
-function casesFor(s: ScenarioResult, maxViolations: number): Case[] {
+function casesFor(s: ScenarioResult, earlier: ScenarioResult[], maxViolations: number): Case[] {
   const cases: Case[] = [];
+  const history = earlier.length ? ` (${attemptsNote(earlier)})` : '';
   const flakyNote =
     s.verdict === 'flaky'
-      ? `flaky: passed on attempt ${s.attempt} after failing earlier attempts (seed ${s.seed})`
-      : undefined;
+      ? `flaky: passed on attempt ${s.attempt} after failing earlier attempts${history}, seed ${s.seed}`
+      : earlier.length
+        ? `also failed earlier${history}`
+        : undefined;
   if (s.verdict === 'skipped') {
     cases.push({ name: 'scenario', timeMs: 0, skipped: s.notes?.join('; ') || 'skipped' });
     return cases;
@@ -92,8 +95,10 @@ export function renderJunit(result: RunResult, opts: { maxViolations?: number } 
   let failures = 0;
   let errors = 0;
   let skipped = 0;
-  for (const s of result.scenarios) {
-    const cases = casesFor(s, maxViolations);
+  // One suite per scenario: earlier attempts of a retried scenario are folded into its notes, so a
+  // flaky pass is not also reported as a failure.
+  for (const s of finalScenarios(result.scenarios)) {
+    const cases = casesFor(s, earlierAttempts(result.scenarios, s), maxViolations);
     const f = cases.filter((c) => c.failure).length;
     const e = cases.filter((c) => c.error).length;
     const sk = cases.filter((c) => c.skipped !== undefined).length;

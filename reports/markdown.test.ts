@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { finalScenarios } from './base';
 import { renderMarkdown } from './markdown';
 import { generateSampleRun } from './testing/sample-run';
 
@@ -8,12 +9,13 @@ describe('markdown reporter', () => {
 
   it('has a verdict heading and one table row per scenario', () => {
     expect(md.split('\n')[0]).toBe('## ❌ sync-harness: failed');
-    for (const s of result.scenarios) expect(md).toMatch(new RegExp(`^\\| \\S+ ${s.verdict} \\| ${s.name}`, 'm'));
+    for (const s of finalScenarios(result.scenarios))
+      expect(md).toMatch(new RegExp(`^\\| \\S+ ${s.verdict} \\| ${s.name}`, 'm'));
   });
 
   it('lists every threshold, failed ones first, with the RFC target', () => {
     const rows = md.split('\n').filter((l) => /^\| (✅|❌) \| /.test(l) && l.includes('`'));
-    const total = result.scenarios.reduce((a, s) => a + s.thresholds.length, 0);
+    const total = finalScenarios(result.scenarios).reduce((a, s) => a + s.thresholds.length, 0);
     expect(rows).toHaveLength(total);
     expect(rows[0]).toMatch(/^\| ❌ /);
     expect(md).toContain('| ❌ | server-crash-mid-push | `lost_writes` | `count==0` | 3 | 0 (zero data loss) |');
@@ -25,6 +27,12 @@ describe('markdown reporter', () => {
     expect(md).toContain(lost.violations[0]!.message);
     expect(md).toContain(`(history #${lost.violations[0]!.historyIndexes!.join(', #')})`);
     expect(md).toContain(`\`harness run server-crash-mid-push --seed ${result.scenarios[1]!.seed}\``);
+  });
+
+  it('lists a retried scenario with what failed on its earlier attempts', () => {
+    expect(md).toContain('### Retried');
+    expect(md).toContain('**watch-context-pack** flaky on attempt 2; attempt 1 failed: upload-queue-drained');
+    expect(md).not.toContain('#### watch-context-pack › upload-queue-drained');
   });
 
   it('escapes pipes in cells', () => {

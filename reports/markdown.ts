@@ -4,7 +4,7 @@
  * index.html.
  */
 import type { RunResult, ScenarioResult, Verdict } from '../harness/results/types';
-import { formatDuration, formatMeasured } from './base';
+import { attemptsNote, earlierAttempts, finalScenarios, formatDuration, formatMeasured } from './base';
 import { outputPath, writeFileAtomic } from './files';
 import { rfcTargetFor } from './rfc-targets';
 import type { Reporter, ReporterContext } from './types';
@@ -41,10 +41,20 @@ export function renderMarkdown(result: RunResult, opts: { maxViolations?: number
     '| Verdict | Scenario | Checks | Thresholds | Ops | Devices | Duration | Seed |',
     '|---|---|--:|--:|--:|--:|--:|--:|',
   );
-  for (const s of result.scenarios) lines.push(scenarioRow(s));
+  const finals = finalScenarios(result.scenarios);
+  for (const s of finals) lines.push(scenarioRow(s));
   lines.push('');
+  const retried = finals.filter((s) => earlierAttempts(result.scenarios, s).length);
+  if (retried.length) {
+    lines.push('### Retried', '');
+    for (const s of retried)
+      lines.push(
+        `- ${ICON[s.verdict]} **${mdCell(s.name)}** ${s.verdict} on attempt ${s.attempt}; ${attemptsNote(earlierAttempts(result.scenarios, s))}`,
+      );
+    lines.push('');
+  }
 
-  const thresholds = result.scenarios.flatMap((s) => s.thresholds.map((t) => ({ s, t })));
+  const thresholds = finals.flatMap((s) => s.thresholds.map((t) => ({ s, t })));
   if (thresholds.length) {
     lines.push(
       '### Thresholds',
@@ -63,7 +73,7 @@ export function renderMarkdown(result: RunResult, opts: { maxViolations?: number
     lines.push('');
   }
 
-  const failing = result.scenarios.filter((s) => s.error || s.checks.some((c) => !c.passed));
+  const failing = finals.filter((s) => s.error || s.checks.some((c) => !c.passed));
   if (failing.length) {
     lines.push('### Failed checks', '');
     for (const s of failing) {
@@ -81,7 +91,7 @@ export function renderMarkdown(result: RunResult, opts: { maxViolations?: number
       }
     }
   }
-  const notes = result.scenarios.filter((s) => s.notes?.length);
+  const notes = finals.filter((s) => s.notes?.length);
   if (notes.length) {
     lines.push('<details><summary>Notes</summary>', '');
     for (const s of notes) for (const n of s.notes!) lines.push(`- **${mdCell(s.name)}**: ${n}`);

@@ -92,7 +92,7 @@ describe('terminal reporters', () => {
   it('dot prints one character per scenario', async () => {
     const out = buffer(false);
     await drive((await createReporters(['dot'], { outputDir: '/tmp/x', stdout: out, env: {} })).reporters[0]!);
-    expect(out.text.startsWith('·F±\n')).toBe(true);
+    expect(out.text.startsWith('·FF±\n')).toBe(true);
   });
 
   it('picks list on a TTY and line in CI or pipes', () => {

@@ -12,7 +12,15 @@ import type {
 } from '../../harness/results/types';
 import type { HistoryOp } from '../../protocol/history';
 import { TABLE_NAMES, TABLES } from '../../protocol/tables';
-import { formatBytes, formatDuration, formatMeasured, VERDICT_SYMBOL } from '../base';
+import {
+  attemptsNote,
+  earlierAttempts,
+  finalScenarios,
+  formatBytes,
+  formatDuration,
+  formatMeasured,
+  VERDICT_SYMBOL,
+} from '../base';
 import { type HistoryView, historyViewOf } from '../history';
 import { metricKey, rfcTargetFor } from '../rfc-targets';
 import { axisLabel, esc, histogramSvg, type ThresholdMarker, TIMELINE_LEGEND, timelineSvg } from './charts';
@@ -329,12 +337,13 @@ export function renderHtml(
   const o: Required<RenderOptions> = { maxTitledMarks: 3000, maxViolations: 200, maxExcerptRows: 600, ...options };
   const multi = result.scenarios.length > 1;
   const sids = uniqueSlugs(result.scenarios.map((s) => s.name));
+  const finals = new Set(finalScenarios(result.scenarios));
   const sections = result.scenarios.map((s, i) =>
     scenarioSection(s, sids[i]!, viewOf(histories.get(s.historyFile)), multi, o),
   );
   const st = result.stats;
-  const failedThr = result.scenarios.reduce((a, s) => a + s.thresholds.filter((t) => !t.passed).length, 0);
-  const failedChk = result.scenarios.reduce((a, s) => a + s.checks.filter((c) => !c.passed).length, 0);
+  const failedThr = [...finals].reduce((a, s) => a + s.thresholds.filter((t) => !t.passed).length, 0);
+  const failedChk = [...finals].reduce((a, s) => a + s.checks.filter((c) => !c.passed).length, 0);
   const ops = result.scenarios.reduce((a, s) => a + s.operations, 0);
   const overview = result.scenarios
     .map((s, i) => {
@@ -344,7 +353,14 @@ export function renderHtml(
         ...s.checks.filter((c) => !c.passed).map((c) => c.name),
         ...s.thresholds.filter((t) => !t.passed).map((t) => `${t.metric} ${t.expression}`),
       ];
-      return `<tr><td>${badge(s.verdict)}</td><td><a href="#s-${sids[i]}"><b>${esc(s.name)}</b></a>${s.title ? `<div class="small muted">${esc(s.title)}</div>` : ''}</td><td class="num">${ck}</td><td class="num">${th}</td><td class="small">${failing.length ? `<span class="bad">${esc(failing.join(', '))}</span>` : '<span class="muted">–</span>'}</td><td class="num">${s.operations.toLocaleString('en-US')}</td><td class="num">${s.devices.length}</td><td class="num">${esc(formatDuration(s.durationMs))}</td></tr>`;
+      const superseded = !finals.has(s);
+      const earlier = earlierAttempts(result.scenarios, s);
+      const retryNote = superseded
+        ? '<div class="small muted">retried: superseded by a later attempt</div>'
+        : earlier.length
+          ? `<div class="small muted">${esc(attemptsNote(earlier))}</div>`
+          : '';
+      return `<tr${superseded ? ' class="superseded"' : ''}><td>${badge(s.verdict)}${s.attempt > 1 || superseded ? `<div class="small muted">attempt ${s.attempt}</div>` : ''}</td><td><a href="#s-${sids[i]}"><b>${esc(s.name)}</b></a>${retryNote}${s.title ? `<div class="small muted">${esc(s.title)}</div>` : ''}</td><td class="num">${ck}</td><td class="num">${th}</td><td class="small">${failing.length ? `<span class="bad">${esc(failing.join(', '))}</span>` : '<span class="muted">–</span>'}</td><td class="num">${s.operations.toLocaleString('en-US')}</td><td class="num">${s.devices.length}</td><td class="num">${esc(formatDuration(s.durationMs))}</td></tr>`;
     })
     .join('');
   const data = {
@@ -365,7 +381,7 @@ export function renderHtml(
 <body>
 <header class="top"><div class="wrap">
 <div class="title-row"><h1>sync-harness run</h1>${badge(result.verdict, true)}<code class="muted">${esc(result.runId)}</code></div>
-<div class="meta"><span>started <b>${esc(result.startedAt)}</b></span><span>duration <b>${esc(formatDuration(result.durationMs))}</b></span><span>seed <b class="mono">${result.seed}</b></span>${shard}${merged ? `<span>merged from <b>${merged.length}</b> shards</span>` : ''}<span>target <b>${esc(result.target.mode)}</b> <code>${esc(result.target.url)}</code></span><span>${esc(result.environment.platform)} · node ${esc(result.environment.node)} · ${result.environment.cpus} cpus · ${esc(result.environment.hostname)}</span><span>harness ${esc(result.harnessVersion)}</span></div>
+<div class="meta"><span>started <b>${esc(result.startedAt)}</b></span><span>duration <b>${esc(formatDuration(result.durationMs))}</b></span><span>seed <b class="mono">${result.seed}</b></span>${shard}${merged ? `<span>merged from <b>${merged.length}</b> runs</span>` : ''}<span>target <b>${esc(result.target.mode)}</b> <code>${esc(result.target.url)}</code></span><span>${esc(result.environment.platform)} · node ${esc(result.environment.node)} · ${result.environment.cpus} cpus · ${esc(result.environment.hostname)}</span><span>harness ${esc(result.harnessVersion)}</span></div>
 <div class="stats">
 <div class="stat pass"><div class="n">${st.passed}</div><div class="l">passed</div></div>
 <div class="stat fail"><div class="n">${st.failed + st.error}</div><div class="l">failed${st.error ? ` (${st.error} error)` : ''}</div></div>
@@ -379,7 +395,7 @@ export function renderHtml(
 </div></header>
 <main class="wrap">
 <div class="card"><h3>Scenarios</h3><div class="scroll"><table><thead><tr><th>Verdict</th><th>Scenario</th><th class="num">Checks</th><th class="num">Thresholds</th><th>Failing</th><th class="num">Ops</th><th class="num">Devices</th><th class="num">Duration</th></tr></thead><tbody>${overview}</tbody></table></div>
-<p class="small muted" style="margin:10px 0 0">Replay: <code>${esc(result.argv.join(' '))}</code></p></div>
+<p class="small muted" style="margin:10px 0 0">Command: <code>${esc(result.argv.join(' '))}</code></p></div>
 ${sections.map((s) => s.html).join('\n')}
 <footer>sync-harness ${esc(result.harnessVersion)} · results schema v${result.schemaVersion} · generated ${esc(new Date().toISOString())} · the run's data is embedded in <code>#harness-data</code></footer>
 </main>

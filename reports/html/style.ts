@@ -63,6 +63,7 @@ th, td { text-align: left; padding: 7px 10px; border-bottom: 1px solid var(--lin
 th { font-size: 12px; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: 0.04em; background: var(--card); }
 td.num, th.num { text-align: right; }
 tr:last-child td { border-bottom: 0; }
+tr.superseded td { opacity: 0.6; }
 .scroll { overflow-x: auto; }
 .ok { color: var(--pass); font-weight: 600; white-space: nowrap; }
 .bad { color: var(--fail); font-weight: 600; white-space: nowrap; }

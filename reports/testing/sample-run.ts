@@ -20,6 +20,7 @@ import type {
 import type { HistoryOp } from '../../protocol/history';
 import type { ConflictRecord, Resolution } from '../../protocol/records';
 import { TABLE_NAMES, TABLES, type TableName } from '../../protocol/tables';
+import { finalScenarios } from '../base';
 
 export interface SampleDevice {
   id: string;
@@ -667,13 +668,27 @@ export function generateSampleRun(options: SampleRunOptions = {}): SampleRun {
   let offset = 0;
   specs.forEach((spec, i) => {
     const historyFile = specs.length === 1 ? 'history.jsonl' : `history/${spec.name}.jsonl`;
-    const { scenario, ops } = buildScenario(spec, seed + i * 7919, new Date(startedAt.getTime() + offset), historyFile);
+    const scenarioSeed = seed + i * 7919;
+    // Like the runner: failed attempts of a retried scenario stay in the list, before the last one.
+    for (let a = 1; a < (spec.attempt ?? 1); a++) {
+      const file = `history/${spec.name}.attempt-${a}.jsonl`;
+      const failedAttempt = buildScenario(
+        { ...spec, attempt: a, verdict: undefined, failChecks: ['upload-queue-drained'] },
+        scenarioSeed,
+        new Date(startedAt.getTime() + offset),
+        file,
+      );
+      offset += failedAttempt.scenario.durationMs;
+      scenarios.push(failedAttempt.scenario);
+      histories.set(file, failedAttempt.ops);
+    }
+    const { scenario, ops } = buildScenario(spec, scenarioSeed, new Date(startedAt.getTime() + offset), historyFile);
     offset += scenario.durationMs;
     scenarios.push(scenario);
     histories.set(historyFile, ops);
   });
   const stats = { passed: 0, failed: 0, flaky: 0, skipped: 0, error: 0 };
-  for (const s of scenarios) stats[s.verdict]++;
+  for (const s of finalScenarios(scenarios)) stats[s.verdict]++;
   const verdict: Verdict = stats.error
     ? 'error'
     : stats.failed
