@@ -183,6 +183,7 @@ const out = {
       name: r.name,
       passed: r.passed,
       durationMs: Math.round(r.durationMs),
+      cpuMs: r.cpuMs,
       summary: r.summary,
     })),
   },
