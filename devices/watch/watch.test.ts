@@ -202,6 +202,21 @@ describe('watch sync over the virtual radio', () => {
     expect(received).toHaveLength(2);
   });
 
+  it('a context pack cut by a watch reboot resumes from the blocks in the watch store', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'watch-test-'));
+    const { medium, watch, bridge } = await rig({ seed: 17, profile: 'older-phone', dataDir });
+    await until(medium, async () => (await watch.state()).contextVersion === 1);
+    const pack = makeContextPack({ version: 8, targetBytes: 50_000 });
+    const first = bridge.sendContextPack(pack); // ~15 s on this profile
+    await medium.clock.sleep(6_000);
+    await watch.faults.reboot();
+    expect(await first).toBe(false);
+    await until(medium, async () => (await watch.state()).contextVersion === 8);
+    const resumed = (await watch.state()).transfers.find((t) => t.id === 'context-8' && t.outcome === 'done');
+    expect(resumed?.resumedFrom).toBeGreaterThan(0);
+    expect((await watch.contextPack())?.engineBundle).toBe(pack.engineBundle);
+  });
+
   it('several watches at once, each with its own phone', async () => {
     const radio = installVirtualRadio({ seed: 15 });
     const medium = radio.medium!;
