@@ -40,7 +40,13 @@ export async function startEmbeddedToxiproxy(opts: EmbeddedToxiproxyOptions = {}
     log: opts.log ?? (() => {}),
     metrics: opts.metrics ? new ProxyMetrics() : undefined,
   });
-  if (opts.proxies?.length) await api.populateFrom(opts.proxies);
+  if (opts.proxies?.length) {
+    // Like populate: a failure stops processing; here it also undoes what was created.
+    await api.populateFrom(opts.proxies).catch((e) => {
+      api.stopAll();
+      throw e;
+    });
+  }
 
   const server = createServer({ keepAliveTimeout: 5_000 }, api.handle);
   server.on('clientError', (_err, socket) => socket.destroy());
