@@ -18,6 +18,19 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
+  // Headless Chromium 156 gives every context a window whose omnibox popup is a preloaded WebUI
+  // renderer (~45 MB PSS per context). A device needs no omnibox. Chromium may keep only the last
+  // --disable-features, so Playwright's startup-network ones are repeated here.
+  `--disable-features=${[
+    'WebUIOmniboxPopup',
+    'WebUIOmniboxAimPopup',
+    'PreloadTopChromeWebUI',
+    'ThirdPartyStoragePartitioning',
+    'OptimizationHints',
+    'NetworkTimeServiceQuerying',
+    'AimEnabled',
+    'PreconnectToSearch',
+  ].join(',')}`,
 ];
 
 export function chromiumExecutable(): string {
