@@ -230,6 +230,11 @@ export function analyse(input: Pick<CheckInput, 'history' | 'devices'>): Analysi
   return analysis;
 }
 
+/** The analysis already built for this history by a checker run, if any (metrics reuse it). */
+export function cachedAnalysis(history: CheckInput['history']): Analysis | undefined {
+  return cache.get(history)?.analysis;
+}
+
 function build({ history, devices }: Pick<CheckInput, 'history' | 'devices'>): Analysis {
   const { partner } = pairOps(history);
   const deviceUser = new Map<string, string>();

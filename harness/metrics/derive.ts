@@ -5,7 +5,7 @@
  * started after the write's push was acknowledged, so its pull certainly contained it).
  */
 import type { HistoryOp } from '../../protocol/history';
-import { analyse } from '../checkers/analysis';
+import { analyse, cachedAnalysis } from '../checkers/analysis';
 import type { DeviceFinalState } from '../checkers/types';
 import type { CheckResult } from '../results/types';
 import { type MetricKind, Metrics, type MetricUnit, type SeriesHandle, seriesKey, type Tags } from './registry';
@@ -38,7 +38,9 @@ export function deriveHistoryMetrics(history: readonly HistoryOp[], opts: Derive
   const devices: DeviceFinalState[] = (opts.devices ?? [])
     .filter((d) => d.user !== undefined)
     .map((d) => ({ id: d.id, user: d.user!, schemaVersion: d.schemaVersion ?? 2, snapshot: {}, pendingChanges: 0 }));
-  const a = analyse({ history, devices });
+  // Reuse the checkers' analysis of this history (the runner checks first): at a million ops it is
+  // the most expensive step.
+  const a = cachedAnalysis(history) ?? analyse({ history, devices });
   const tables = new Set<string>();
   for (const w of a.writes) tables.add(w.table);
   const pathCache = new Map<string, string>();
