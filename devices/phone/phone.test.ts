@@ -415,6 +415,24 @@ describe('phone (WatermelonDB synchronize in a worker) against the real server',
     expect(wall).toBeGreaterThanOrEqual(70);
   });
 
+  it('auto triggers: app launch, background fetch on the scaled clock, reconnect when the stream returns', async () => {
+    const gate = await startGate(env.serverUrl);
+    gates.push(gate);
+    // ×10,000: the 15-minute background fetch comes every 90 ms of wall time.
+    const a = await phone(uid('user'), { serverUrl: gate.url, clock: new ScaledClock(10_000), autoTriggers: true });
+    await waitFor(async () => a.pokeStreamUp, 5000, 'the events stream');
+    await waitFor(
+      async () => a.outcomes.some((o) => o.trigger === 'background_fetch' && o.ok),
+      5000,
+      'a background fetch',
+    );
+    expect(a.outcomes[0]?.trigger).toBe('app_launch');
+    gate.setOnline(false);
+    await waitFor(async () => !a.pokeStreamUp, 5000, 'the stream to drop');
+    gate.setOnline(true);
+    await waitFor(async () => a.outcomes.some((o) => o.trigger === 'reconnect' && o.ok), 5000, 'a reconnect sync');
+  });
+
   it('a poke from the other phone triggers its pull within a second', async () => {
     const user = uid('user');
     const a = await phone(user);

@@ -74,7 +74,7 @@ export class PhoneDevice implements Device {
   private worker?: Worker;
   private rpc?: Rpc;
   private queue: Promise<unknown> = Promise.resolve();
-  private autoQueued = false;
+  private autoQueued: SyncTrigger | false = false;
   private phase: string = 'idle';
   private triggersAbort?: AbortController;
   private pokeSub?: { close(): void };
@@ -222,13 +222,20 @@ export class PhoneDevice implements Device {
     this.pokeTimer = undefined;
   }
 
-  /** At most one automatic sync waits in the queue; triggers arriving meanwhile ride along with it. */
+  /**
+   * At most one automatic sync waits in the queue; triggers arriving meanwhile ride along with it,
+   * and the queued sync carries the most specific of their names (background fetch is the weakest).
+   */
   private requestAutoSync(trigger: SyncTrigger): void {
-    if (this.autoQueued) return;
-    this.autoQueued = true;
+    if (this.autoQueued) {
+      if (this.autoQueued === 'background_fetch') this.autoQueued = trigger;
+      return;
+    }
+    this.autoQueued = trigger;
     void this.enqueue(() => {
+      const t = this.autoQueued || trigger;
       this.autoQueued = false;
-      return this.runSync(trigger);
+      return this.runSync(t);
     });
   }
 
