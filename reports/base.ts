@@ -68,6 +68,8 @@ export function formatBytes(n: number): string {
 /** A measured value with the metric's unit, compact (e.g. 1.9s, 0.4%, 12 KB). */
 export function formatMeasured(v: number | null | undefined, metric = ''): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return 'n/a';
+  // Rates are ratios: 0.0276 reads better as 2.76%.
+  if (/_rate(\{|$)/.test(metric)) return `${round(v * 100, 2)}%`;
   if (/_ms\b|_ms\{|_ms$/.test(metric)) return v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${round(v)} ms`;
   if (/bytes/.test(metric)) return formatBytes(v);
   return String(round(v));

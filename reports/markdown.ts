@@ -67,7 +67,7 @@ export function renderMarkdown(result: RunResult, opts: { maxViolations?: number
     for (const { s, t } of thresholds) {
       const rfc = rfcTargetFor(t.metric);
       lines.push(
-        `| ${t.passed ? '✅' : '❌'} | ${mdCell(s.name)} | ${code(t.metric)} | ${code(t.expression)} | ${formatMeasured(t.measured, t.metric)} | ${rfc ? mdCell(rfc.target) : t.source} |`,
+        `| ${t.passed ? '✅' : '❌'} | ${mdCell(s.name)} | ${code(t.metric)} | ${code(t.expression)} | ${formatMeasured(t.measured, t.metric)} | ${rfc ? mdCell(t.source === 'rfc' ? rfc.target : `${rfc.target} (RFC); set by ${t.source}`) : t.source} |`,
       );
     }
     lines.push('');

@@ -360,7 +360,7 @@ export function renderHtml(
         : earlier.length
           ? `<div class="small muted">${esc(attemptsNote(earlier))}</div>`
           : '';
-      return `<tr${superseded ? ' class="superseded"' : ''}><td>${badge(s.verdict)}${s.attempt > 1 || superseded ? `<div class="small muted">attempt ${s.attempt}</div>` : ''}</td><td><a href="#s-${sids[i]}"><b>${esc(s.name)}</b></a>${retryNote}${s.title ? `<div class="small muted">${esc(s.title)}</div>` : ''}</td><td class="num">${ck}</td><td class="num">${th}</td><td class="small">${failing.length ? `<span class="bad">${esc(failing.join(', '))}</span>` : '<span class="muted">–</span>'}</td><td class="num">${s.operations.toLocaleString('en-US')}</td><td class="num">${s.devices.length}</td><td class="num">${esc(formatDuration(s.durationMs))}</td></tr>`;
+      return `<tr${superseded ? ' class="superseded"' : ''}><td>${badge(s.verdict)}${s.attempt > 1 || superseded ? `<div class="small muted">attempt ${s.attempt}</div>` : ''}</td><td class="scen"><a href="#s-${sids[i]}"><b>${esc(s.name)}</b></a>${s.title ? `<div class="small muted">${esc(s.title)}</div>` : ''}${retryNote}</td><td class="num">${ck}</td><td class="num">${th}</td><td class="small failing">${failing.length ? failing.map((f) => `<span class="bad">${esc(f)}</span>`).join('<br>') : '<span class="muted">–</span>'}</td><td class="num">${s.operations.toLocaleString('en-US')}</td><td class="num">${s.devices.length}</td><td class="num">${esc(formatDuration(s.durationMs))}</td></tr>`;
     })
     .join('');
   const data = {
@@ -391,11 +391,11 @@ export function renderHtml(
 <div class="stat${failedThr ? ' fail' : ''}"><div class="n">${failedThr}</div><div class="l">failed thresholds</div></div>
 <div class="stat"><div class="n">${ops.toLocaleString('en-US')}</div><div class="l">history ops</div></div>
 </div>
-<nav class="toc">${result.scenarios.map((s, i) => `<a href="#s-${sids[i]}"><span class="badge v-${s.verdict}" style="padding:0 6px">${VERDICT_SYMBOL[s.verdict]}</span>${esc(s.name)}</a>`).join('')}</nav>
+<nav class="toc">${result.scenarios.map((s, i) => `<a href="#s-${sids[i]}"><span class="badge v-${s.verdict}" style="padding:0 6px">${VERDICT_SYMBOL[s.verdict]}</span>${esc(s.name)}${finals.has(s) ? '' : ' <span class="muted">(attempt ' + s.attempt + ')</span>'}</a>`).join('')}</nav>
 </div></header>
 <main class="wrap">
 <div class="card"><h3>Scenarios</h3><div class="scroll"><table><thead><tr><th>Verdict</th><th>Scenario</th><th class="num">Checks</th><th class="num">Thresholds</th><th>Failing</th><th class="num">Ops</th><th class="num">Devices</th><th class="num">Duration</th></tr></thead><tbody>${overview}</tbody></table></div>
-<p class="small muted" style="margin:10px 0 0">Command: <code>${esc(result.argv.join(' '))}</code></p></div>
+<p class="small muted" style="margin:10px 0 0">Command: <code>${esc((result.argv[0] === 'harness' ? result.argv : ['harness', ...result.argv]).join(' '))}</code></p></div>
 ${sections.map((s) => s.html).join('\n')}
 <footer>sync-harness ${esc(result.harnessVersion)} · results schema v${result.schemaVersion} · generated ${esc(new Date().toISOString())} · the run's data is embedded in <code>#harness-data</code></footer>
 </main>

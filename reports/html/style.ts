@@ -64,6 +64,9 @@ th { font-size: 12px; color: var(--muted); font-weight: 600; text-transform: upp
 td.num, th.num { text-align: right; }
 tr:last-child td { border-bottom: 0; }
 tr.superseded td { opacity: 0.6; }
+td.scen { min-width: 220px; }
+td.failing { max-width: 300px; }
+td.failing .bad { white-space: normal; }
 .scroll { overflow-x: auto; }
 .ok { color: var(--pass); font-weight: 600; white-space: nowrap; }
 .bad { color: var(--fail); font-weight: 600; white-space: nowrap; }
