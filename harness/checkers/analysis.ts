@@ -257,18 +257,22 @@ function build({ history, devices }: Pick<CheckInput, 'history' | 'devices'>): A
   const writes: WriteInfo[] = [];
   const syncs: SyncInfo[] = [];
   const byRecord = new RecordIndex();
+  const serverWrites: number[] = [];
   const lastSyncIndex = new Map<string, number>();
   for (let pos = 0; pos < history.length; pos++) {
     const op = history[pos];
     if (op.type !== 'invoke' || op.device === undefined) continue;
     const f = op.f;
-    if (f !== 'create' && f !== 'update' && f !== 'delete' && f !== 'sync') continue;
+    // A file upload (/files/complete) sets columns of a record on the server itself.
+    const serverSide = f === 'file-upload' && op.table !== undefined && op.id !== undefined;
+    if (f !== 'create' && f !== 'update' && f !== 'delete' && f !== 'sync' && !serverSide) continue;
     const cpos = partner[pos];
     const c = cpos >= 0 ? history[cpos] : undefined;
     const outcome: Outcome = c ? (c.type as Outcome) : 'info';
-    const device = op.device;
-    const user = deviceUser.get(device) ?? op.user ?? c?.user ?? 'default';
-    if (!deviceUser.has(device)) deviceUser.set(device, user);
+    const user = deviceUser.get(op.device) ?? op.user ?? c?.user ?? 'default';
+    if (!deviceUser.has(op.device)) deviceUser.set(op.device, user);
+    const device = serverSide ? `${op.device}#server` : op.device;
+    if (serverSide) deviceUser.set(device, user);
     const dev = devOf(device);
     const end = c ? c.time : Number.POSITIVE_INFINITY;
     const endIndex = c ? c.index : -1;
@@ -290,13 +294,15 @@ function build({ history, devices }: Pick<CheckInput, 'history' | 'devices'>): A
       continue;
     }
     if (op.table === undefined || op.id === undefined) continue;
-    const values = c?.values ? { ...op.values, ...c.values } : op.values;
+    let values = c?.values ? { ...op.values, ...c.values } : op.values;
+    if (serverSide && !values) values = { fit_file_key: null };
     const uaRaw = values?.updated_at;
+    if (serverSide) serverWrites.push(writes.length);
     writes.push({
       pos,
       index: op.index,
       endIndex,
-      kind: f,
+      kind: serverSide ? 'update' : (f as WriteKind),
       outcome,
       dev,
       device,
@@ -339,6 +345,17 @@ function build({ history, devices }: Pick<CheckInput, 'history' | 'devices'>): A
       }
     }
     byRecord.lists[w.rk].push(i);
+  }
+  // Server-side writes: applied during the operation (or at an unknown time when indeterminate), by a
+  // party that sees every write applied before it. Never judged themselves, they only explain.
+  for (const i of serverWrites) {
+    const w = writes[i];
+    w.possiblyApplied = w.outcome !== 'fail';
+    w.acked = false;
+    w.pushLo = w.possiblyApplied ? w.start : Number.POSITIVE_INFINITY;
+    w.pushHi = w.outcome === 'ok' ? w.end : Number.POSITIVE_INFINITY;
+    w.pullEndBefore = w.pushHi;
+    w.seenUpTo = Number.NEGATIVE_INFINITY;
   }
   return { writes, syncs, byRecord, deviceNames, deviceUser, deviceVersion, lastSyncIndex };
 }

@@ -51,6 +51,18 @@ describe('lost-writes', () => {
     expect(r.violations.map((v) => v.id).sort()).toEqual(['g1', 'g2']);
   });
 
+  it('a server-side write (FIT upload setting fit_file_key) explains a replaced value', () => {
+    const h = () =>
+      dsl({ A: 'u1', B: 'u1' }).create('A', 'activities', 'a1', { sport: 'run', fit_file_key: null }).sync('A');
+    const final = { u1: S({ activities: [{ id: 'a1', sport: 'run', fit_file_key: 'k1' }] }) };
+    expect(checkLostWrites(h().input(final)).passed).toBe(false);
+    const r = checkLostWrites(h().upload('A', 'activities', 'a1', { fit_file_key: 'k1' }).sync('B').input(final));
+    expect(r.passed, r.summary).toBe(true);
+    expect(checkConvergence(h().upload('A', 'activities', 'a1', { fit_file_key: 'k1' }).input(final)).passed).toBe(
+      true,
+    );
+  });
+
   describe('server_wins (training_plans): a stale update must lose', () => {
     const base = () =>
       dsl({ A: 'u1', B: 'u1' })

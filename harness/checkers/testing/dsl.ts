@@ -90,6 +90,15 @@ export class HistoryDsl {
     return this.writeOp('delete', dev, table, id, undefined, o);
   }
 
+  /** A FIT upload completed by `dev`: the server sets the record's columns (fit_file_key) itself. */
+  upload(dev: string, table: TableName, id: string, values: Values, o: WriteOpts = {}): this {
+    this.t++;
+    const h = this.history.invoke({ f: 'file-upload', device: dev, user: this.user(dev), table, id, values });
+    this.t++;
+    h.complete(o.outcome ?? 'ok');
+    return this;
+  }
+
   sync(dev: string, o: SyncOpts = {}): this {
     return this.begin(dev).end(dev, o);
   }
