@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { exitCodeFor } from './base';
-import { compareRuns, generateReport, mergeReports, serveReport } from './commands';
+import { compareRuns, diffRuns, generateReport, mergeReports, serveReport } from './commands';
 import { generateSampleRun, writeSampleRun } from './testing/sample-run';
 import type { OutStream } from './types';
 
@@ -65,6 +65,24 @@ describe('report commands', () => {
     expect(md).toContain('❌');
     const json = JSON.parse(await readFile(join(b, 'compare.json'), 'utf8'));
     expect(json.regressions.length).toBe(regressions.length);
+  });
+
+  it('diffRuns marks a percentile that crossed its threshold even when it moved less than the percentage', () => {
+    const a = generateSampleRun({ scenarios: [{ name: 't', ops: 400, faults: false }] }).result;
+    const b = structuredClone(a);
+    const set = (r: typeof a, p95: number) => {
+      const s = r.scenarios[0]!;
+      s.metrics.find((m) => m.name === 'sync_latency_ms' && m.tags?.path === 'phone-cloud')!.p95 = p95;
+      const t = s.thresholds.find((x) => x.expression === 'p(95)<2000')!;
+      t.measured = p95;
+      t.passed = p95 < 2000;
+    };
+    set(a, 1950);
+    set(b, 2030);
+    const { regressions } = diffRuns(a, b, 10);
+    const p95 = regressions.find((r) => r.kind === 'metric' && r.stat === 'p95');
+    expect(p95?.reason).toBe('crossed threshold p(95)<2000');
+    expect(regressions.some((r) => r.kind === 'threshold' && r.stat === 'p(95)<2000')).toBe(true);
   });
 
   it('compareRuns of a run against itself finds nothing', async () => {

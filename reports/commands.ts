@@ -12,7 +12,7 @@ import { ReportError } from './errors';
 import { openInBrowser, writeFileAtomic } from './files';
 import { mdCell } from './markdown';
 import { createReporters } from './registry';
-import { betterDirection, metricKey } from './rfc-targets';
+import { betterDirection, metricKey, parseThresholdExpression } from './rfc-targets';
 import type { OutStream, Reporter, ReporterSpec, RunResultExtensions, ScenarioResultExtensions } from './types';
 
 /** Reads and validates `<runDir>/results.json`. */
@@ -228,6 +228,14 @@ function metricValues(
   return out;
 }
 
+/** Which compare row a threshold bounds: p(95) → p95, avg → mean, anything else → value. */
+function thresholdStat(expression: string): string | null {
+  const p = parseThresholdExpression(expression);
+  if (!p) return null;
+  if (/^p\d/.test(p.stat)) return p.stat;
+  return p.stat === 'avg' || p.stat === 'mean' ? 'mean' : 'value';
+}
+
 function delta(a: number | null, b: number | null): number | null {
   if (a === null || b === null) return null;
   if (a === 0) return b === 0 ? 0 : b > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
@@ -293,15 +301,15 @@ export function diffRuns(a: RunResult, b: RunResult, thresholdPct = 10): Compare
         } else if (improved) status = 'improvement';
       }
       // The stat a crossed threshold bounds is a regression even when it moved less than thresholdPct.
-      const bounded =
-        tb.get(`${info.key} p(${info.stat.slice(1)})`) ??
-        [...tb.values()].find((t) => t.metric === info.key && !t.expression.startsWith('p('));
-      if (
-        crossed.has(info.key) &&
-        bounded &&
-        !bounded.passed &&
-        (info.stat === 'value' || bounded.expression.startsWith(`p(${info.stat.slice(1)})`))
-      ) {
+      const bounded = [...tb.values()].find(
+        (t) =>
+          t.metric === info.key &&
+          crossed.has(t.metric) &&
+          !t.passed &&
+          ta.get(`${t.metric} ${t.expression}`)?.passed &&
+          thresholdStat(t.expression) === info.stat,
+      );
+      if (bounded) {
         status = 'regression';
         reason = `crossed threshold ${bounded.expression}`;
       }

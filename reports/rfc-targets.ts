@@ -43,3 +43,13 @@ export function metricKey(name: string, tags?: Record<string, string>): string {
   const entries = Object.entries(tags ?? {}).sort(([a], [b]) => a.localeCompare(b));
   return entries.length ? `${name}{${entries.map(([k, v]) => `${k}:${v}`).join(',')}}` : name;
 }
+
+/** k6 threshold expression ('p(95)<2000', 'rate>0.99', 'count==0') → statistic, operator, bound. */
+export function parseThresholdExpression(expr: string): { stat: string; op: string; value: number } | null {
+  const m =
+    /^\s*(p\(\s*(\d+(?:\.\d+)?)\s*\)|avg|mean|max|min|med|rate|count|value)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(
+      expr,
+    );
+  if (!m) return null;
+  return { stat: m[2] ? `p${m[2]}` : m[1]!, op: m[3]!, value: Number(m[4]) };
+}

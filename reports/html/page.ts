@@ -22,7 +22,7 @@ import {
   VERDICT_SYMBOL,
 } from '../base';
 import { type HistoryView, historyViewOf } from '../history';
-import { metricKey, rfcTargetFor } from '../rfc-targets';
+import { metricKey, parseThresholdExpression, rfcTargetFor } from '../rfc-targets';
 import { axisLabel, esc, histogramSvg, type ThresholdMarker, TIMELINE_LEGEND, timelineSvg } from './charts';
 import { CSS } from './style';
 
@@ -58,16 +58,6 @@ function uniqueSlugs(names: string[]): string[] {
     seen.set(base, k);
     return k === 1 ? base : `${base}-${k}`;
   });
-}
-
-/** k6 threshold expression → marker for a histogram, when it bounds a percentile or the mean/max. */
-export function parseThresholdExpression(expr: string): { stat: string; op: string; value: number } | null {
-  const m =
-    /^\s*(p\(\s*(\d+(?:\.\d+)?)\s*\)|avg|mean|max|min|med|rate|count|value)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(
-      expr,
-    );
-  if (!m) return null;
-  return { stat: m[2] ? `p${m[2]}` : m[1]!, op: m[3]!, value: Number(m[4]) };
 }
 
 function thresholdMarkers(m: MetricSummary, thresholds: ThresholdResult[]): ThresholdMarker[] {
