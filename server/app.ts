@@ -273,7 +273,12 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   app.get('/healthz', async (_req, reply) => {
     try {
       await pool.query('SELECT 1');
-      return { status: 'ok', db: 'ok', listen: hub.subscriberCount() >= 0 };
+      return {
+        status: 'ok',
+        db: 'ok',
+        events: hub.listening ? 'listening' : 'reconnecting',
+        subscribers: hub.subscriberCount(),
+      };
     } catch (e) {
       return reply
         .code(503)

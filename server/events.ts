@@ -127,6 +127,11 @@ export class PokeHub {
     return remove;
   }
 
+  /** True while the LISTEN connection is up (pokes flow between server processes). */
+  get listening(): boolean {
+    return this.client !== undefined;
+  }
+
   subscriberCount(): number {
     let n = 0;
     for (const s of this.subs.values()) n += s.size;

@@ -86,13 +86,19 @@ describe('resolvePostgres', () => {
       /needs a container runtime.*Use 'embedded'/s,
     );
     expect(Date.now() - t0).toBeLessThan(10_000);
+    // auto falls back to embedded; a private (0700) output folder, which the postgres user cannot
+    // enter when we run as root, falls back to a temp dir and says so.
+    const out = mkdtempSync(join(tmpdir(), 'pg-private-'));
     const lines: string[] = [];
-    const p = await resolvePostgres({ mode: 'auto', log: (l) => lines.push(l) });
     try {
-      expect(p.mode).toBe('embedded');
-      expect(lines[0]).toMatch(/\(auto: no container runtime \(.+\)\)$/);
-    } finally {
+      const p = await resolvePostgres({ mode: 'auto', dataDir: out, log: (l) => lines.push(l) });
       await p.stop();
+      expect(p.mode).toBe('embedded');
+      expect(lines[0]).toMatch(/\(auto: no container runtime \(.+\)/);
+      if (process.getuid?.() === 0) expect(lines[0]).toMatch(/is not accessible to the postgres user, data in /);
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   });
 
@@ -101,17 +107,4 @@ describe('resolvePostgres', () => {
     await expect(createDatabase('postgres://x@127.0.0.1:1/db', 'bad;name')).rejects.toThrow(/must match/);
     expect(existsSync('/nonexistent')).toBe(false);
   });
-});
-
-it('embedded: a private output folder falls back to a temp dir and says so', async () => {
-  if (process.getuid?.() !== 0) return;
-  const out = mkdtempSync(join(tmpdir(), 'pg-private-')); // 0700: the postgres user cannot enter
-  const lines: string[] = [];
-  try {
-    const p = await resolvePostgres({ mode: 'embedded', dataDir: out, log: (l) => lines.push(l) });
-    await p.stop();
-    expect(lines[0]).toMatch(/is not accessible to the postgres user, data in /);
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
 });
