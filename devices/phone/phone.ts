@@ -124,12 +124,8 @@ export class PhoneDevice implements Device {
       // Production mode: no dev-only invariants (updated_at may be optional/null per the contract)
       // and the speed of a release build.
       env: { ...process.env, NODE_ENV: 'production' },
-      stdout: true,
-      stderr: true,
       name: `phone:${this.id}`,
     });
-    worker.stdout.on('data', (d: Buffer) => ctx.log(`[${this.id} stdout] ${String(d).trimEnd()}`));
-    worker.stderr.on('data', (d: Buffer) => ctx.log(`[${this.id} stderr] ${String(d).trimEnd()}`));
     const rpc = new Rpc(
       worker,
       {
@@ -140,7 +136,10 @@ export class PhoneDevice implements Device {
         if (name === 'phase') this.phase = String(data);
         else if (name === 'log') ctx.log(`[${this.id}] ${String(data)}`);
       },
+      // An idle phone must not keep the process alive if someone forgets stop(); a call in flight must.
+      (busy) => (busy ? worker.ref() : worker.unref()),
     );
+    worker.unref();
     worker.on('error', (e) => {
       ctx.log(`[${this.id}] worker crashed: ${e.message}`);
       rpc.close(`phone worker crashed: ${e.message}`);

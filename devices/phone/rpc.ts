@@ -42,6 +42,8 @@ export class Rpc {
     private readonly port: Endpoint,
     private readonly handlers: Record<string, Handler>,
     private readonly onEvent: (name: string, data: unknown) => void = () => {},
+    /** Told when outstanding outgoing calls go from none to some (true) and back (false). */
+    private readonly onBusy: (busy: boolean) => void = () => {},
   ) {
     port.on('message', this.listener);
   }
@@ -50,6 +52,7 @@ export class Rpc {
     if (this.closed) return Promise.reject(new RpcClosedError(this.closed));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
+      if (this.pending.size === 0) this.onBusy(true);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.port.postMessage({ t: 'call', id, method, args } satisfies Msg);
     });
@@ -65,6 +68,7 @@ export class Rpc {
     this.closed = reason;
     this.port.off('message', this.listener);
     for (const p of this.pending.values()) p.reject(new RpcClosedError(reason));
+    if (this.pending.size) this.onBusy(false);
     this.pending.clear();
   }
 
@@ -74,6 +78,7 @@ export class Rpc {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
+      if (this.pending.size === 0) this.onBusy(false);
       if (m.ok) p.resolve(m.value);
       else p.reject(Object.assign(new Error(m.error.message), { name: m.error.name ?? 'Error' }, m.error.props ?? {}));
       return;

@@ -118,6 +118,13 @@ const rpc = new Rpc(port, {
   },
 });
 
+// Anything else printed in the worker goes to the device's log, not the runner's terminal (capturing
+// the worker's stdout stream instead would keep the main process alive).
+for (const k of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+  console[k] = (...m: unknown[]) =>
+    rpc.emit('log', `console.${k}: ${m.map((x) => (x instanceof Error ? x.message : String(x))).join(' ')}`);
+}
+
 function heapBytes() {
   const h = getHeapStatistics();
   return {
