@@ -6,8 +6,8 @@
 import type { Resolution, SyncRecord, Value } from './records';
 import {
   ACTIVITY_SUBJECTIVE_COLUMNS,
-  CURRENT_SCHEMA_VERSION,
   type ConflictStrategy,
+  CURRENT_SCHEMA_VERSION,
   columnNames,
   type SchemaVersion,
   TABLES,

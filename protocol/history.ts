@@ -3,8 +3,9 @@
  * its outcome. `ok` happened, `fail` did not happen, `info` unknown (timeout, connection cut).
  * Data loss is counted only against `ok` writes.
  */
-import type { ConflictRecord, SyncRecord } from './records';
+
 import type { SyncTrigger } from './device';
+import type { ConflictRecord, SyncRecord } from './records';
 import type { TableName } from './tables';
 
 export type OpType = 'invoke' | 'ok' | 'fail' | 'info';

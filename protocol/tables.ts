@@ -19,7 +19,12 @@ export const CURRENT_SCHEMA_VERSION: SchemaVersion = 2;
 /** RFC 3.3: the server supports N and N-1. */
 export const SUPPORTED_SCHEMA_VERSIONS: readonly SchemaVersion[] = [1, 2];
 
-export type ConflictStrategy = 'client_wins' | 'server_wins' | 'merge_subjective' | 'merge_non_null' | 'last_write_wins';
+export type ConflictStrategy =
+  | 'client_wins'
+  | 'server_wins'
+  | 'merge_subjective'
+  | 'merge_non_null'
+  | 'last_write_wins';
 
 export const TABLE_NAMES = [
   'users',

@@ -13,8 +13,8 @@ export default defineScenario({
     await Promise.all([
       random({ opsPerDevice: 60, syncProbability: 0.3, thinkMs: [10, 60] }),
       (async () => {
-        await nemesis.inject({ kind: 'databaseRestart', mode: 'fast' }, 1500);
-        await nemesis.inject({ kind: 'databaseRestart', mode: 'immediate' }, 1500);
+        await nemesis.inject({ kind: 'databaseRestart', mode: 'fast' }, 20_000);
+        await nemesis.inject({ kind: 'databaseRestart', mode: 'immediate' }, 20_000);
       })(),
     ]);
     await p2.sync('manual');

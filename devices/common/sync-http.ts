@@ -53,7 +53,8 @@ const encoder = new TextEncoder();
 export class SyncHttpClient {
   private readonly f: typeof fetch;
   constructor(private readonly opts: SyncHttpOptions) {
-    this.f = opts.fetch ?? fetch;
+    // A bare `fetch` reference throws "Illegal invocation" in browsers when called as a method.
+    this.f = opts.fetch ?? ((input, init) => fetch(input, init));
   }
 
   async pull(lastPulledAt: number | null, tables?: TableName[]): Promise<Transfer<PullResponse>> {
@@ -102,18 +103,27 @@ export class SyncHttpClient {
         } catch {
           /* not JSON: keep the raw text */
         }
-        throw new SyncHttpError('http', `${method} ${path.split('?')[0]} → ${res.status}: ${message}`, res.status, code);
+        throw new SyncHttpError(
+          'http',
+          `${method} ${path.split('?')[0]} → ${res.status}: ${message}`,
+          res.status,
+          code,
+        );
       }
       let parsed: T;
       try {
         parsed = JSON.parse(text) as T;
       } catch {
-        throw new SyncHttpError(mutating ? 'indeterminate' : 'network', `${method} ${path.split('?')[0]}: response is not JSON`);
+        throw new SyncHttpError(
+          mutating ? 'indeterminate' : 'network',
+          `${method} ${path.split('?')[0]}: response is not JSON`,
+        );
       }
       return { body: parsed, bytesUp, bytesDown, traceId };
     } catch (e) {
       if (e instanceof SyncHttpError) throw e;
-      const msg = e instanceof Error ? (e.cause instanceof Error ? `${e.message}: ${e.cause.message}` : e.message) : String(e);
+      const msg =
+        e instanceof Error ? (e.cause instanceof Error ? `${e.message}: ${e.cause.message}` : e.message) : String(e);
       // A refused connection never delivered the request; anything else (reset, timeout mid-flight,
       // body cut) may have been applied by the server: for a push that outcome is unknown.
       const refused = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED/.test(msg);
@@ -131,7 +141,11 @@ export class SyncHttpClient {
  */
 export async function withBackoff<T>(
   fn: (attempt: number) => Promise<T>,
-  opts: { sleep(ms: number): Promise<void>; maxAttempts?: number; onRetry?(attempt: number, err: unknown, waitMs: number): void },
+  opts: {
+    sleep(ms: number): Promise<void>;
+    maxAttempts?: number;
+    onRetry?(attempt: number, err: unknown, waitMs: number): void;
+  },
 ): Promise<{ value: T; attempts: number }> {
   const max = opts.maxAttempts ?? 6;
   for (let attempt = 1; ; attempt++) {
@@ -149,19 +163,26 @@ export async function withBackoff<T>(
 
 /** Subscribes to the server's SSE pokes; reconnects with backoff; works in browsers and Node 20. */
 export function subscribePokes(
-  opts: SyncHttpOptions & { onPoke(p: { tables: TableName[]; timestamp: number; sourceDeviceId: string }): void; onState?(up: boolean): void; sleep(ms: number): Promise<void> },
+  opts: SyncHttpOptions & {
+    onPoke(p: { tables: TableName[]; timestamp: number; sourceDeviceId: string }): void;
+    onState?(up: boolean): void;
+    sleep(ms: number): Promise<void>;
+  },
 ): { close(): void } {
   const ctrl = new AbortController();
-  const f = opts.fetch ?? fetch;
+  const f = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   (async () => {
     let attempt = 0;
     while (!ctrl.signal.aborted) {
       try {
         const token = await opts.getToken();
-        const res = await f(`${opts.baseUrl.replace(/\/$/, '')}/sync/events?deviceId=${encodeURIComponent(opts.deviceId)}`, {
-          headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
-          signal: ctrl.signal,
-        });
+        const res = await f(
+          `${opts.baseUrl.replace(/\/$/, '')}/sync/events?deviceId=${encodeURIComponent(opts.deviceId)}`,
+          {
+            headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+            signal: ctrl.signal,
+          },
+        );
         if (!res.ok || !res.body) throw new Error(`events stream answered ${res.status}`);
         attempt = 0;
         opts.onState?.(true);

@@ -1,12 +1,14 @@
 /**
- * FIT files the simulated watch records: the shared fixtures (/work/shared/fixtures/fit, see their
- * MANIFEST.md), and the activity summary read from a FIT's session message with @garmin/fitsdk.
+ * FIT files the simulated watch records: the repository's fixtures (fixtures/fit, copied from the
+ * shared fixtures with their MANIFEST.md), and the activity summary read from a FIT's session message with @garmin/fitsdk.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ActivitySummary } from './protocol';
 
-export const FIT_FIXTURES_DIR = process.env.HARNESS_FIT_FIXTURES ?? '/work/shared/fixtures/fit';
+export const FIT_FIXTURES_DIR =
+  process.env.HARNESS_FIT_FIXTURES ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'fit');
 export const VALID_FIT_FIXTURES = ['run-30min', 'ride-2h-power', 'swim-pool-laps', 'tiny-1min'] as const;
 export type FitFixture = (typeof VALID_FIT_FIXTURES)[number];
 

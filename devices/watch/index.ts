@@ -45,3 +45,4 @@ export {
   watchAddress,
 } from './sim-watch';
 export { type QueuedActivity, WatchStore } from './store';
+export { createWatchDevice, WatchDevice, type WatchDeviceOptions } from './device';

@@ -362,6 +362,13 @@ describe('conflict-rules', () => {
     expect(r.violations[0].message).toMatch(/sync_log is missing 1 CONFLICT_RESOLVED rows for device A/);
     expect(checkConflictRules(h(tomb).input({ u1: S({}) })).passed).toBe(true);
   });
+  it("recognises the reference server's tombstone shape (data columns plus _status: 'deleted')", () => {
+    const server = { id: 'p1', name: 'old', _status: 'deleted' };
+    const tomb = { ...good, serverRecord: server, resolvedRecord: server, resolution: 'server_wins' as const };
+    expect(checkConflictRules(h(tomb).input({ u1: S({}) })).passed).toBe(true);
+    const wrong = { ...tomb, resolution: 'client_wins' as const };
+    expect(checkConflictRules(h(wrong).input({ u1: S({}) })).passed).toBe(false);
+  });
 });
 
 describe('no-duplicates', () => {

@@ -10,10 +10,13 @@ import { analyse, fmt, ServerIndex, type SyncInfo, same } from './analysis';
 import { plural, Violations } from './collect';
 import type { Checker, CheckInput, CheckOptions } from './types';
 
-/** A conflict against a tombstone (deletes win): the server row carries no data columns. */
+/**
+ * A conflict against a tombstone (deletes win): the server marks the row (`_status: 'deleted'`, as
+ * the reference server does, or `_deleted`), or sends no data columns at all.
+ */
 function isTombstone(r: SyncRecord): boolean {
+  if (r._status === 'deleted' || r._deleted) return true;
   for (const k of Object.keys(r)) {
-    if (k === '_deleted' && r[k]) return true;
     if (k !== 'id' && !k.startsWith('_') && r[k] !== null && r[k] !== undefined) return false;
   }
   return true;

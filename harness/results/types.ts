@@ -105,6 +105,8 @@ export interface RunResult {
   harnessVersion: string;
   /** The command line that produced it (for `harness replay`). */
   argv: string[];
+  /** Run options that shape behaviour, so `harness replay` reproduces them. */
+  options?: { timeScale?: number; network?: string; brokenServer?: string[]; target?: string; configFile?: string };
   seed: number;
   shard?: { index: number; total: number };
   target: { mode: 'started' | 'external'; url: string; services: Record<string, string> };

@@ -44,11 +44,12 @@ export async function createDevice(id: string, spec: DeviceSpec, opts: DeviceFac
         autoSync: spec.autoSync ?? false,
       });
     }
-    case 'watch':
-      throw new HarnessError(
-        'HRN_ERR_DEVICE',
-        `device "${id}": kind "watch" runs inside its paired phone's watch bridge; it is not a sync-contract device yet`,
-      );
+    case 'watch': {
+      if (!spec.pairedWith)
+        throw new HarnessError('HRN_ERR_SCENARIO', `device "${id}": a watch needs pairedWith: '<phone id>'`);
+      const m = await import('../../devices/watch/index');
+      return m.createWatchDevice({ id, profile: spec.linkProfile as any });
+    }
     case 'detox':
       throw new HarnessError(
         'HRN_ERR_DEVICE',
@@ -64,6 +65,10 @@ export async function createDevice(id: string, spec: DeviceSpec, opts: DeviceFac
 
 /** Release what device kinds share across a run (the web devices' browser). */
 export async function shutdownDeviceKinds(kinds: Set<string>): Promise<void> {
+  if (kinds.has('watch')) {
+    const { currentRadio } = await import('../../devices/radio/install');
+    currentRadio()?.medium?.close();
+  }
   if (kinds.has('web')) {
     const m = await import('../../devices/web/index');
     await m.closeSharedBrowser();

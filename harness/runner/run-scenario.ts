@@ -3,9 +3,11 @@
  * proxies up, devices started, workload and nemesis concurrently, heal, quiescence, final state
  * through the contract, checkers, metrics and thresholds.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Toxiproxy } from 'toxiproxy-node-client';
+import type { WatchDevice } from '../../devices/watch/device';
 import type { ScenarioResult } from '../../harness/results/types';
 import { ScaledClock, SkewedClock } from '../../protocol/clock';
 import type { Device, DeviceContext, SyncOutcome, SyncTrigger } from '../../protocol/device';
@@ -267,6 +269,9 @@ export async function runScenario(
       };
     };
     const handles = Object.fromEntries([...devices.keys()].map((id) => [id, handle(id)]));
+    for (const [id, d] of devices)
+      if (d.spec.kind === 'watch')
+        pairWatch(id, d.dev, handles[d.spec.pairedWith!], rec, join(dir, 'devices', d.spec.pairedWith!));
 
     const ctx: ScenarioContext = {
       devices: handles,
@@ -283,6 +288,7 @@ export async function runScenario(
       rng,
       clock,
       seed: opts.seed,
+      serverUrl,
       sleep: (ms) => clock.sleep(ms),
       random: (w) => runRandom(w),
       expect: (ok, message) => {
@@ -379,6 +385,7 @@ export async function runScenario(
     const users = [...new Set([...devices.values()].map((d) => d.user))];
     for (const u of users) serverState[u] = await readServerState(serverUrl, u);
     for (const [id, d] of devices) {
+      if (!CONTRACT_KINDS.has(d.spec.kind)) continue;
       finalDevices.push({
         id,
         user: d.user,
@@ -402,9 +409,14 @@ export async function runScenario(
 
   rec.closeOpen();
   historyWriter.close();
+  // Watches are not contract clients: their packs reach the server through the phone's own writes,
+  // which the checkers verify; the watch's ops stay in history.jsonl for the report.
+  const nonContract = new Set(
+    [...devices.entries()].filter(([, d]) => !CONTRACT_KINDS.has(d.spec.kind)).map(([id]) => id),
+  );
   const analysis = await analyse({
     def,
-    history: rec.ops,
+    history: nonContract.size ? rec.ops.filter((o) => !o.device || !nonContract.has(o.device)) : rec.ops,
     serverState,
     devices: finalDevices,
     assertions,
@@ -446,6 +458,46 @@ export async function runScenario(
     ...(fatal ? { error: fatal } : {}),
     ...(notes.length ? { notes } : {}),
   };
+}
+
+const CONTRACT_KINDS = new Set(['phone', 'web', 'vu', 'detox']);
+
+/**
+ * The phone's side of the watch bridge (RFC 2.2.4 processActivityPack): store the activity in the
+ * phone's database, keep the FIT file on the phone, and sync at once ("Workout Complete: Critical").
+ */
+function pairWatch(watchId: string, watch: Device, phone: DeviceHandle, rec: History, phoneDir: string) {
+  const w = watch as WatchDevice;
+  w.onActivityPack(async (pack) => {
+    const sha256 = createHash('sha256').update(pack.fitFile).digest('hex');
+    mkdirSync(join(phoneDir, 'fit'), { recursive: true });
+    writeFileSync(join(phoneDir, 'fit', `${pack.activityId}.fit`), pack.fitFile);
+    rec.event({
+      f: 'watch-transfer',
+      device: watchId,
+      id: pack.activityId,
+      table: 'activities',
+      extra: { to: phone.id, fitBytes: pack.fitFile.length, sha256 },
+    });
+    const s = pack.summary;
+    await phone.create(
+      'activities',
+      {
+        sport: s.sport,
+        started_at: Date.parse(s.startTime) || null,
+        duration_s: s.durationS,
+        distance_m: s.distanceM,
+        avg_hr: s.avgHr ?? null,
+        max_hr: s.maxHr ?? null,
+        calories: s.calories ?? null,
+        source_device: watchId,
+        rpe: pack.rpe ?? null,
+        notes: pack.notes ?? null,
+      },
+      pack.activityId,
+    );
+    await phone.sync('workout_complete');
+  });
 }
 
 function must<T>(v: T | undefined, id: string): T {

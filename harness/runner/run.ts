@@ -84,9 +84,7 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
       postgres = {
         adminUrl: pgs.url,
         createDatabase: async (name) => (await createDatabase(pgs.url, name)).url,
-        control: (pgs as any).restart
-          ? { stop: (m: 'fast' | 'immediate') => (pgs as any).stopServer(m), start: () => (pgs as any).startServer() }
-          : undefined,
+        control: pgs.control,
       };
     } else {
       const ok = await fetch(`${target.replace(/\/$/, '')}/healthz`)

@@ -74,6 +74,8 @@ export interface ScenarioContext {
   rng: Rng;
   clock: Clock;
   seed: number;
+  /** The sync server as the harness reaches it directly (no proxy): for load generators. */
+  serverUrl: string;
   sleep(ms: number): Promise<void>;
   /** Run the seeded random workload on the given devices concurrently. */
   random(w: RandomWorkload): Promise<void>;

@@ -29,6 +29,12 @@ export interface ResolvedPostgres {
   url: string;
   reason: string;
   stop(): Promise<void>;
+  /**
+   * For the databaseRestart fault (embedded only): stop the server the way `pg_ctl stop -m fast`
+   * (SIGINT) or `-m immediate` (SIGQUIT, crash recovery on start) would, keeping the data, and
+   * start it again on the same port.
+   */
+  control?: { stop(mode: 'fast' | 'immediate'): Promise<void>; start(): Promise<void> };
 }
 
 export class PostgresServiceError extends Error {
@@ -283,7 +289,22 @@ async function startEmbedded(opts: ResolvePostgresOptions, reason: string): Prom
     );
   }
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
-  return { mode: 'embedded', url, reason: reason + note, stop };
+  // Not pgInstance.stop(): with persistent=false it deletes the data folder. Signal the postmaster.
+  const control = {
+    stop: (mode: 'fast' | 'immediate') =>
+      new Promise<void>((resolveStop) => {
+        const proc = (pgInstance as unknown as { process?: import('node:child_process').ChildProcess }).process;
+        if (!proc || proc.exitCode !== null || proc.signalCode !== null) return resolveStop();
+        proc.once('exit', () => resolveStop());
+        proc.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
+      }),
+    start: async () => {
+      if (stopped)
+        throw new PostgresServiceError('HRN_ERR_POSTGRES_EMBEDDED', 'embedded PostgreSQL was stopped for good');
+      await pgInstance.start();
+    },
+  };
+  return { mode: 'embedded', url, reason: reason + note, stop, control };
 }
 
 async function useUrl(opts: ResolvePostgresOptions): Promise<ResolvedPostgres> {

@@ -1,0 +1,163 @@
+/**
+ * Device kind `watch`: a simulated watch (bleno in a worker, on the virtual radio) with the phone's
+ * watch bridge (noble central) that reaches it. The watch is not a client of the sync contract: its
+ * activity packs reach the cloud through its paired phone, so the runner gives it an
+ * `onActivityPack` handler that writes into the phone's WatermelonDB and triggers the RFC's
+ * "Workout Complete: Critical" sync. The same bridge code drives a real watch when the virtual radio
+ * is off (kind `ble-watch`).
+ */
+import type { Device, DeviceContext, EnergyReading, LocalWrite, SyncOutcome, SyncTrigger } from '../../protocol/device';
+import type { TableRecords } from '../../protocol/records';
+import { TABLE_NAMES } from '../../protocol/tables';
+import { currentRadio, installVirtualRadio } from '../radio/install';
+import type { LinkProfileName } from '../radio/profiles';
+import { WatchBridge } from './bridge';
+import { makeContextPack } from './context-fixture';
+import type { FitFixture } from './fit';
+import type { ActivityPack, ContextPack } from './protocol';
+import { type SimWatch, startSimWatch } from './sim-watch';
+
+export interface WatchDeviceOptions {
+  id: string;
+  profile?: LinkProfileName;
+}
+
+const FIXTURE_OF_SPORT: Record<string, FitFixture> = {
+  run: 'run-30min',
+  ride: 'ride-2h-power',
+  swim: 'swim-pool-laps',
+};
+
+export class WatchDevice implements Device {
+  readonly kind = 'watch' as const;
+  watch!: SimWatch;
+  bridge!: WatchBridge;
+  private contextVersion = 0;
+  private activityHandler: (pack: ActivityPack) => Promise<void> = async () => {};
+  private contextProvider: () => ContextPack = () => makeContextPack({ version: ++this.contextVersion });
+  /** Simulated ms of every context-pack transfer, with the profile in force. */
+  readonly contextTransfers: Array<{ simMs: number; bytes: number; profile: string; ok: boolean }> = [];
+  private profile: LinkProfileName;
+
+  constructor(readonly opts: WatchDeviceOptions) {
+    this.profile = opts.profile ?? 'ios-typical';
+  }
+  get id() {
+    return this.opts.id;
+  }
+
+  /** Where delivered activity packs go (the paired phone); resolves once stored, then the watch drops it. */
+  onActivityPack(handler: (pack: ActivityPack) => Promise<void>) {
+    this.activityHandler = handler;
+  }
+  onContextRequest(provider: () => ContextPack) {
+    this.contextProvider = provider;
+  }
+
+  /** The radio's simulated clock (what BLE transfer times are measured on). */
+  get radioClock() {
+    return this.medium.clock;
+  }
+
+  private get medium() {
+    const m = currentRadio()?.medium;
+    if (!m) throw new Error('the virtual radio is not installed');
+    return m;
+  }
+
+  async start(ctx: DeviceContext): Promise<void> {
+    if (!currentRadio()) installVirtualRadio({});
+    this.watch = await startSimWatch({ id: this.id, medium: this.medium, profile: this.profile, dataDir: ctx.dataDir });
+    // The medium outlives scenarios and a watch's address comes from its id: start in range.
+    this.watch.faults.setInRange(true);
+    this.bridge = new WatchBridge({ watchAddress: this.watch.address, log: ctx.log });
+    this.bridge.onActivityPack((p) => this.activityHandler(p));
+    this.bridge.onContextRequest(() => this.contextProvider());
+    await this.bridge.start();
+    await this.bridge.waitUntilReachable();
+  }
+
+  /** Record an activity on the watch (it works fully offline and queues the pack for the phone). */
+  async write(op: LocalWrite): Promise<void> {
+    if (op.op !== 'create' || op.table !== 'activities')
+      throw new Error(`a watch only records activities (got ${op.op} on ${op.table})`);
+    const v = op.values;
+    await this.watch.recordActivity({
+      activityId: op.id,
+      fixture: FIXTURE_OF_SPORT[String(v.sport)] ?? 'tiny-1min',
+      ...(typeof v.rpe === 'number' ? { rpe: v.rpe } : {}),
+      ...(typeof v.notes === 'string' ? { notes: v.notes } : {}),
+    });
+  }
+
+  /** Send the current context pack; simulated transfer time goes to `contextTransfers`. */
+  async sendContextPack(pack: ContextPack = this.contextProvider()): Promise<{ ok: boolean; simMs: number }> {
+    const t0 = this.medium.clock.now();
+    const ok = await this.bridge.sendContextPack(pack);
+    const simMs = this.medium.clock.now() - t0;
+    this.contextTransfers.push({ simMs, bytes: JSON.stringify(pack).length, profile: this.profile, ok });
+    return { ok, simMs };
+  }
+
+  /** Watch connect (RFC 2.6): deliver queued activity packs to the phone and refresh the context pack. */
+  async sync(trigger: SyncTrigger): Promise<SyncOutcome> {
+    const t0 = performance.now();
+    const before = (await this.watch.state()).queue.length;
+    let ok = this.bridge.reachable;
+    let error: string | undefined;
+    if (ok) {
+      const deadline = this.medium.clock.now() + 30 * 60_000;
+      while ((await this.watch.state()).queue.length > 0 && this.medium.clock.now() < deadline && this.bridge.reachable)
+        await this.medium.clock.sleep(200);
+      const left = (await this.watch.state()).queue.length;
+      if (left > 0) {
+        ok = false;
+        error = `${left} activity packs still queued on the watch`;
+      } else ok = (await this.sendContextPack()).ok;
+    } else error = 'the watch is not reachable (out of range or disconnected)';
+    const after = (await this.watch.state()).queue.length;
+    return {
+      ok,
+      trigger,
+      durationMs: performance.now() - t0,
+      pulled: 0,
+      pushed: before - after,
+      conflicts: [],
+      bytesUp: 0,
+      bytesDown: 0,
+      attempts: 1,
+      ...(error ? { error } : {}),
+    };
+  }
+
+  /** A watch is not a sync-contract client: it holds no synced tables. */
+  async snapshot(): Promise<TableRecords> {
+    return Object.fromEntries(TABLE_NAMES.map((t) => [t, []])) as unknown as TableRecords;
+  }
+  async pendingChanges(): Promise<number> {
+    return (await this.watch.state()).queue.length;
+  }
+  energy(): EnergyReading {
+    return this.watch.energyReading();
+  }
+  setProfile(p: LinkProfileName) {
+    this.profile = p;
+    this.watch.faults.setProfile(p);
+  }
+  /** Watch reboot with its queue on flash. */
+  async kill(): Promise<void> {
+    await this.watch.stop();
+  }
+  async restart(): Promise<void> {
+    await this.watch.start();
+    await this.bridge.waitUntilReachable(120_000);
+  }
+  async stop(): Promise<void> {
+    await this.bridge?.stop().catch(() => {});
+    await this.watch?.stop().catch(() => {});
+  }
+}
+
+export function createWatchDevice(opts: WatchDeviceOptions): WatchDevice {
+  return new WatchDevice(opts);
+}
