@@ -4,7 +4,7 @@
  * only the native better-sqlite3 left to require) into node_modules/.cache, where Node resolves it.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,6 +38,12 @@ export function phoneWorkerFile(): Promise<string> {
       const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, code);
       renameSync(tmp, file);
+      // Bundles of older code accumulate while developing; drop the ones nobody can still be loading.
+      for (const f of readdirSync(dir)) {
+        const p = join(dir, f);
+        if (p !== file && /^worker-.*\.cjs$/.test(f) && Date.now() - statSync(p).mtimeMs > 3_600_000)
+          rmSync(p, { force: true });
+      }
     }
     return file;
   })();
