@@ -432,19 +432,30 @@ export async function runScenario(
     fatal,
   });
   const failed = !!fatal || analysis.checks.some((c) => !c.passed) || analysis.thresholds.some((t) => !t.passed);
+  // A checker proof passes only when a *check* caught the bug; a missed threshold is not a catch.
+  const caught = analysis.checks.some((c) => !c.passed && c.name !== 'run' && c.name !== 'scenario-assertions');
   const expectFail = def.expect === 'fail';
   if (expectFail)
     notes.push(
-      failed
-        ? 'this scenario is expected to fail (it proves a checker catches a deliberate bug), and it did'
-        : 'this scenario was expected to fail but every check passed: the checker missed the bug',
+      caught
+        ? 'this scenario is expected to fail (it proves a checker catches a deliberate bug), and a checker caught it'
+        : 'this scenario was expected to fail but no checker caught the bug',
     );
+  const verdict: ScenarioResult['verdict'] = fatal
+    ? 'error'
+    : expectFail
+      ? caught
+        ? 'passed'
+        : 'failed'
+      : failed
+        ? 'failed'
+        : 'passed';
   return {
     name: def.name,
     title: def.title,
     tags: def.tags ?? [],
     seed: opts.seed,
-    verdict: fatal && !expectFail ? 'error' : failed !== expectFail ? 'failed' : 'passed',
+    verdict,
     attempt: opts.attempt,
     startedAt: started.toISOString(),
     durationMs: Math.round(performance.now() - t0),

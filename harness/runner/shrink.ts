@@ -56,6 +56,8 @@ export async function shrinkRun(runDir: string, o: { scenario?: string; budget: 
       steps: st,
       server: original.server,
       checks: original.checks,
+      thresholds: original.thresholds,
+      timeScale: original.timeScale,
       timeoutMs: original.timeoutMs,
     };
   };
