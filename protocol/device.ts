@@ -89,3 +89,19 @@ export interface Device {
   setOffline?(offline: boolean): Promise<void>;
   memoryBytes?(): Promise<number>;
 }
+
+/** A SyncOutcome with nothing done yet; drivers fill it in as the sync proceeds. */
+export function blankSyncOutcome(trigger: SyncTrigger, fields: Partial<SyncOutcome> = {}): SyncOutcome {
+  return {
+    ok: false,
+    trigger,
+    durationMs: 0,
+    pulled: 0,
+    pushed: 0,
+    conflicts: [],
+    bytesUp: 0,
+    bytesDown: 0,
+    attempts: 0,
+    ...fields,
+  };
+}

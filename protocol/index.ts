@@ -3,6 +3,7 @@ export * from './conflicts';
 export * from './device';
 export * from './errors';
 export * from './history';
+export * from './random';
 export * from './records';
 export * from './tables';
 export * from './validate';

@@ -114,9 +114,9 @@ function validateTableChanges(table: TableName, raw: unknown, path: string, vers
       ]);
     seen.set(id, where);
   };
-  created.forEach((r, i) => note(r.id, `created[${i}]`));
-  updated.forEach((r, i) => note(r.id, `updated[${i}]`));
-  deleted.forEach((id, i) => note(id, `deleted[${i}]`));
+  for (const [i, r] of created.entries()) note(r.id, `created[${i}]`);
+  for (const [i, r] of updated.entries()) note(r.id, `updated[${i}]`);
+  for (const [i, id] of deleted.entries()) note(id, `deleted[${i}]`);
   return { created, updated, deleted };
 }
 

@@ -5,6 +5,7 @@
  * differ from the final server state.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mulberry32 } from '../protocol/random';
 import type { PullResponse, SyncRecord } from '../protocol/records';
 import type { TableName } from '../protocol/tables';
 import { newServer, startCluster, type TestCluster, TestDevice, type TestServer } from './test-helpers';
@@ -22,14 +23,7 @@ afterAll(async () => {
 });
 
 function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 type View = Map<string, SyncRecord>;

@@ -3,6 +3,8 @@
  * LE Create Connection becomes a Link at the target's next advertising event, and the faults act here
  * (out of range, link loss after N bytes, profile change, packet loss).
  */
+
+import { mulberry32 } from '../../protocol/random';
 import { SimClock, type TimeScale } from './clock';
 import { Controller } from './controller';
 import type { EnergyParams, RadioEnergy } from './energy';
@@ -21,14 +23,7 @@ export interface MediumOptions {
 
 /** mulberry32: small, fast, seedable. */
 export function seededRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 export interface LinkInfo {

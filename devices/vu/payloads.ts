@@ -2,19 +2,13 @@
  * Realistic row shapes for load: every column of the table for the schema version, values of the
  * contract's types and plausible sizes (zones as JSON text, notes of a sentence or two).
  */
+import { mulberry32 } from '../../protocol/random';
 import type { SyncRecord, Value } from '../../protocol/records';
 import { columnNames, type SchemaVersion, type TableName } from '../../protocol/tables';
 
 /** Small deterministic PRNG (mulberry32) so a load run is reproducible from its seed. */
 export function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     next,
     int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),

@@ -6,7 +6,15 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { SkewedClock } from '../../protocol/clock';
-import type { Device, DeviceContext, EnergyReading, LocalWrite, SyncOutcome, SyncTrigger } from '../../protocol/device';
+import {
+  blankSyncOutcome,
+  type Device,
+  type DeviceContext,
+  type EnergyReading,
+  type LocalWrite,
+  type SyncOutcome,
+  type SyncTrigger,
+} from '../../protocol/device';
 import type { DatabaseChanges, SyncRecord, TableRecords, Value } from '../../protocol/records';
 import { columnNames, type SchemaVersion, TABLE_NAMES, type TableName } from '../../protocol/tables';
 import { SyncHttpClient, SyncHttpError, withBackoff } from '../common/sync-http';
@@ -113,17 +121,7 @@ export class VirtualUser implements Device {
   private async runSync(trigger: SyncTrigger): Promise<SyncOutcome> {
     const t0 = performance.now();
     const startedAt = this.clock!.now();
-    const out: SyncOutcome = {
-      ok: false,
-      trigger,
-      durationMs: 0,
-      pulled: 0,
-      pushed: 0,
-      conflicts: [],
-      bytesUp: 0,
-      bytesDown: 0,
-      attempts: 0,
-    };
+    const out: SyncOutcome = blankSyncOutcome(trigger);
     let phase: 'pull' | 'push' = 'pull';
     try {
       const { attempts } = await withBackoff(

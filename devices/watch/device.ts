@@ -6,7 +6,15 @@
  * "Workout Complete: Critical" sync. The same bridge code drives a real watch when the virtual radio
  * is off (kind `ble-watch`).
  */
-import type { Device, DeviceContext, EnergyReading, LocalWrite, SyncOutcome, SyncTrigger } from '../../protocol/device';
+import {
+  blankSyncOutcome,
+  type Device,
+  type DeviceContext,
+  type EnergyReading,
+  type LocalWrite,
+  type SyncOutcome,
+  type SyncTrigger,
+} from '../../protocol/device';
 import type { TableRecords } from '../../protocol/records';
 import { TABLE_NAMES } from '../../protocol/tables';
 import { currentRadio, installVirtualRadio } from '../radio/install';

@@ -11,6 +11,7 @@ export {
   type WatchBridgeOptions,
 } from './bridge';
 export { type ContextPackSpec, makeContextPack } from './context-fixture';
+export { createWatchDevice, WatchDevice, type WatchDeviceOptions } from './device';
 export { type FitFixture, loadFitFixture, summarizeFit, VALID_FIT_FIXTURES } from './fit';
 export type { RecordActivityInput, TransferRecord, WatchState } from './peripheral';
 export {
@@ -45,4 +46,3 @@ export {
   watchAddress,
 } from './sim-watch';
 export { type QueuedActivity, WatchStore } from './store';
-export { createWatchDevice, WatchDevice, type WatchDeviceOptions } from './device';

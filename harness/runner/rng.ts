@@ -1,18 +1,13 @@
+import { mulberry32 } from '../../protocol/random';
+
 /**
  * Seeded PRNG (mulberry32): the same seed gives the same workload and fault schedule on every
  * machine. Math.random is never used for anything that shapes a run.
  */
 export class Rng {
-  private s: number;
+  readonly next: () => number;
   constructor(readonly seed: number) {
-    this.s = seed >>> 0 || 0x9e3779b9;
-  }
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed >>> 0 || 0x9e3779b9);
   }
   /** Integer in [min, max]. */
   int(min: number, max: number): number {

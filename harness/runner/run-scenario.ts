@@ -10,7 +10,13 @@ import type { Toxiproxy } from 'toxiproxy-node-client';
 import type { WatchDevice } from '../../devices/watch/device';
 import type { ScenarioResult } from '../../harness/results/types';
 import { ScaledClock, SkewedClock } from '../../protocol/clock';
-import type { Device, DeviceContext, SyncOutcome, SyncTrigger } from '../../protocol/device';
+import {
+  blankSyncOutcome,
+  type Device,
+  type DeviceContext,
+  type SyncOutcome,
+  type SyncTrigger,
+} from '../../protocol/device';
 import type { TableRecords } from '../../protocol/records';
 import type { HarnessConfig } from '../config/types';
 import { type DatabaseControl, Nemesis } from '../faults/nemesis';
@@ -222,19 +228,7 @@ export async function runScenario(
           try {
             out = await d.dev.sync(trigger);
           } catch (e) {
-            out = {
-              ok: false,
-              trigger,
-              durationMs: 0,
-              pulled: 0,
-              pushed: 0,
-              conflicts: [],
-              bytesUp: 0,
-              bytesDown: 0,
-              attempts: 1,
-              indeterminate: true,
-              error: (e as Error).message,
-            };
+            out = blankSyncOutcome(trigger, { attempts: 1, indeterminate: true, error: (e as Error).message });
           }
           c.complete(out.ok ? 'ok' : out.indeterminate ? 'info' : 'fail', {
             pulled: out.pulled,

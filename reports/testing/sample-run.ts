@@ -18,6 +18,7 @@ import type {
   Verdict,
 } from '../../harness/results/types';
 import type { HistoryOp } from '../../protocol/history';
+import { mulberry32 } from '../../protocol/random';
 import type { ConflictRecord, Resolution } from '../../protocol/records';
 import { TABLE_NAMES, TABLES, type TableName } from '../../protocol/tables';
 import { finalScenarios } from '../base';
@@ -90,15 +91,8 @@ export const DEFAULT_SAMPLE_SCENARIOS: SampleScenarioSpec[] = [
   },
 ];
 
-function mulberry32(seed: number) {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+function seededRandom(seed: number) {
+  return mulberry32(seed >>> 0 || 0x9e3779b9);
 }
 
 const BUCKET_BOUNDS = [
@@ -183,7 +177,7 @@ interface Pending {
 }
 
 function buildScenario(spec: SampleScenarioSpec, seed: number, startedAt: Date, historyFile: string) {
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
   const targetOps = spec.ops ?? 2000;
   const devices = Array.isArray(spec.devices) ? spec.devices : defaultDevices(spec.devices ?? 4);

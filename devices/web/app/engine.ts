@@ -11,7 +11,7 @@
  */
 
 import { recordsEqual, resolutionIsNoop, resolveConflict } from '../../../protocol/conflicts';
-import type { SyncOutcome, SyncTrigger } from '../../../protocol/device';
+import { blankSyncOutcome, type SyncOutcome, type SyncTrigger } from '../../../protocol/device';
 import type { ConflictRecord, DatabaseChanges, SyncRecord, TableRecords } from '../../../protocol/records';
 import { columnsFor, type SchemaVersion, TABLE_NAMES, type TableName } from '../../../protocol/tables';
 import { type SyncHttpClient, SyncHttpError, withBackoff } from '../../common/sync-http';
@@ -156,17 +156,7 @@ export class SyncEngine {
 
   private async syncLocked(trigger: SyncTrigger): Promise<SyncOutcome> {
     const started = performance.now();
-    const out: SyncOutcome = {
-      ok: false,
-      trigger,
-      durationMs: 0,
-      pulled: 0,
-      pushed: 0,
-      conflicts: [],
-      bytesUp: 0,
-      bytesDown: 0,
-      attempts: 0,
-    };
+    const out: SyncOutcome = blankSyncOutcome(trigger);
     await this.setStatus({ syncing: true, by: this.actor, lastTrigger: trigger });
     try {
       // 1. A push of unknown outcome goes first, unchanged (same pushId, same lastPulledAt).

@@ -11,6 +11,7 @@
  */
 import { resolveConflict } from '../../../protocol/conflicts';
 import type { HistoryOp } from '../../../protocol/history';
+import { mulberry32 } from '../../../protocol/random';
 import type { ConflictRecord, SyncRecord, TableRecords, Value } from '../../../protocol/records';
 import { columnNames, columnsFor, type SchemaVersion, TABLE_NAMES, type TableName } from '../../../protocol/tables';
 import { History } from '../../history/recorder';
@@ -369,14 +370,7 @@ export class SyncModel {
 
 /** Small deterministic PRNG (mulberry32) so a seed reproduces a whole generated history. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 export interface WorkloadOptions {

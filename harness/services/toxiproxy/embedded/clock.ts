@@ -4,6 +4,7 @@
  * clock can lag the moment a chunk was read.
  */
 import { performance } from 'node:perf_hooks';
+import { mulberry32 } from '../../../../protocol/random';
 
 export const now = (): number => performance.now();
 
@@ -45,12 +46,5 @@ export function atDeadline(deadline: number, fn: () => void): Cancel {
 
 /** Small seedable PRNG (mulberry32); all jitter, toxicity and slicer draws come from one instance. */
 export function createRng(seed: number = (Math.random() * 2 ** 32) >>> 0): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
