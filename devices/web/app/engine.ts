@@ -76,7 +76,12 @@ export async function localWrite(db: HarnessDb, cfg: AppConfig, op: WriteOp, clo
     if (!Object.hasOwn(values, 'updated_at') && columnsFor(op.table).some((c) => c.name === 'updated_at')) {
       values.updated_at = Date.now() + clockOffsetMs;
     }
-    if (op.op === 'update' && existing?._status === 'deleted') return; // a stale edit never resurrects a row
+    // Like WatermelonDB's find(): an update needs a live local row. Writing one for a row that a pull
+    // (or this device) deleted would push an update the server must discard (deletes win), so the
+    // device would acknowledge a write that can never land (found by lost-writes in web-phone-convergence).
+    if (op.op === 'update' && (!existing || existing._status === 'deleted')) {
+      throw new Error(`${op.table}/${op.id} not found (deleted or never synced to this device)`);
+    }
     const status =
       op.op === 'create' && (!existing || existing._status === 'deleted' || existing._status === 'created')
         ? 'created'
