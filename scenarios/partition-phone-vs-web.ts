@@ -1,20 +1,20 @@
 import { defineScenario } from '../harness/index';
 
 /**
- * Hub and spoke: a partition between device groups means one group loses the hub. The web group
- * (a second phone until web devices are enabled here) edits while cut off; after healing all converge.
+ * Hub and spoke: a partition between device groups means one group loses the hub. The web client
+ * (browser offline and its proxy cut) edits while cut off; after healing all converge.
  */
 export default defineScenario({
   name: 'partition-phone-vs-web',
   title: 'Partition: one device group loses the hub',
   tags: ['faults', 'partition'],
   timeScale: 20, // RFC backoff (1–30 s) and fault durations run 20× faster; latencies stay real
-  devices: { phone: { kind: 'phone' }, other: { kind: 'phone' } },
+  devices: { phone: { kind: 'phone' }, web: { kind: 'web' } },
   thresholds: { sync_success_rate: ['rate>0.3'], conflict_rate: ['rate<1'] },
-  async workload({ devices: { phone, other }, nemesis, random }) {
+  async workload({ devices: { phone, web }, nemesis, random }) {
     await phone.sync('app_launch');
-    await other.sync('app_launch');
-    const p = await nemesis.start({ kind: 'partition', groups: [['phone'], ['other']] });
+    await web.sync('app_launch');
+    const p = await nemesis.start({ kind: 'partition', groups: [['phone'], ['web']] });
     await random({ opsPerDevice: 40, syncProbability: 0.3, thinkMs: [0, 20] });
     await p.stop();
   },
