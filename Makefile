@@ -5,7 +5,7 @@ NPM_STAMP := node_modules/.install-stamp
 HARNESS := node bin/harness.js
 SCENARIO ?= smoke
 
-.PHONY: setup run test bench bench-server bench-proxy bench-checkers bench-phone bench-web bench-ble bench-report lint typecheck chromium clean doctor
+.PHONY: setup run test bench bench-server bench-proxy bench-checkers bench-phone bench-load bench-web bench-ble bench-report lint typecheck chromium clean doctor
 
 setup: $(NPM_STAMP) chromium
 
@@ -36,7 +36,7 @@ lint: $(NPM_STAMP)
 doctor: $(NPM_STAMP)
 	$(HARNESS) doctor
 
-bench: bench-server bench-proxy bench-checkers bench-phone bench-report bench-ble bench-web
+bench: bench-server bench-proxy bench-checkers bench-phone bench-load bench-report bench-ble bench-web
 
 bench-server: setup
 	npx tsx bench/server-sync.ts
@@ -46,6 +46,8 @@ bench-checkers: setup
 	npx tsx bench/checkers-1m.ts
 bench-phone: setup
 	npx tsx bench/phone-first-sync.ts
+bench-load: setup
+	npx tsx bench/phone-vu-load.ts
 bench-report: setup
 	npx tsx bench/report-100k.ts
 bench-ble: setup
