@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
+import { containerRuntimeAvailable } from '../services/container-runtime';
 
 const run = promisify(execFile);
 
@@ -72,16 +73,12 @@ export async function collectFindings(): Promise<Finding[]> {
     fix: 'optional: any postgres:// URL works',
   });
 
-  const dockerSock = existsSync('/var/run/docker.sock');
-  const docker = dockerSock ? await version('docker', ['info', '--format', '{{.ServerVersion}}']) : undefined;
+  // The same probe the service providers use, so doctor and `auto` never disagree.
+  const rt = await containerRuntimeAvailable(3000);
   f.push({
     area: 'container runtime',
-    ok: !!docker,
-    detail: docker
-      ? `Docker engine ${docker}`
-      : dockerSock
-        ? 'docker.sock present but the engine does not answer'
-        : 'no Docker engine (container modes fall back to embedded)',
+    ok: rt.ok,
+    detail: rt.ok ? rt.why : `${rt.why} (container modes fall back to embedded)`,
     fix: 'optional: a Docker engine enables --services container (real Toxiproxy, MinIO, PostgreSQL images)',
   });
   f.push({

@@ -5,11 +5,12 @@
  * which mode it picked and why (the run log must explain where the database came from).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import pg from 'pg';
+import { containerRuntimeAvailable } from '../container-runtime';
 
 export type PostgresMode = 'embedded' | 'url' | 'container' | 'auto';
 
@@ -328,49 +329,6 @@ async function useUrl(opts: ResolvePostgresOptions): Promise<ResolvedPostgres> {
   return { mode: 'url', url, reason: `using the given URL ${redact(url)}`, stop: async () => {} };
 }
 
-/**
- * Where testcontainers would look for a runtime. Checked first because importing testcontainers
- * costs seconds; without any of these hints it cannot find a runtime anyway.
- */
-function containerRuntimeHints(): string[] {
-  const hints: string[] = [];
-  for (const k of ['DOCKER_HOST', 'TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE', 'TESTCONTAINERS_HOST_OVERRIDE']) {
-    if (process.env[k]) hints.push(`$${k}`);
-  }
-  const home = homedir();
-  const sockets = [
-    '/var/run/docker.sock',
-    '/run/docker.sock',
-    join(home, '.docker/run/docker.sock'),
-    join(home, '.docker/desktop/docker.sock'),
-    join(home, '.testcontainers.properties'),
-    process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, 'podman/podman.sock') : '',
-    process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, 'docker.sock') : '',
-    '/run/podman/podman.sock',
-  ].filter(Boolean);
-  for (const s of sockets) if (existsSync(s)) hints.push(s);
-  return hints;
-}
-
-/** Asks testcontainers for a container runtime; fast (it fails within milliseconds without Docker). */
-export async function containerRuntimeAvailable(timeoutMs = 5000): Promise<{ ok: boolean; why: string }> {
-  if (containerRuntimeHints().length === 0) {
-    return { ok: false, why: 'no DOCKER_HOST and no Docker/Podman socket found' };
-  }
-  try {
-    const tc = await import('testcontainers');
-    const client = await Promise.race([
-      tc.getContainerRuntimeClient(),
-      new Promise<never>((_, rej) =>
-        setTimeout(() => rej(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref(),
-      ),
-    ]);
-    return { ok: true, why: `container runtime ${client.info.containerRuntime.host} answers` };
-  } catch (e) {
-    return { ok: false, why: e instanceof Error ? e.message.split('\n')[0]! : String(e) };
-  }
-}
-
 async function startContainer(reason: string): Promise<ResolvedPostgres> {
   const tc = await import('testcontainers');
   const password = 'postgres';
@@ -437,3 +395,5 @@ export async function resolvePostgres(opts: ResolvePostgresOptions): Promise<Res
   log(`postgres: ${result.mode} at ${redact(result.url)} (${result.reason})`);
   return result;
 }
+
+export { containerRuntimeAvailable } from '../container-runtime';

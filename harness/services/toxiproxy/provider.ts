@@ -1,12 +1,6 @@
-/**
- * Fault-proxy provider (architecture.md "Services"): embedded | container | url | auto.
- * Whatever is picked, callers drive it through toxiproxy-node-client, so scenarios do not care.
- */
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { HarnessError } from '../../config/errors';
+import { containerRuntimeAvailable } from '../container-runtime';
 import { startEmbeddedToxiproxy } from './embedded/index';
 
 export type ToxiproxyMode = 'embedded' | 'container' | 'url' | 'auto';
@@ -55,48 +49,6 @@ function localAddressing(clientHost: string) {
 export const TOXIPROXY_IMAGE = 'ghcr.io/shopify/toxiproxy:2.12.0';
 /** Proxy ports the container exposes, as the official testcontainers module does. */
 export const CONTAINER_PROXY_PORTS = Array.from({ length: 32 }, (_, i) => 8666 + i);
-
-/**
- * Where testcontainers looks for a runtime (env, config file, well-known sockets). When none of these
- * exists we can answer at once: importing testcontainers alone costs about 2 s on a small box.
- */
-function runtimeCandidates(): string[] {
-  if (process.platform === 'win32') return ['npipe'];
-  const found: string[] = [];
-  if (process.env.DOCKER_HOST) found.push(`DOCKER_HOST=${process.env.DOCKER_HOST}`);
-  const home = homedir();
-  const uid = process.getuid?.();
-  const paths = [
-    join(home, '.testcontainers.properties'),
-    '/var/run/docker.sock',
-    join(home, '.docker', 'run', 'docker.sock'),
-    join(home, '.docker', 'desktop', 'docker.sock'),
-    process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, 'docker.sock') : '',
-    uid !== undefined ? `/run/user/${uid}/docker.sock` : '',
-  ];
-  for (const p of paths) if (p && existsSync(p)) found.push(p);
-  return found;
-}
-
-/** Asks testcontainers for a container runtime; fast either way (no socket: no import at all). */
-export async function containerRuntimeAvailable(timeoutMs = 5000): Promise<{ ok: boolean; why: string }> {
-  if (runtimeCandidates().length === 0) {
-    return { ok: false, why: 'no DOCKER_HOST, no ~/.testcontainers.properties and no Docker socket' };
-  }
-  try {
-    const tc = await import('testcontainers');
-    let timer: NodeJS.Timeout | undefined;
-    const client = await Promise.race([
-      tc.getContainerRuntimeClient(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
-    return { ok: true, why: `container runtime at ${client.info.containerRuntime.host} answers` };
-  } catch (e) {
-    return { ok: false, why: e instanceof Error ? e.message.split('\n')[0]! : String(e) };
-  }
-}
 
 /** Checks that `url` answers GET /version like a Toxiproxy 2.x does. */
 export async function checkToxiproxyUrl(url: string, timeoutMs = 3000): Promise<string> {
@@ -247,3 +199,5 @@ export async function resolveToxiproxy(
   const { reason: _reason, ...resolved } = result;
   return resolved;
 }
+
+export { containerRuntimeAvailable } from '../container-runtime';
