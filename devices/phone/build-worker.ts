@@ -3,10 +3,9 @@
  * transform, so worker.ts is bundled once per process with esbuild (our files and WatermelonDB inlined,
  * only the native better-sqlite3 left to require) into node_modules/.cache, where Node resolves it.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cacheWorkerBundle } from '../common/worker-bundle';
 
 let built: Promise<string> | undefined;
 
@@ -28,24 +27,7 @@ export function phoneWorkerFile(): Promise<string> {
       sourcemap: process.env.PHONE_WORKER_SOURCEMAP ? 'inline' : false,
       logLevel: 'silent',
     });
-    const code = out.outputFiles[0]!.text;
-    const hash = createHash('sha1').update(code).digest('hex').slice(0, 12);
-    const dir = join(resolve(here, '../..'), 'node_modules', '.cache', 'sync-harness-phone');
-    const file = join(dir, `worker-${hash}.cjs`);
-    if (!existsSync(file)) {
-      mkdirSync(dir, { recursive: true });
-      // Several test processes may build at once: write aside, then rename atomically.
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, code);
-      renameSync(tmp, file);
-      // Bundles of older code accumulate while developing; drop the ones nobody can still be loading.
-      for (const f of readdirSync(dir)) {
-        const p = join(dir, f);
-        if (p !== file && /^worker-.*\.cjs$/.test(f) && Date.now() - statSync(p).mtimeMs > 3_600_000)
-          rmSync(p, { force: true });
-      }
-    }
-    return file;
+    return cacheWorkerBundle('sync-harness-phone', out.outputFiles[0]!.text, 'cjs');
   })();
   return built;
 }

@@ -5,10 +5,9 @@
  * noble/bleno stay external on purpose: they must be required at run time so that the virtual radio's
  * resolve hook can hand them the virtual HCI socket.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cacheWorkerBundle } from '../common/worker-bundle';
 
 let built: Promise<string> | undefined;
 
@@ -31,18 +30,7 @@ export function watchWorkerEntry(): Promise<string> {
       write: false,
       logLevel: 'silent',
     });
-    const code = out.outputFiles[0]!.text;
-    const hash = createHash('sha1').update(code).digest('hex').slice(0, 12);
-    const dir = join(resolve(here, '../..'), 'node_modules', '.cache', 'sync-harness-watch');
-    const file = join(dir, `worker-${hash}.mjs`);
-    if (!existsSync(file)) {
-      mkdirSync(dir, { recursive: true });
-      // Several test processes may build at once: write aside, then rename atomically.
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, code);
-      renameSync(tmp, file);
-    }
-    return pathToFileURL(file).href;
+    return pathToFileURL(cacheWorkerBundle('sync-harness-watch', out.outputFiles[0]!.text, 'mjs')).href;
   })();
   return built;
 }
