@@ -21,9 +21,15 @@ function fail(e: unknown): never {
     // --help and --version exit 0; everything else commander rejects is a usage error.
     process.exit(e.exitCode === 0 ? 0 : 2);
   }
-  if (e instanceof HarnessError) {
-    process.stderr.write(`error ${e.code}: ${e.message}\n  → ${e.hint}\n`);
-    process.exit(e.exitCode);
+  // HarnessError, and its same-shaped siblings in layers that may not import harness/config
+  // (ReportError, HistoryError, PostgresServiceError): a code, a hint, an exit code.
+  const h = e as Partial<HarnessError>;
+  if (
+    e instanceof HarnessError ||
+    (typeof h.code === 'string' && h.code.startsWith('HRN_ERR') && typeof h.message === 'string')
+  ) {
+    process.stderr.write(`error ${h.code}: ${h.message}\n${h.hint ? `  → ${h.hint}\n` : ''}`);
+    process.exit(typeof h.exitCode === 'number' ? h.exitCode : 2);
   }
   const err = e as Error;
   process.stderr.write(`error: ${err?.message ?? String(e)}\n`);

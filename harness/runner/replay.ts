@@ -3,26 +3,14 @@
  * generated workloads and random nemeses the same seed gives the same operations and faults; what
  * cannot repeat is timing (network, scheduling), so a race may need a few repeats to show again.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { HarnessError } from '../config/errors';
+import { resolve } from 'node:path';
+import { readRunResult } from '../../reports/commands';
 import { loadConfig } from '../config/load';
-import type { RunResult } from '../results/types';
 import { loadScenarios, selectScenarios } from './loader';
 import { runHarness } from './run';
 
-export function readRunResult(runDir: string): RunResult {
-  const file = join(runDir, 'results.json');
-  if (!existsSync(file)) throw new HarnessError('HRN_ERR_RUN_DIR', `${file} not found`);
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as RunResult;
-  } catch (e) {
-    throw new HarnessError('HRN_ERR_RUN_DIR', `${file} is not valid JSON: ${(e as Error).message}`);
-  }
-}
-
 export async function replayRun(runDir: string, o: { scenario?: string; brokenServer?: string[] }): Promise<number> {
-  const prev = readRunResult(runDir);
+  const prev = await readRunResult(runDir);
   const { config, file } = await loadConfig(prev.options?.configFile);
   const all = await loadScenarios(resolve(config.scenarioDir));
   const names = o.scenario ? [o.scenario] : [...new Set(prev.scenarios.map((s) => s.name))];

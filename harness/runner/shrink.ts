@@ -6,12 +6,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { readRunResult } from '../../reports/commands';
 import { HarnessError } from '../config/errors';
 import { loadConfig } from '../config/load';
 import { readHistory } from '../history/index';
 import { loadScenarios, selectScenarios } from './loader';
 import { stepsFromHistory } from './recorded';
-import { readRunResult } from './replay';
 import { runHarness } from './run';
 import type { RecordedStep, ScenarioDefinition } from './scenario';
 
@@ -26,7 +26,7 @@ function devicesOf(steps: RecordedStep[]): Set<string> {
 }
 
 export async function shrinkRun(runDir: string, o: { scenario?: string; budget: number }): Promise<number> {
-  const prev = readRunResult(runDir);
+  const prev = await readRunResult(runDir);
   const failed = prev.scenarios.filter(
     (s) => (o.scenario ? s.name === o.scenario : true) && s.checks.some((c) => !c.passed),
   );
