@@ -62,6 +62,11 @@ export function registerCommands(program: Command) {
       '--broken-server <modes>',
       'start the reference server with deliberate bugs (checker self-test), comma-separated',
     )
+    .option(
+      '--server-instances <n>',
+      'run the reference server as n processes behind a round-robin front',
+      int('--server-instances', 1),
+    )
     .option('--output <dir>', 'output folder (default harness-results)')
     .addHelpText(
       'after',
@@ -121,6 +126,7 @@ Examples:
         timeScale: o.timeScale,
         network: o.network,
         brokenServer: o.brokenServer ? String(o.brokenServer).split(',') : undefined,
+        serverInstances: o.serverInstances,
         argv: process.argv.slice(2),
         configFile,
       });
@@ -206,7 +212,24 @@ Examples:
         .default('auto'),
     )
     .option('--database-url <url>', 'PostgreSQL URL (implies --services url)')
+    .option(
+      '--instances <n>',
+      'server processes behind one round-robin front (see README "Scaling out")',
+      int('--instances', 1),
+      1,
+    )
     .action(async (o) => {
+      if (o.instances > 1) {
+        const { runClusterServe } = await import('../runner/serve-cluster');
+        await runClusterServe({
+          port: o.port,
+          host: o.host,
+          instances: o.instances,
+          services: o.databaseUrl ? 'url' : o.services,
+          databaseUrl: o.databaseUrl,
+        });
+        return;
+      }
       const { runServeCommand } = await import('../../server/main');
       await runServeCommand({
         port: o.port,

@@ -10,8 +10,9 @@ import type { DeviceNetwork } from './network';
 import { describeFault, type FaultPlan, type FaultSpec, faultTargets, type ScheduledFault } from './types';
 
 export interface ProcessControl {
-  crash(): Promise<void>;
-  restart(): Promise<void>;
+  /** Kills the server, or only instance `instance` of a multi-instance server. */
+  crash(instance?: number): Promise<void>;
+  restart(instance?: number): Promise<void>;
 }
 export interface DatabaseControl {
   stop(mode: 'fast' | 'immediate'): Promise<void>;
@@ -95,7 +96,7 @@ export class Nemesis {
           for (const dev of spec.groups[1]) await d.network(dev).offline();
           break;
         case 'serverCrash':
-          await d.server!.crash();
+          await d.server!.crash(spec.instance);
           break;
         case 'databaseRestart':
           await d.database!.stop(spec.mode ?? 'fast');
@@ -137,7 +138,7 @@ export class Nemesis {
           await d.device(spec.device).setOffline?.(false);
           break;
         case 'serverCrash':
-          await d.server!.restart();
+          await d.server!.restart(spec.instance);
           break;
         case 'databaseRestart':
           await d.database!.start();

@@ -9,7 +9,8 @@ export type FaultSpec =
   | { kind: 'limitData'; device: string; bytes: number; direction?: 'upstream' | 'downstream' }
   | { kind: 'network'; device: string; preset: string }
   | { kind: 'partition'; groups: [string[], string[]] }
-  | { kind: 'serverCrash' }
+  /** Kills the server process (SIGKILL) until healed; with `instance`, one of `server.instances` only. */
+  | { kind: 'serverCrash'; instance?: number }
   | { kind: 'databaseRestart'; mode?: 'fast' | 'immediate' }
   | { kind: 'clockSkew'; device: string; ms: number }
   | { kind: 'appKill'; device: string };

@@ -106,7 +106,14 @@ export interface RunResult {
   /** The command line that produced it (for `harness replay`). */
   argv: string[];
   /** Run options that shape behaviour, so `harness replay` reproduces them. */
-  options?: { timeScale?: number; network?: string; brokenServer?: string[]; target?: string; configFile?: string };
+  options?: {
+    timeScale?: number;
+    network?: string;
+    brokenServer?: string[];
+    serverInstances?: number;
+    target?: string;
+    configFile?: string;
+  };
   seed: number;
   shard?: { index: number; total: number };
   target: { mode: 'started' | 'external'; url: string; services: Record<string, string> };

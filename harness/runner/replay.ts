@@ -23,6 +23,7 @@ export async function replayRun(runDir: string, o: { scenario?: string; brokenSe
     timeScale: prev.options?.timeScale,
     network: prev.options?.network,
     brokenServer: o.brokenServer ?? prev.options?.brokenServer,
+    serverInstances: prev.options?.serverInstances,
     target: prev.options?.target,
     argv: ['replay', runDir],
     configFile: file,

@@ -28,6 +28,7 @@ import type { LoadedScenario } from './loader';
 import { runSteps } from './recorded';
 import { Rng } from './rng';
 import type { DeviceHandle, ScenarioContext } from './scenario';
+import { type RunningCluster, startCluster } from './server-cluster';
 import { type RunningServer, startChildServer, startInProcessServer } from './server-process';
 import { readServerState } from './server-state';
 import { tokenProvider } from './tokens';
@@ -56,6 +57,8 @@ export interface ScenarioRunOptions {
   timeScale: number;
   network?: string;
   brokenServer?: string[];
+  /** Reference-server processes behind a round-robin front (overrides the scenario's `server.instances`). */
+  serverInstances?: number;
 }
 
 const QUIESCENCE_ROUNDS = 8;
@@ -102,6 +105,7 @@ export async function runScenario(
   const memory = new Map<string, number[]>();
 
   const broken = [...(opts.brokenServer ?? []), ...(def.server?.broken ?? [])];
+  const instances = opts.serverInstances ?? def.server?.instances ?? 1;
   const needsChild = def.server?.process === 'child' || JSON.stringify(def.faults ?? '').includes('serverCrash');
 
   const progressTimer = setInterval(() => {
@@ -127,9 +131,13 @@ export async function runScenario(
       const dbName =
         `h_${slug.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${opts.seed}_${Date.now().toString(36)}`.slice(0, 60);
       const databaseUrl = await env.postgres!.createDatabase(dbName);
-      server = needsChild
-        ? await startChildServer({ databaseUrl, broken })
-        : await startInProcessServer({ databaseUrl, broken });
+      server =
+        instances > 1
+          ? await startCluster({ databaseUrl, broken, instances })
+          : needsChild
+            ? await startChildServer({ databaseUrl, broken })
+            : await startInProcessServer({ databaseUrl, broken });
+      if (instances > 1) notes.push(`server: ${instances} instances behind a round-robin front`);
     }
     const serverUrl = server.url;
 
@@ -171,7 +179,7 @@ export async function runScenario(
       network: (id) => must(devices.get(id), id).net,
       device: (id) => must(devices.get(id), id).dev,
       deviceIds: () => [...devices.keys()],
-      server: server.crash && server.restart ? { crash: server.crash, restart: server.restart } : undefined,
+      server: serverControl(server, instances),
       database: env.postgres?.control,
       record: (event, fault, label, error) =>
         rec.event({
@@ -398,6 +406,12 @@ export async function runScenario(
       await d.dev.stop().catch(() => {});
       await d.net.remove();
     }
+    if (server && 'frontStats' in server) {
+      const f = (server as RunningCluster).frontStats();
+      notes.push(
+        `front: requests per instance ${f.perUpstream.join(' / ')}, ${f.retried} re-sent after a refused connection, ${f.failed} answered 502/503 by the front`,
+      );
+    }
     await server?.close().catch(() => {});
   }
 
@@ -516,4 +530,26 @@ function safe<T>(f: () => T): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The serverCrash fault's handle: `instance` only makes sense when the server runs several. */
+function serverControl(server: RunningServer, instances: number) {
+  const { crash, restart } = server;
+  if (!crash || !restart) return undefined;
+  const check = (instance?: number) => {
+    if (instance !== undefined && (instance < 0 || instance >= instances))
+      throw new Error(
+        `serverCrash names instance ${instance}, but the server runs ${instances} instance${instances === 1 ? '' : 's'}; set server.instances or --server-instances`,
+      );
+  };
+  return {
+    crash: async (instance?: number) => {
+      check(instance);
+      await crash(instance);
+    },
+    restart: async (instance?: number) => {
+      check(instance);
+      await restart(instance);
+    },
+  };
 }

@@ -26,6 +26,8 @@ export interface RunOptions {
   timeScale?: number;
   network?: string;
   brokenServer?: string[];
+  /** Reference-server processes behind a round-robin front (`--server-instances`). */
+  serverInstances?: number;
   argv: string[];
   configFile?: string;
 }
@@ -132,6 +134,7 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
             timeScale: opts.timeScale ?? s.def.timeScale ?? config.use.timeScale,
             network: opts.network,
             brokenServer: opts.brokenServer,
+            serverInstances: opts.serverInstances,
           });
           if (res.verdict === 'passed' && attempt > 1) res.verdict = 'flaky';
           await reporter.onScenarioEnd?.(res);
@@ -166,6 +169,7 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
       timeScale: opts.timeScale,
       network: opts.network,
       brokenServer: opts.brokenServer,
+      serverInstances: opts.serverInstances,
       target: opts.target,
       configFile: opts.configFile,
     },

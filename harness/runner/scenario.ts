@@ -125,7 +125,12 @@ export interface ScenarioDefinition {
   /** Time scale for this scenario's waits (backoff, background fetch, faults) unless --time-scale is given. */
   timeScale?: number;
   /** Server options this scenario needs (`child` to allow serverCrash; broken modes for checker self-tests). */
-  server?: { process?: 'in-process' | 'child'; broken?: string[] };
+  server?: {
+    process?: 'in-process' | 'child';
+    broken?: string[];
+    /** Reference-server processes behind a round-robin front (default 1; `--server-instances` overrides). */
+    instances?: number;
+  };
   /** What a passing run looks like: 'pass' (default) or 'fail' for scenarios proving a checker catches a bug. */
   expect?: 'pass' | 'fail';
 }
