@@ -5,7 +5,7 @@ NPM_STAMP := node_modules/.install-stamp
 HARNESS := node bin/harness.js
 SCENARIO ?= smoke
 
-.PHONY: setup run test bench bench-server bench-proxy bench-checkers bench-phone bench-load bench-web bench-ble bench-report lint typecheck chromium clean doctor
+.PHONY: setup run test bench bench-server bench-proxy bench-checkers bench-phone bench-load bench-web bench-ble bench-report bench-scale lint typecheck chromium clean doctor
 
 setup: $(NPM_STAMP) chromium
 
@@ -36,7 +36,7 @@ lint: $(NPM_STAMP)
 doctor: $(NPM_STAMP)
 	$(HARNESS) doctor
 
-bench: bench-server bench-proxy bench-checkers bench-phone bench-load bench-report bench-ble bench-web
+bench: bench-server bench-proxy bench-checkers bench-phone bench-load bench-report bench-ble bench-web bench-scale
 
 bench-server: setup
 	npx tsx bench/server-sync.ts
@@ -54,6 +54,8 @@ bench-ble: setup
 	npx tsx bench/ble-context-pack.ts
 bench-web: setup
 	npx tsx bench/web-devices.ts
+bench-scale: setup
+	npx tsx bench/scale-out.ts
 
 clean:
 	rm -rf harness-results node_modules/.install-stamp

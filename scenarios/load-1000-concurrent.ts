@@ -1,6 +1,9 @@
 import { runVirtualUsers } from '../devices/vu/index';
 import { defineScenario } from '../harness/index';
 
+/** The load this scenario drives; `harness export k6 load-1000-concurrent` turns it into k6 executors. */
+const LOAD = { users: 250, devicesPerUser: 4, durationMs: 20_000, writesPerSync: 3 };
+
 /**
  * RFC 5.2 "1000 concurrent sync operations": protocol-level virtual users (real payload shapes, no
  * local DB) against the server, while two phones keep syncing through their proxies and must still
@@ -11,6 +14,7 @@ export default defineScenario({
   title: '1000 concurrent syncs held, phones still converge',
   tags: ['load', 'performance'],
   devices: { phoneA: { kind: 'phone' }, phoneB: { kind: 'phone' } },
+  load: LOAD,
   thresholds: {
     concurrent_syncs: ['max>=1000'],
     // RFC 5.2 asks that 1000 concurrent syncs be held, not for a latency under that load; on a 2-core
@@ -25,12 +29,9 @@ export default defineScenario({
   async workload({ devices: { phoneA, phoneB }, serverUrl, seed, metric, note, random }) {
     const load = runVirtualUsers({
       serverUrl,
-      users: 250,
-      devicesPerUser: 4,
-      durationMs: 20_000,
+      ...LOAD,
       seed,
       targetConcurrency: 1000,
-      writesPerSync: 3,
       requestTimeoutMs: 60_000,
     });
     await random({ opsPerDevice: 20, syncProbability: 0.3, thinkMs: [100, 500], devices: ['phoneA', 'phoneB'] });

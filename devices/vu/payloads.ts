@@ -114,8 +114,8 @@ export function makeRow(table: TableName, id: string, r: Rng, version: SchemaVer
   return out;
 }
 
-/** A user-like edit of an existing row: a couple of columns the user would touch. */
-export function makeEdit(table: TableName, r: Rng, version: SchemaVersion, now: number): Omit<SyncRecord, 'id'> {
+/** The columns a user edits on a device, per table (the rest come from the server or the watch). */
+export function editableColumns(table: TableName, version: SchemaVersion): string[] {
   const cols: Record<TableName, string[]> = {
     users: ['resting_hr', 'max_hr', 'units'],
     activities: version >= 2 ? ['rpe', 'notes', 'feeling'] : ['rpe', 'notes'],
@@ -124,7 +124,12 @@ export function makeEdit(table: TableName, r: Rng, version: SchemaVersion, now: 
     daily_metrics: version >= 2 ? ['soreness', 'readiness', 'mood'] : ['soreness', 'readiness'],
     goals: ['title', 'target_value', 'status'],
   };
+  return cols[table];
+}
+
+/** A user-like edit of an existing row: a couple of columns the user would touch. */
+export function makeEdit(table: TableName, r: Rng, version: SchemaVersion, now: number): Omit<SyncRecord, 'id'> {
   const out: Omit<SyncRecord, 'id'> = { updated_at: now };
-  for (const c of cols[table]) if (r.next() < 0.7) out[c] = value(table, c, r, now);
+  for (const c of editableColumns(table, version)) if (r.next() < 0.7) out[c] = value(table, c, r, now);
   return out;
 }

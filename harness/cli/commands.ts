@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { validateUse } from '../config/define-config';
@@ -298,6 +299,38 @@ Examples:
         scenario: o.scenario,
         brokenServer: o.brokenServer?.split(','),
       });
+    });
+
+  const exp = program.command('export').description('Export a scenario for another engine (see README "Scaling out")');
+  exp
+    .command('k6')
+    .description("Write a k6 script that speaks the sync protocol with the scenario's load, payloads and thresholds")
+    .argument('<scenario>')
+    .option('-o, --out <file>', 'where to write it (default <scenario>.k6.js; "-" for stdout)')
+    .option('--base-url <url>', 'server the script targets by default (SYNC_BASE_URL overrides at run time)')
+    .option('-c, --config <path>', 'config file')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  harness export k6 load-1000-concurrent
+  k6 run -e SYNC_BASE_URL=http://127.0.0.1:3000 load-1000-concurrent.k6.js`,
+    )
+    .action(async (name: string, o) => {
+      const { config } = await loadConfig(o.config);
+      const all = await loadScenarios(resolve(config.scenarioDir));
+      const [s] = selectScenarios(all, [name]);
+      if (!s) throw new HarnessError('HRN_ERR_NO_SCENARIOS', `no scenario named "${name}"`);
+      const { exportK6 } = await import('../export/k6');
+      const { script, skipped } = exportK6(s.def, { baseUrl: o.baseUrl });
+      if (o.out === '-') {
+        process.stdout.write(script);
+        return;
+      }
+      const out = resolve(o.out ?? `${s.def.name}.k6.js`);
+      writeFileSync(out, script);
+      process.stderr.write(`wrote ${out}\n  run it: k6 run -e SYNC_BASE_URL=<server> ${out}\n`);
+      for (const k of skipped) process.stderr.write(`  threshold not exported: ${k.key} (${k.why})\n`);
     });
 
   program

@@ -56,6 +56,25 @@ export function validateScenario(def: unknown, file: string): ScenarioDefinition
     for (const t of Object.keys(d.random.tables ?? {}))
       if (!isTableName(t)) bad(file, `random.tables has unknown table "${t}"`);
   }
+  if (d.server?.instances !== undefined && !(Number.isInteger(d.server.instances) && d.server.instances >= 1))
+    bad(file, `server.instances must be a whole number >= 1, got ${JSON.stringify(d.server.instances)}`);
+  if (d.load !== undefined) {
+    const pos = (k: string, v: unknown, min = 1) => {
+      if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= min))
+        bad(file, `load.${k} must be a number >= ${min}, got ${JSON.stringify(v)}`);
+    };
+    if (d.load.users === undefined) bad(file, 'load.users is required (users; each runs load.devicesPerUser devices)');
+    pos('users', d.load.users);
+    pos('devicesPerUser', d.load.devicesPerUser);
+    pos('durationMs', d.load.durationMs);
+    pos('arrivalRatePerSec', d.load.arrivalRatePerSec);
+    pos('writesPerSync', d.load.writesPerSync, 0);
+    pos('thinkTimeMs', d.load.thinkTimeMs, 0);
+    for (const [i, st] of (d.load.stages ?? []).entries()) {
+      pos(`stages[${i}].durationMs`, st.durationMs);
+      pos(`stages[${i}].target`, st.target, 0);
+    }
+  }
   if (d.timeScale !== undefined && !(typeof d.timeScale === 'number' && d.timeScale > 0))
     bad(file, '"timeScale" must be a number > 0');
   if (d.checks !== undefined && !(Array.isArray(d.checks) && d.checks.every((c) => typeof c === 'string')))

@@ -106,6 +106,27 @@ export type RecordedStep =
   | { at: number; device: string; op: 'sync'; trigger?: SyncTrigger }
   | { at: number; op: 'fault'; fault: FaultSpec; duration?: number };
 
+/**
+ * A declarative load profile (ScenarioDefinition.load): what `harness export k6` turns into k6
+ * executors; the scenario's workload may pass the same numbers to runVirtualUsers.
+ */
+export interface LoadProfile {
+  /** Users; each runs `devicesPerUser` devices, one k6 VU per device. */
+  users: number;
+  devicesPerUser?: number;
+  /** Wall ms of the constant-VU phase when no `stages` are given. */
+  durationMs?: number;
+  /** k6 ramping stages (VU targets over wall ms); overrides durationMs. */
+  stages?: Array<{ durationMs: number; target: number }>;
+  /** Open model: start this many syncs per second whatever the latency (k6 constant-arrival-rate). */
+  arrivalRatePerSec?: number;
+  /** Local writes per sync (default 3). */
+  writesPerSync?: number;
+  /** Pause between one VU's syncs (wall ms, default 0). */
+  thinkTimeMs?: number;
+  schemaVersion?: SchemaVersion;
+}
+
 export interface ScenarioDefinition {
   name: string;
   title?: string;
@@ -118,6 +139,8 @@ export interface ScenarioDefinition {
   /** A recorded workload (see RecordedStep). */
   steps?: RecordedStep[];
   faults?: FaultPlan;
+  /** Protocol-level load this scenario drives, declared for exporters (`harness export k6`). */
+  load?: LoadProfile;
   /** Checker names; default: every checker. */
   checks?: string[];
   thresholds?: Record<string, string[]>;
