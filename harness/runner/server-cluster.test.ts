@@ -145,3 +145,29 @@ describe('a cluster of reference servers', () => {
     expect(ids).toEqual(acked.sort());
   });
 });
+
+describe('harness serve --instances', () => {
+  it('prints the front URL and serves health through it until stopped', async () => {
+    const { runClusterServe } = await import('./serve-cluster');
+    const lines: string[] = [];
+    const ctrl = new AbortController();
+    let serving!: Promise<void>;
+    const ready = new Promise<string>((resolve) => {
+      serving = runClusterServe({
+        instances: 2,
+        services: 'url',
+        databaseUrl: db.url,
+        print: (l) => lines.push(l),
+        signal: ctrl.signal,
+        onReady: (c) => resolve(c.url),
+      });
+    });
+    const url = await ready;
+    expect(lines[0]).toBe(`listening on ${url}`);
+    expect(lines[1]).toMatch(/2 instances: http:\/\/127\.0\.0\.1:\d+, http:\/\/127\.0\.0\.1:\d+/);
+    for (let i = 0; i < 2; i++) expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    ctrl.abort();
+    await serving;
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+});
