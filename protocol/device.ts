@@ -1,12 +1,105 @@
 /**
- * The one interface every device driver implements (architecture.md "Devices"). The runner only
- * talks to devices through this, so a new kind (detox, real BLE watch) plugs in without touching it.
+ * The one interface every device driver implements (architecture.md "Devices"), and the plugin each
+ * kind exports (`devices/<kind>/kind.ts`). The runner, loader, CLI and doctor only see these, so a
+ * new kind (detox, real BLE watch) is one new folder.
  */
 import type { Clock } from './clock';
+import type { OpFunction } from './history';
 import type { ConflictRecord, Platform, SyncRecord, TableRecords } from './records';
 import type { SchemaVersion, TableName } from './tables';
 
-export type DeviceKind = 'phone' | 'web' | 'detox' | 'watch' | 'ble-watch' | 'vu';
+/**
+ * Driver class per kind name. Each `devices/<kind>/kind.ts` adds its entry by declaration merging
+ * (`declare module '../../protocol/device' { interface DeviceDrivers { watch: WatchDevice } }`), so
+ * the kind names scenarios may use, and `handle.driver('watch')`'s type, grow with the folders.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in devices/<kind>/kind.ts
+export interface DeviceDrivers {}
+
+export type DeviceKindName = keyof DeviceDrivers & string;
+
+/** How a scenario declares one device (`devices: { phoneA: { kind: 'phone' } }`). */
+export interface DeviceSpec {
+  kind: DeviceKindName;
+  /** Devices of one user share data; default 'user-1'. */
+  user?: string;
+  schemaVersion?: SchemaVersion;
+  /** Network preset name (wifi, lte, 3g, slow-3g, edge, very-bad, lossy, offline). */
+  network?: string;
+  /** Sync by itself on pokes, reconnect and background fetch (RFC 2.6). Default false: scripted control. */
+  autoSync?: boolean;
+  /** Web only: tabs per device, and a persistent browser profile (survives restart/kill). */
+  tabs?: number;
+  persistent?: boolean;
+  /** Watch only: the phone it pairs with, and its BLE link profile. */
+  pairedWith?: string;
+  linkProfile?: string;
+  /** Kind-specific options a kind's own `validate` checks (e.g. a Detox app build). */
+  options?: Record<string, unknown>;
+}
+
+/** Run-wide choices a kind may read when it creates a device. */
+export interface DeviceCreateOptions {
+  phoneAdapter?: 'lokijs' | 'sqlite';
+}
+
+/** What `harness doctor` / `harness devices` print about a kind on this machine. */
+export interface DeviceKindFinding {
+  area: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+  required?: boolean;
+}
+
+/** The device a paired device (a watch) reaches the server through, as the runner records it. */
+export interface PairPeer {
+  readonly id: string;
+  /** The peer's data folder (where its app keeps files, e.g. FIT files). */
+  readonly dataDir: string;
+  create(table: TableName, values: Omit<SyncRecord, 'id'>, id?: string): Promise<string>;
+  sync(trigger?: SyncTrigger): Promise<SyncOutcome>;
+}
+
+export interface PairContext {
+  /** Id of the device being paired. */
+  readonly id: string;
+  readonly peer: PairPeer;
+  /** Add a non-operation event to the run's history (e.g. a BLE transfer). */
+  event(e: { f: OpFunction; device: string; table?: TableName; id?: string; extra?: Record<string, unknown> }): void;
+}
+
+/**
+ * A device kind plugin: everything the harness knows about one kind lives in its folder.
+ * `create` imports the driver lazily, so a machine without Chromium still runs phone scenarios.
+ */
+export interface DeviceKind<K extends DeviceKindName = DeviceKindName> {
+  readonly kind: K;
+  readonly platform: Platform;
+  /** One line for `harness devices`. */
+  readonly summary: string;
+  /**
+   * 'contract': the device speaks the sync contract itself; its final state is checked against the
+   * server's. 'paired': it reaches the server through the device named by `pairedWith` (a watch),
+   * so its own operations stay in the history but are not contract operations.
+   */
+  readonly talks: 'contract' | 'paired';
+  /**
+   * Clock skew: 'clock' when every timestamp the device writes comes from the run's device clock
+   * (the skew fault shifts that clock and tells the driver through `setClockOffset`); 'none' when
+   * the kind has no wall clock of its own to skew.
+   */
+  readonly clockSkew: 'clock' | 'none';
+  /** Kind-specific checks of a scenario's spec; return the problem (with the field name) or undefined. */
+  validate?(id: string, spec: DeviceSpec, all: Record<string, DeviceSpec>): string | undefined;
+  create(id: string, spec: DeviceSpec, opts: DeviceCreateOptions): Promise<DeviceDrivers[K] & Device>;
+  /** Wire a 'paired' device to its peer once every device has started. */
+  pair?(device: DeviceDrivers[K] & Device, ctx: PairContext): void;
+  /** Release what devices of this kind share across a run (a browser, the radio medium). */
+  shutdown?(): Promise<void>;
+  /** Whether this machine can run the kind, for `harness doctor` and `harness devices`. */
+  doctor?(): Promise<DeviceKindFinding[]>;
+}
 
 /** RFC 0006 §2.6 sync triggers, plus the harness's own (poke from the events stream, reconnect, manual). */
 export type SyncTrigger =
@@ -70,7 +163,7 @@ export interface DeviceContext {
 
 export interface Device {
   readonly id: string;
-  readonly kind: DeviceKind;
+  readonly kind: DeviceKindName;
   start(ctx: DeviceContext): Promise<void>;
   stop(): Promise<void>;
   /** Local-first write: must succeed while offline. */

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WatchDevice } from '../devices/watch/index';
 import { defineScenario } from '../harness/index';
 
 /**
@@ -18,7 +17,7 @@ export default defineScenario({
     web: { kind: 'vu' },
   },
   async workload({ devices: { phone, watch, web }, expect }) {
-    const w = watch.raw as WatchDevice;
+    const w = watch.driver('watch');
     let receivedSha = '';
     w.bridge.once('activity', (_rec: unknown, pack: { fitFile: Buffer }) => {
       receivedSha = createHash('sha256').update(pack.fitFile).digest('hex');

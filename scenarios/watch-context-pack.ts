@@ -1,4 +1,3 @@
-import type { WatchDevice } from '../devices/watch/index';
 import { defineScenario } from '../harness/index';
 
 const PROFILES = ['worst', 'older-phone', 'ios-typical', 'android-fast', 'best'] as const;
@@ -21,7 +20,7 @@ export default defineScenario({
     'watch_transfer_ms{pack:context,profile:best}': ['max<10000'],
   },
   async workload({ devices: { watch }, metric, note, expect }) {
-    const w = watch.raw as WatchDevice;
+    const w = watch.driver('watch');
     const { makeContextPack } = await import('../devices/watch/index');
     let version = 100;
     for (const profile of PROFILES) {

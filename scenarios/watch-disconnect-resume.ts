@@ -1,4 +1,3 @@
-import type { WatchDevice } from '../devices/watch/index';
 import { defineScenario } from '../harness/index';
 
 /**
@@ -15,7 +14,7 @@ export default defineScenario({
     observer: { kind: 'vu' },
   },
   async workload({ devices: { watch, observer }, rng, expect, sleep }) {
-    const w = watch.raw as WatchDevice;
+    const w = watch.driver('watch');
     const delivered: string[] = [];
     w.bridge.on('activity', (_r: unknown, p: { activityId: string }) => delivered.push(p.activityId));
     const ids = ['drop-a', 'drop-b', 'drop-c'];

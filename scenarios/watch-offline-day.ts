@@ -1,4 +1,3 @@
-import type { WatchDevice } from '../devices/watch/index';
 import { defineScenario } from '../harness/index';
 
 /** The phone is away for a simulated day: the watch records and queues; when back, every pack arrives, in order. */
@@ -8,7 +7,7 @@ export default defineScenario({
   tags: ['watch', 'ble'],
   devices: { phone: { kind: 'phone' }, watch: { kind: 'watch', pairedWith: 'phone', linkProfile: 'ios-typical' } },
   async workload({ devices: { phone, watch }, expect, note }) {
-    const w = watch.raw as WatchDevice;
+    const w = watch.driver('watch');
     const order: string[] = [];
     w.bridge.on('activity', (_r: unknown, p: { activityId: string }) => order.push(p.activityId));
     w.watch.faults.setInRange(false);

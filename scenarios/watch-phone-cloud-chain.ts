@@ -1,4 +1,3 @@
-import type { WatchDevice } from '../devices/watch/index';
 import { defineScenario } from '../harness/index';
 
 /**
@@ -15,7 +14,7 @@ export default defineScenario({
     web: { kind: 'web', autoSync: true },
   },
   async workload({ devices: { watch, web }, expect, metric, note, sleep }) {
-    const w = watch.raw as WatchDevice;
+    const w = watch.driver('watch');
     await web.sync('app_launch');
     const t0 = performance.now();
     await watch.create('activities', { sport: 'run', rpe: 6, notes: 'chain' }, 'chain-1');

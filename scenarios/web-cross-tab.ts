@@ -1,4 +1,3 @@
-import type { WebDevice } from '../devices/web/index';
 import { defineScenario } from '../harness/index';
 
 /**
@@ -12,7 +11,7 @@ export default defineScenario({
   devices: { web: { kind: 'web', tabs: 3 }, phone: { kind: 'phone' } },
   thresholds: { sync_success_rate: ['rate>0.5'] }, // the killed leader's sync fails by design
   async workload({ devices: { web, phone }, nemesis, sleep }) {
-    const w = web.raw as WebDevice;
+    const w = web.driver('web');
     await web.sync('app_launch');
     for (let i = 0; i < 30; i++)
       await w.write(

@@ -1,4 +1,3 @@
-import type { WebDevice } from '../devices/web/index';
 import { defineScenario } from '../harness/index';
 
 /**
@@ -12,7 +11,7 @@ export default defineScenario({
   devices: { web: { kind: 'web', autoSync: true }, phone: { kind: 'phone' } },
   thresholds: { sync_success_rate: ['rate>0.5'] },
   async workload({ devices: { web, phone }, nemesis, expect }) {
-    const w = web.raw as WebDevice;
+    const w = web.driver('web');
     await w.serviceWorkerReady();
     await web.sync('app_launch');
     const off = await nemesis.start({ kind: 'offline', device: 'web' });

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
-import { HarnessError } from '../../harness/config/errors';
+import { HarnessError } from '../../protocol/harness-error';
 
 export const CHROMIUM_PATH = process.env.HARNESS_CHROMIUM ?? '/usr/bin/chromium';
 

@@ -174,21 +174,14 @@ Examples:
     .command('devices')
     .description('Device kinds, what each runs on, and whether this machine can run it')
     .action(async () => {
-      const { collectFindings } = await import('./doctor');
-      const f = await collectFindings();
-      const ok = (area: string) => f.find((x) => x.area === area)?.ok ?? false;
-      const rows: Array<[string, string, boolean]> = [
-        ['phone', 'real WatermelonDB synchronize() in a worker thread (SQLite or LokiJS on file)', true],
-        ['vu', 'protocol-level virtual user for load (no local DB)', true],
-        ['web', 'Dexie app + service worker in Chromium under Playwright', ok('web devices (chromium)')],
-        ['watch', 'simulated watch: bleno on the virtual BLE radio, paired with a phone', true],
-        ['ble-watch', 'a real watch through noble on a Bluetooth adapter', ok('ble-watch (real adapter)')],
-        ['detox', 'React Native app under Detox on an emulator/simulator', ok('detox: Android') || ok('detox: iOS')],
-      ];
-      for (const [k, d, can] of rows)
+      const { allDeviceKinds } = await import('../../devices/registry');
+      for (const k of await allDeviceKinds()) {
+        // Runnable here when one of its findings is ok (detox: Android or iOS); no findings, nothing needed.
+        const can = ((await k.doctor?.()) ?? []).some((x) => x.ok) || !k.doctor;
         process.stdout.write(
-          `${can ? '✓' : '–'} ${k.padEnd(10)} ${d}${can ? '' : '  (not on this machine: see harness doctor)'}\n`,
+          `${can ? '✓' : '–'} ${k.kind.padEnd(10)} ${k.summary}${can ? '' : '  (not on this machine: see harness doctor)'}\n`,
         );
+      }
     });
 
   program

@@ -1,20 +1,15 @@
 /** `harness doctor`: what this machine can run, and how to get what it cannot. */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
+import type { DeviceKindFinding } from '../../protocol/device';
 import { containerRuntimeAvailable } from '../services/container-runtime';
 
 const run = promisify(execFile);
 
-interface Finding {
-  area: string;
-  ok: boolean;
-  detail: string;
-  fix?: string;
-  /** Required for the default path (`make run`)? */
-  required?: boolean;
-}
+/** `required`: needed for the default path (`make run`). */
+type Finding = DeviceKindFinding;
 
 async function version(cmd: string, args: string[] = ['--version']): Promise<string | undefined> {
   try {
@@ -89,49 +84,9 @@ export async function collectFindings(): Promise<Finding[]> {
       : 'embedded Toxiproxy-compatible proxy (default)',
   });
 
-  const chromium = existsSync('/usr/bin/chromium') ? await version('/usr/bin/chromium') : undefined;
-  f.push({
-    area: 'web devices (chromium)',
-    ok: !!chromium,
-    detail: chromium ?? 'no /usr/bin/chromium',
-    fix: 'make setup (apt-get install -y chromium)',
-  });
-
-  let bt = false;
-  try {
-    bt = existsSync('/sys/class/bluetooth') && readdirSync('/sys/class/bluetooth').length > 0;
-  } catch {
-    bt = false;
-  }
-  f.push({
-    area: 'ble-watch (real adapter)',
-    ok: bt,
-    detail: bt ? 'a Bluetooth adapter is present' : 'no Bluetooth adapter; simulated watches use the virtual radio',
-    fix: 'optional: a BLE adapter + NOBLE_HCI_DEVICE_ID for real watches',
-  });
-  f.push({
-    area: 'watch (virtual radio)',
-    ok: true,
-    detail: 'simulated watches run bleno/noble on the virtual HCI radio',
-  });
-
-  const adb = await version('adb', ['version']);
-  const emulator = process.env.ANDROID_HOME && existsSync(`${process.env.ANDROID_HOME}/emulator/emulator`);
-  f.push({
-    area: 'detox: Android',
-    ok: !!adb && !!emulator,
-    detail: adb
-      ? `adb: ${adb}${emulator ? ', emulator present' : ', no emulator (set ANDROID_HOME)'}`
-      : 'no adb / Android SDK',
-    fix: 'optional: Android SDK + an AVD and the app built with its Detox config',
-  });
-  const xcrun = process.platform === 'darwin' ? await version('xcrun', ['simctl', 'help']) : undefined;
-  f.push({
-    area: 'detox: iOS',
-    ok: !!xcrun,
-    detail: process.platform === 'darwin' ? (xcrun ? 'xcrun simctl present' : 'no Xcode') : 'iOS simulators need macOS',
-    fix: 'optional: macOS with Xcode and applesimutils',
-  });
+  // Each device kind says what it needs (devices/<kind>/kind.ts), so a new kind reports itself.
+  const { allDeviceKinds } = await import('../../devices/registry');
+  for (const kind of await allDeviceKinds()) f.push(...((await kind.doctor?.()) ?? []));
   return f;
 }
 

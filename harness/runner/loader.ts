@@ -4,13 +4,12 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { deviceKind, deviceKindNames, isDeviceKind } from '../../devices/registry';
 import { isTableName } from '../../protocol/tables';
 import { HarnessError } from '../config/errors';
 import { importUserModule } from '../config/load';
 import { NETWORK_PRESETS } from '../config/network-presets';
 import type { ScenarioDefinition } from './scenario';
-
-const KINDS = ['phone', 'web', 'detox', 'watch', 'ble-watch', 'vu'];
 
 export interface LoadedScenario {
   def: ScenarioDefinition;
@@ -33,8 +32,8 @@ export function validateScenario(def: unknown, file: string): ScenarioDefinition
     bad(file, '"devices" must name at least one device, e.g. { phoneA: { kind: "phone" } }');
   for (const [id, spec] of Object.entries(d.devices)) {
     if (!/^[A-Za-z0-9_-]+$/.test(id)) bad(file, `device id "${id}" may only use letters, digits, - and _`);
-    if (!spec || !KINDS.includes(spec.kind))
-      bad(file, `devices.${id}.kind must be one of ${KINDS.join(', ')}, got ${JSON.stringify(spec?.kind)}`);
+    if (!spec || !isDeviceKind(spec.kind))
+      bad(file, `devices.${id}.kind must be one of ${deviceKindNames().join(', ')}, got ${JSON.stringify(spec?.kind)}`);
     if (spec.schemaVersion !== undefined && spec.schemaVersion !== 1 && spec.schemaVersion !== 2)
       bad(file, `devices.${id}.schemaVersion must be 1 or 2`);
     if (spec.network !== undefined && !(spec.network in NETWORK_PRESETS))
@@ -96,7 +95,17 @@ export async function loadScenarioFile(file: string): Promise<LoadedScenario> {
     const err = e as Error;
     bad(file, `could not be loaded: ${err.message.split('\n')[0]}`);
   }
-  return { def: validateScenario(mod.default, file), file };
+  const def = validateScenario(mod.default, file);
+  await validateDeviceSpecs(def, file);
+  return { def, file };
+}
+
+/** Each kind's own checks of its devices' specs (e.g. a watch needs `pairedWith`). */
+export async function validateDeviceSpecs(def: ScenarioDefinition, file: string): Promise<void> {
+  for (const [id, spec] of Object.entries(def.devices)) {
+    const problem = (await deviceKind(spec.kind)).validate?.(id, spec, def.devices);
+    if (problem) bad(file, problem);
+  }
 }
 
 export async function loadScenarios(dir: string): Promise<LoadedScenario[]> {

@@ -3,27 +3,28 @@
  * proxies up, devices started, workload and nemesis concurrently, heal, quiescence, final state
  * through the contract, checkers, metrics and thresholds.
  */
-import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Toxiproxy } from 'toxiproxy-node-client';
-import type { WatchDevice } from '../../devices/watch/device';
 import type { ScenarioResult } from '../../harness/results/types';
 import { ScaledClock, SkewedClock } from '../../protocol/clock';
 import {
   blankSyncOutcome,
   type Device,
   type DeviceContext,
+  type DeviceDrivers,
+  type DeviceKind,
   type SyncOutcome,
   type SyncTrigger,
 } from '../../protocol/device';
+import { HarnessError } from '../../protocol/harness-error';
 import type { TableRecords } from '../../protocol/records';
 import type { HarnessConfig } from '../config/types';
 import { type DatabaseControl, Nemesis } from '../faults/nemesis';
 import { DeviceNetwork } from '../faults/network';
 import { History, JsonlHistoryWriter } from '../history/index';
 import { analyse } from './analysis';
-import { createDevice, PLATFORM_OF_KIND } from './devices';
+import { createDevice } from './devices';
 import type { LoadedScenario } from './loader';
 import { runSteps } from './recorded';
 import { Rng } from './rng';
@@ -90,7 +91,14 @@ export async function runScenario(
   const custom: Array<{ name: string; value: number; tags?: Record<string, string> }> = [];
   const devices = new Map<
     string,
-    { dev: Device; net: DeviceNetwork; user: string; clock: SkewedClock; spec: (typeof def.devices)[string] }
+    {
+      dev: Device;
+      kind: DeviceKind;
+      net: DeviceNetwork;
+      user: string;
+      clock: SkewedClock;
+      spec: (typeof def.devices)[string];
+    }
   >();
   let server: RunningServer | undefined;
   let fatal: { code: string; message: string } | undefined;
@@ -154,9 +162,9 @@ export async function runScenario(
       );
       const preset = spec.network ?? env.config.use.network;
       if (preset) await net.applyPreset(preset);
-      const dev = await createDevice(id, spec, { phoneAdapter: env.config.use.phoneAdapter });
+      const { dev, kind } = await createDevice(id, spec, { phoneAdapter: env.config.use.phoneAdapter });
       const devClock = new SkewedClock(clock);
-      const platform = PLATFORM_OF_KIND[spec.kind];
+      const platform = kind.platform;
       const deviceId = `${slug}-${id}-${opts.seed}`;
       const ctx: DeviceContext = {
         userId: user,
@@ -170,7 +178,7 @@ export async function runScenario(
         log: (l) => deviceLog(`[${id}] ${l}`),
       };
       mkdirSync(ctx.dataDir, { recursive: true });
-      devices.set(id, { dev, net, user, clock: devClock, spec });
+      devices.set(id, { dev, kind, net, user, clock: devClock, spec });
       await dev.start(ctx);
     }
 
@@ -257,6 +265,11 @@ export async function runScenario(
         pending: () => d.dev.pendingChanges(),
         now: () => d.clock.now(),
         raw: d.dev,
+        driver<K extends keyof DeviceDrivers>(kind: K): DeviceDrivers[K] {
+          if (d.dev.kind !== kind)
+            throw new HarnessError('HRN_ERR_SCENARIO', `device "${id}" is a ${d.dev.kind}, not a ${kind}`);
+          return d.dev as DeviceDrivers[K];
+        },
         // A kill is an appKill fault (recorded, healed by restart() or at the end of the workload).
         kill: async () => {
           killed.set(id, await nem.start({ kind: 'appKill', device: id }));
@@ -271,9 +284,20 @@ export async function runScenario(
       };
     };
     const handles = Object.fromEntries([...devices.keys()].map((id) => [id, handle(id)]));
-    for (const [id, d] of devices)
-      if (d.spec.kind === 'watch')
-        pairWatch(id, d.dev, handles[d.spec.pairedWith!], rec, join(dir, 'devices', d.spec.pairedWith!));
+    for (const [id, d] of devices) {
+      if (!d.kind.pair || !d.spec.pairedWith) continue;
+      const peer = handles[d.spec.pairedWith];
+      d.kind.pair(d.dev as DeviceDrivers[typeof d.kind.kind], {
+        id,
+        peer: {
+          id: peer.id,
+          dataDir: join(dir, 'devices', peer.id),
+          create: (table, values, rid) => peer.create(table, values, rid),
+          sync: (trigger) => peer.sync(trigger),
+        },
+        event: (e) => rec.event(e),
+      });
+    }
 
     const ctx: ScenarioContext = {
       devices: handles,
@@ -387,7 +411,7 @@ export async function runScenario(
     const users = [...new Set([...devices.values()].map((d) => d.user))];
     for (const u of users) serverState[u] = await readServerState(serverUrl, u);
     for (const [id, d] of devices) {
-      if (!CONTRACT_KINDS.has(d.spec.kind)) continue;
+      if (d.kind.talks !== 'contract') continue;
       finalDevices.push({
         id,
         user: d.user,
@@ -419,9 +443,7 @@ export async function runScenario(
   historyWriter.close();
   // Watches are not contract clients: their packs reach the server through the phone's own writes,
   // which the checkers verify; the watch's ops stay in history.jsonl for the report.
-  const nonContract = new Set(
-    [...devices.entries()].filter(([, d]) => !CONTRACT_KINDS.has(d.spec.kind)).map(([id]) => id),
-  );
+  const nonContract = new Set([...devices.entries()].filter(([, d]) => d.kind.talks !== 'contract').map(([id]) => id));
   const analysis = await analyse({
     def,
     history: nonContract.size ? rec.ops.filter((o) => !o.device || !nonContract.has(o.device)) : rec.ops,
@@ -477,46 +499,6 @@ export async function runScenario(
     ...(fatal ? { error: fatal } : {}),
     ...(notes.length ? { notes } : {}),
   };
-}
-
-const CONTRACT_KINDS = new Set(['phone', 'web', 'vu', 'detox']);
-
-/**
- * The phone's side of the watch bridge (RFC 2.2.4 processActivityPack): store the activity in the
- * phone's database, keep the FIT file on the phone, and sync at once ("Workout Complete: Critical").
- */
-function pairWatch(watchId: string, watch: Device, phone: DeviceHandle, rec: History, phoneDir: string) {
-  const w = watch as WatchDevice;
-  w.onActivityPack(async (pack) => {
-    const sha256 = createHash('sha256').update(pack.fitFile).digest('hex');
-    mkdirSync(join(phoneDir, 'fit'), { recursive: true });
-    writeFileSync(join(phoneDir, 'fit', `${pack.activityId}.fit`), pack.fitFile);
-    rec.event({
-      f: 'watch-transfer',
-      device: watchId,
-      id: pack.activityId,
-      table: 'activities',
-      extra: { to: phone.id, fitBytes: pack.fitFile.length, sha256 },
-    });
-    const s = pack.summary;
-    await phone.create(
-      'activities',
-      {
-        sport: s.sport,
-        started_at: Date.parse(s.startTime) || null,
-        duration_s: s.durationS,
-        distance_m: s.distanceM,
-        avg_hr: s.avgHr ?? null,
-        max_hr: s.maxHr ?? null,
-        calories: s.calories ?? null,
-        source_device: watchId,
-        rpe: pack.rpe ?? null,
-        notes: pack.notes ?? null,
-      },
-      pack.activityId,
-    );
-    await phone.sync('workout_complete');
-  });
 }
 
 function must<T>(v: T | undefined, id: string): T {

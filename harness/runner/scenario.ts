@@ -3,28 +3,20 @@
  * (scripted steps, a seeded random generator, or both), faults, checks and thresholds.
  */
 import type { Clock } from '../../protocol/clock';
-import type { Device, DeviceKind, SyncOutcome, SyncTrigger } from '../../protocol/device';
+import type {
+  Device,
+  DeviceDrivers,
+  DeviceKindName,
+  DeviceSpec,
+  SyncOutcome,
+  SyncTrigger,
+} from '../../protocol/device';
 import type { SyncRecord, TableRecords } from '../../protocol/records';
 import type { SchemaVersion, TableName } from '../../protocol/tables';
 import type { FaultPlan, FaultSpec } from '../faults/types';
 import type { Rng } from './rng';
 
-export interface DeviceSpec {
-  kind: DeviceKind;
-  /** Devices of one user share data; default 'user-1'. */
-  user?: string;
-  schemaVersion?: SchemaVersion;
-  /** Network preset name (wifi, lte, 3g, slow-3g, edge, very-bad, lossy, offline). */
-  network?: string;
-  /** Sync by itself on pokes, reconnect and background fetch (RFC 2.6). Default false: scripted control. */
-  autoSync?: boolean;
-  /** Web only: tabs per device, and a persistent browser profile (survives restart/kill). */
-  tabs?: number;
-  persistent?: boolean;
-  /** Watch only: the phone it pairs with, and its BLE link profile. */
-  pairedWith?: string;
-  linkProfile?: string;
-}
+export type { DeviceSpec } from '../../protocol/device';
 
 export interface RandomWorkload {
   /** Operations per device. */
@@ -41,7 +33,7 @@ export interface RandomWorkload {
 
 export interface DeviceHandle {
   readonly id: string;
-  readonly kind: DeviceKind;
+  readonly kind: DeviceKindName;
   readonly user: string;
   create(table: TableName, values: Omit<SyncRecord, 'id'>, id?: string): Promise<string>;
   update(table: TableName, id: string, values: Omit<SyncRecord, 'id'>): Promise<void>;
@@ -57,6 +49,11 @@ export interface DeviceHandle {
   restart(): Promise<void>;
   /** The driver itself, for kind-specific actions (web: closeTab, dispatchBackgroundSync…). Not recorded. */
   readonly raw: Device;
+  /**
+   * The driver as its kind's class, checked: `watch.driver('watch')` is a WatchDevice, and a
+   * scenario error when the device is of another kind. Use this instead of casting `raw`.
+   */
+  driver<K extends DeviceKindName>(kind: K): DeviceDrivers[K];
 }
 
 export interface NemesisHandle {

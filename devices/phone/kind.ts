@@ -1,0 +1,26 @@
+/** Device kind `phone`: the real WatermelonDB app in a worker thread (see phone.ts). */
+import type { DeviceKind } from '../../protocol/device';
+import type { PhoneDevice } from './phone';
+
+declare module '../../protocol/device' {
+  interface DeviceDrivers {
+    phone: PhoneDevice;
+  }
+}
+
+export const deviceKind: DeviceKind<'phone'> = {
+  kind: 'phone',
+  platform: 'ANDROID',
+  summary: 'real WatermelonDB synchronize() in a worker thread (SQLite or LokiJS on file)',
+  talks: 'contract',
+  clockSkew: 'clock',
+  async create(id, spec, opts) {
+    const { createPhone } = await import('./phone');
+    return createPhone({
+      id,
+      schemaVersion: spec.schemaVersion ?? 2,
+      autoTriggers: spec.autoSync ?? false,
+      adapter: opts.phoneAdapter === 'lokijs' ? 'loki' : opts.phoneAdapter,
+    });
+  },
+};
