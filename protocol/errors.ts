@@ -13,10 +13,15 @@ export const SYNC_ERRORS = {
   SYNC_ERR_FORBIDDEN: { status: 403, message: '%s' },
   SYNC_ERR_NOT_FOUND: { status: 404, message: '%s' },
   SYNC_ERR_STALE_PULL: { status: 409, message: '%s' },
+  SYNC_ERR_UPLOAD_INCOMPLETE: { status: 409, message: '%s' },
   SYNC_ERR_SCHEMA_VERSION: { status: 412, message: '%s' },
   SYNC_ERR_TOO_LARGE: {
     status: 413,
     message: 'Request body is larger than the 10 MB limit (RFC 0006 §5.2); split the push.',
+  },
+  SYNC_ERR_FILE_TOO_LARGE: {
+    status: 413,
+    message: 'The file is %s bytes; the largest file this server accepts is %s bytes.',
   },
   SYNC_ERR_UNSUPPORTED_MEDIA: { status: 415, message: '%s' },
   SYNC_ERR_UNPROCESSABLE: { status: 422, message: '%s' },

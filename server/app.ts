@@ -33,6 +33,8 @@ import { Auth, DEFAULT_TEST_SECRET, parseTokenRequest, type TokenClaims } from '
 import { type BrokenMode, parseBrokenModes } from './broken';
 import { createPool } from './db';
 import { PokeHub } from './events';
+import type { ObjectStoreConfig } from './files/object-store';
+import { registerFileRoutes } from './files/routes';
 import { createMetrics, type SyncMetrics } from './metrics';
 import { migrate } from './schema';
 import { type Actor, SyncStore } from './store';
@@ -51,8 +53,8 @@ export interface SyncServerOptions {
   broken?: BrokenMode[];
   /** pino level; default env SYNC_SERVER_LOG_LEVEL or 'info'. */
   logLevel?: string;
-  /** Reserved for the FIT/object-store issue. */
-  objectStore?: unknown;
+  /** S3-compatible store for FIT uploads (server/files); without one the /files endpoints answer 501. */
+  objectStore?: ObjectStoreConfig;
   /** SSE heartbeat period (ms), default 15000. */
   heartbeatMs?: number;
   /** Max pool connections, default 20. */
@@ -391,14 +393,7 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
     req.log.info({ userId: actor.userId, deviceId: actor.deviceId }, 'events: subscribed');
   });
 
-  const notImplemented = async (req: FastifyRequest) => {
-    await authenticate(req);
-    throw new SyncApiError('SYNC_ERR_NOT_IMPLEMENTED', [
-      'File uploads arrive with the FIT/object-store issue; this server does not accept files yet.',
-    ]);
-  };
-  app.post('/files/upload-url', notImplemented);
-  app.post('/files/complete', notImplemented);
+  await registerFileRoutes(app, { pool, objectStore: opts.objectStore, authenticate: (req) => authenticate(req) });
 
   return app;
 }

@@ -1,0 +1,197 @@
+/**
+ * Object store provider (architecture.md "Services"): embedded | container | url | auto, like the
+ * PostgreSQL and Toxiproxy providers. Every mode resolves to an S3 endpoint, a bucket and
+ * credentials, plus stop(); each prints one line saying which mode it picked and why.
+ *
+ * - embedded: the in-process S3-compatible store (embedded.ts), SigV4 and presigned-URL expiry checked.
+ * - container: MinIO through testcontainers; without a container runtime it fails fast naming the
+ *   probe's reason (auto falls back to embedded instead).
+ * - url: any S3 endpoint. `http://KEY:SECRET@host:9000/bucket?region=eu-west-1`; key, secret and
+ *   region may come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION instead.
+ */
+import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { HarnessError } from '../../config/errors';
+import { containerRuntimeAvailable } from '../container-runtime';
+import { EmbeddedObjectStore } from './embedded';
+
+export { EmbeddedObjectStore } from './embedded';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+export type ObjectStoreMode = 'embedded' | 'container' | 'url' | 'auto';
+export const DEFAULT_BUCKET = 'activity-files';
+export const MINIO_IMAGE = 'minio/minio:RELEASE.2025-04-22T22-12-26Z';
+
+export interface ResolvedObjectStore {
+  mode: Exclude<ObjectStoreMode, 'auto'>;
+  /** S3 endpoint as this host reaches it. */
+  endpoint: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  reason: string;
+  /** The in-process store (embedded mode), for checkers that inspect objects directly. */
+  embedded?: EmbeddedObjectStore;
+  stop(): Promise<void>;
+}
+
+export interface ResolveObjectStoreOptions {
+  url?: string;
+  bucket?: string;
+  log?: (line: string) => void;
+}
+
+function s3(endpoint: string, region: string, accessKeyId: string, secretAccessKey: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region,
+    forcePathStyle: true,
+    credentials: { accessKeyId, secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 1,
+  });
+}
+
+/** Creates the bucket when it is missing; a clear error when the endpoint or credentials are wrong. */
+async function ensureBucket(r: Omit<ResolvedObjectStore, 'stop' | 'reason' | 'mode'>, modeName: string) {
+  const c = s3(r.endpoint, r.region, r.accessKeyId, r.secretAccessKey);
+  try {
+    try {
+      await c.send(new HeadBucketCommand({ Bucket: r.bucket }));
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status !== 404) throw e;
+      await c.send(new CreateBucketCommand({ Bucket: r.bucket }));
+    }
+  } catch (e) {
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    throw new HarnessError(
+      'HRN_ERR_SERVICE',
+      `object store (${modeName}) at ${r.endpoint}: bucket "${r.bucket}" is not usable (${msg})`,
+      'Check the endpoint, the credentials (URL user:password or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and the bucket name.',
+    );
+  } finally {
+    c.destroy();
+  }
+}
+
+async function startEmbedded(reason: string, bucket: string): Promise<ResolvedObjectStore> {
+  const store = await new EmbeddedObjectStore({ buckets: [bucket] }).start();
+  return {
+    mode: 'embedded',
+    endpoint: store.url,
+    bucket,
+    region: store.region,
+    ...store.credentials,
+    reason,
+    embedded: store,
+    stop: () => store.stop(),
+  };
+}
+
+async function startContainer(reason: string, bucket: string): Promise<ResolvedObjectStore> {
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const user = 'harness';
+  const password = 'harness-secret-key';
+  const container = await new GenericContainer(MINIO_IMAGE)
+    .withCommand(['server', '/data'])
+    .withEnvironment({ MINIO_ROOT_USER: user, MINIO_ROOT_PASSWORD: password })
+    .withExposedPorts(9000)
+    .withWaitStrategy(Wait.forHttp('/minio/health/live', 9000))
+    .start();
+  const r = {
+    endpoint: `http://${container.getHost()}:${container.getMappedPort(9000)}`,
+    bucket,
+    region: 'us-east-1',
+    accessKeyId: user,
+    secretAccessKey: password,
+  };
+  await ensureBucket(r, 'container');
+  return { mode: 'container', ...r, reason, stop: async () => void (await container.stop()) };
+}
+
+function fromUrl(
+  raw: string | undefined,
+  bucketDefault: string,
+): Omit<ResolvedObjectStore, 'stop' | 'reason' | 'mode'> {
+  if (!raw)
+    throw new HarnessError(
+      'HRN_ERR_CONFIG',
+      "services.objectStore.mode is 'url' but no URL was given",
+      'Set services.objectStore.url, e.g. http://KEY:SECRET@127.0.0.1:9000/activity-files, or use embedded/auto.',
+    );
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new HarnessError(
+      'HRN_ERR_CONFIG',
+      `services.objectStore.url ${JSON.stringify(raw)} is not a URL`,
+      'Use http(s)://KEY:SECRET@host:port/bucket.',
+    );
+  }
+  const accessKeyId = decodeURIComponent(u.username) || process.env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = decodeURIComponent(u.password) || process.env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey)
+    throw new HarnessError(
+      'HRN_ERR_CONFIG',
+      'services.objectStore.url has no credentials',
+      'Put them in the URL (http://KEY:SECRET@host/bucket) or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
+    );
+  const bucket = u.pathname.replace(/^\/+|\/+$/g, '') || bucketDefault;
+  return {
+    endpoint: `${u.protocol}//${u.host}`,
+    bucket,
+    region: u.searchParams.get('region') ?? process.env.AWS_REGION ?? 'us-east-1',
+    accessKeyId,
+    secretAccessKey,
+  };
+}
+
+export async function resolveObjectStore(
+  mode: ObjectStoreMode,
+  opts: ResolveObjectStoreOptions = {},
+): Promise<ResolvedObjectStore> {
+  const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const bucket = opts.bucket ?? DEFAULT_BUCKET;
+  let result: ResolvedObjectStore;
+  switch (mode) {
+    case 'embedded':
+      result = await startEmbedded('embedded was requested', bucket);
+      break;
+    case 'url': {
+      const r = fromUrl(opts.url, bucket);
+      await ensureBucket(r, 'url');
+      result = { mode: 'url', ...r, reason: 'the endpoint answers and the bucket is there', stop: async () => {} };
+      break;
+    }
+    case 'container': {
+      const rt = await containerRuntimeAvailable();
+      if (!rt.ok)
+        throw new HarnessError(
+          'HRN_ERR_SERVICE',
+          `services.objectStore.mode = 'container' needs a container runtime (Docker/Podman) for MinIO, and none answers: ${rt.why}`,
+          "Use 'embedded' (no Docker needed), 'auto', or 'url' with an S3 endpoint.",
+        );
+      result = await startContainer(`container was requested and ${rt.why}`, bucket);
+      break;
+    }
+    case 'auto': {
+      const rt = await containerRuntimeAvailable();
+      result = rt.ok
+        ? await startContainer(`auto: ${rt.why}`, bucket)
+        : await startEmbedded(`auto: no container runtime (${rt.why})`, bucket);
+      break;
+    }
+    default:
+      throw new HarnessError(
+        'HRN_ERR_CONFIG',
+        `unknown object store mode ${JSON.stringify(mode)}`,
+        'Use embedded, container, url or auto.',
+      );
+  }
+  log(`object store: ${result.mode} at ${result.endpoint}, bucket ${result.bucket} (${result.reason})`);
+  return result;
+}
