@@ -19,6 +19,8 @@ export class DeviceNetwork {
   /** Toxics that make up the device's baseline condition (its preset), restored by heal(). */
   private baseline: ToxicBody[] = [];
   private active = new Set<string>();
+  /** Proxies of the same device for other upstreams (its object-store uploads): every fault applies to them too. */
+  private readonly linked: DeviceNetwork[] = [];
 
   constructor(
     readonly deviceId: string,
@@ -56,7 +58,13 @@ export class DeviceNetwork {
     return new DeviceNetwork(deviceId, proxy, `http://${host}:${port}`);
   }
 
+  /** Applies this device's faults and preset to `other` too (same device, another upstream). */
+  link(other: DeviceNetwork): void {
+    this.linked.push(other);
+  }
+
   private async add(t: Omit<ToxicBody, 'name'>, baseline = false): Promise<string> {
+    for (const l of this.linked) await l.add(t, baseline);
     const body = { ...t, name: `${t.type}-${t.stream}-${++this.toxicSeq}` };
     await this.proxy.addToxic(body as any);
     if (baseline) this.baseline.push(body);
@@ -65,6 +73,7 @@ export class DeviceNetwork {
   }
 
   async setEnabled(enabled: boolean) {
+    for (const l of this.linked) await l.setEnabled(enabled);
     this.proxy = await this.proxy.update({ enabled, listen: this.proxy.listen, upstream: this.proxy.upstream });
   }
 
@@ -140,6 +149,7 @@ export class DeviceNetwork {
 
   /** Remove every fault toxic (keeping the preset baseline) and re-enable the proxy. */
   async heal() {
+    for (const l of this.linked) await l.heal();
     for (const name of this.active) {
       try {
         await (await this.proxy.getToxic(name)).remove();
@@ -152,6 +162,7 @@ export class DeviceNetwork {
   }
 
   async remove() {
+    for (const l of this.linked) await l.remove();
     try {
       await this.proxy.remove();
     } catch {

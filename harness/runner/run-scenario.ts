@@ -23,6 +23,7 @@ import type { HarnessConfig } from '../config/types';
 import { type DatabaseControl, Nemesis } from '../faults/nemesis';
 import { DeviceNetwork } from '../faults/network';
 import { History, JsonlHistoryWriter } from '../history/index';
+import { objectStoreView, type ResolvedObjectStore } from '../services/object-store/index';
 import { analyse } from './analysis';
 import { createDevice } from './devices';
 import type { LoadedScenario } from './loader';
@@ -42,6 +43,8 @@ export interface RunEnvironment {
   postgres?: { adminUrl: string; createDatabase(name: string): Promise<string>; control?: DatabaseControl };
   toxiproxy: { url: string; client: Toxiproxy; addressing: Parameters<typeof DeviceNetwork.create>[3] };
   target?: string;
+  /** S3-compatible store for FIT uploads; each device reaches it through its own proxy. */
+  objectStore?: ResolvedObjectStore;
   log(line: string): void;
   onProgress?(p: {
     scenario: string;
@@ -129,6 +132,8 @@ export async function runScenario(
 
   try {
     // --- server
+    /** deviceId → that device's proxy in front of the object store (presigned URLs point there). */
+    const uploadRoutes = new Map<string, string>();
     if (env.target) {
       if (broken.length)
         throw Object.assign(new Error('broken server modes need the harness to start the server (not with --target)'), {
@@ -144,7 +149,18 @@ export async function runScenario(
           ? await startCluster({ databaseUrl, broken, instances })
           : needsChild
             ? await startChildServer({ databaseUrl, broken })
-            : await startInProcessServer({ databaseUrl, broken });
+            : await startInProcessServer({
+                databaseUrl,
+                broken,
+                objectStore: env.objectStore && {
+                  endpoint: env.objectStore.endpoint,
+                  bucket: env.objectStore.bucket,
+                  region: env.objectStore.region,
+                  accessKeyId: env.objectStore.accessKeyId,
+                  secretAccessKey: env.objectStore.secretAccessKey,
+                  publicEndpointFor: (deviceId) => uploadRoutes.get(deviceId),
+                },
+              });
       if (instances > 1) notes.push(`server: ${instances} instances behind a round-robin front`);
     }
     const serverUrl = server.url;
@@ -160,12 +176,24 @@ export async function runScenario(
         Number(new URL(serverUrl).port),
         env.toxiproxy.addressing,
       );
+      const deviceId = `${slug}-${id}-${opts.seed}`;
+      if (env.objectStore) {
+        // Uploads go to the store through a second proxy of the same device, linked so that every
+        // fault and preset of the device applies to its uploads as well.
+        const files = await DeviceNetwork.create(
+          env.toxiproxy.client,
+          `${slug}-${id}-files`,
+          Number(new URL(env.objectStore.endpoint).port),
+          env.toxiproxy.addressing,
+        );
+        net.link(files);
+        uploadRoutes.set(deviceId, files.url);
+      }
       const preset = spec.network ?? env.config.use.network;
       if (preset) await net.applyPreset(preset);
       const { dev, kind } = await createDevice(id, spec, { phoneAdapter: env.config.use.phoneAdapter });
       const devClock = new SkewedClock(clock);
       const platform = kind.platform;
-      const deviceId = `${slug}-${id}-${opts.seed}`;
       const ctx: DeviceContext = {
         userId: user,
         deviceId,
@@ -300,6 +328,7 @@ export async function runScenario(
     }
 
     const ctx: ScenarioContext = {
+      objectStore: env.objectStore && objectStoreView(env.objectStore),
       devices: handles,
       device: (id) => must(handles[id], id),
       nemesis: {

@@ -94,10 +94,22 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
         .catch(() => false);
       if (!ok) throw new HarnessError('HRN_ERR_TARGET', `--target ${target} does not answer GET /healthz`);
     }
+    let objectStore: RunEnvironment['objectStore'];
+    if (!target) {
+      const { resolveObjectStore } = await import('../services/object-store/index');
+      const os = await resolveObjectStore(config.services.objectStore.mode, {
+        url: config.services.objectStore.url,
+        log,
+      });
+      cleanups.push(() => os.stop());
+      services.objectStore = os.mode;
+      objectStore = os;
+    }
     env = {
       config,
       runDir,
       postgres,
+      objectStore,
       toxiproxy: { url: tp.url, client: tp.client, addressing: tp },
       target,
       log,

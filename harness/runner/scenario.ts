@@ -14,6 +14,7 @@ import type {
 import type { SyncRecord, TableRecords } from '../../protocol/records';
 import type { SchemaVersion, TableName } from '../../protocol/tables';
 import type { FaultPlan, FaultSpec } from '../faults/types';
+import type { ObjectStoreView } from '../services/object-store/index';
 import type { Rng } from './rng';
 
 export type { DeviceSpec } from '../../protocol/device';
@@ -73,6 +74,8 @@ export interface ScenarioContext {
   seed: number;
   /** The sync server as the harness reaches it directly (no proxy): for load generators. */
   serverUrl: string;
+  /** The object store FIT uploads land in (absent with --target): every object with size and sha256. */
+  objectStore?: ObjectStoreView;
   sleep(ms: number): Promise<void>;
   /** Run the seeded random workload on the given devices concurrently. */
   random(w: RandomWorkload): Promise<void>;

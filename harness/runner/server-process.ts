@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ObjectStoreConfig } from '../../server/files/object-store';
 import type { ProcessControl } from '../faults/nemesis';
 import { freePort } from '../services/postgres/index';
 
@@ -17,10 +18,15 @@ export interface RunningServer extends Partial<ProcessControl> {
   close(): Promise<void>;
 }
 
-export async function startInProcessServer(opts: { databaseUrl: string; broken?: string[] }): Promise<RunningServer> {
+export async function startInProcessServer(opts: {
+  databaseUrl: string;
+  broken?: string[];
+  objectStore?: ObjectStoreConfig;
+}): Promise<RunningServer> {
   const { startSyncServer } = await import('../../server/index');
   const s = await startSyncServer({
     databaseUrl: opts.databaseUrl,
+    objectStore: opts.objectStore,
     port: 0,
     host: '127.0.0.1',
     broken: opts.broken as any,

@@ -9,7 +9,8 @@
  * - url: any S3 endpoint. `http://KEY:SECRET@host:9000/bucket?region=eu-west-1`; key, secret and
  *   region may come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION instead.
  */
-import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { HarnessError } from '../../config/errors';
 import { containerRuntimeAvailable } from '../container-runtime';
 import { EmbeddedObjectStore } from './embedded';
@@ -42,7 +43,9 @@ export interface ResolveObjectStoreOptions {
   log?: (line: string) => void;
 }
 
-function s3(endpoint: string, region: string, accessKeyId: string, secretAccessKey: string): S3Client {
+/** The SDK is imported on first use: runs that upload nothing never pay for loading it. */
+async function s3(endpoint: string, region: string, accessKeyId: string, secretAccessKey: string): Promise<S3Client> {
+  const { S3Client } = await import('@aws-sdk/client-s3');
   return new S3Client({
     endpoint,
     region,
@@ -56,7 +59,8 @@ function s3(endpoint: string, region: string, accessKeyId: string, secretAccessK
 
 /** Creates the bucket when it is missing; a clear error when the endpoint or credentials are wrong. */
 async function ensureBucket(r: Omit<ResolvedObjectStore, 'stop' | 'reason' | 'mode'>, modeName: string) {
-  const c = s3(r.endpoint, r.region, r.accessKeyId, r.secretAccessKey);
+  const { CreateBucketCommand, HeadBucketCommand } = await import('@aws-sdk/client-s3');
+  const c = await s3(r.endpoint, r.region, r.accessKeyId, r.secretAccessKey);
   try {
     try {
       await c.send(new HeadBucketCommand({ Bucket: r.bucket }));
@@ -194,4 +198,55 @@ export async function resolveObjectStore(
   }
   log(`object store: ${result.mode} at ${result.endpoint}, bucket ${result.bucket} (${result.reason})`);
   return result;
+}
+
+export interface StoredObjectInfo {
+  key: string;
+  size: number;
+  sha256: string;
+  /** PUTs that wrote this key (embedded store only; undefined elsewhere). */
+  writes?: number;
+}
+
+/** What a scenario may read from the store: every object with its size and sha256. */
+export interface ObjectStoreView {
+  readonly mode: ResolvedObjectStore['mode'];
+  readonly bucket: string;
+  list(prefix?: string): Promise<StoredObjectInfo[]>;
+}
+
+export function objectStoreView(r: ResolvedObjectStore): ObjectStoreView {
+  const hash = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+  return {
+    mode: r.mode,
+    bucket: r.bucket,
+    async list(prefix = '') {
+      if (r.embedded) {
+        return r.embedded
+          .list(r.bucket)
+          .filter((o) => o.key.startsWith(prefix))
+          .map((o) => ({ key: o.key, size: o.bytes.length, sha256: hash(o.bytes), writes: o.writes }));
+      }
+      const { GetObjectCommand, ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+      const c = await s3(r.endpoint, r.region, r.accessKeyId, r.secretAccessKey);
+      try {
+        const out: StoredObjectInfo[] = [];
+        let token: string | undefined;
+        do {
+          const page = await c.send(
+            new ListObjectsV2Command({ Bucket: r.bucket, Prefix: prefix, ContinuationToken: token }),
+          );
+          for (const o of page.Contents ?? []) {
+            const got = await c.send(new GetObjectCommand({ Bucket: r.bucket, Key: o.Key! }));
+            const bytes = await got.Body!.transformToByteArray();
+            out.push({ key: o.Key!, size: bytes.length, sha256: hash(bytes) });
+          }
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+        return out;
+      } finally {
+        c.destroy();
+      }
+    },
+  };
 }
