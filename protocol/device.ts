@@ -181,6 +181,14 @@ export interface Device {
   /** Device-level offline (e.g. the browser's own offline mode), on top of the proxy the harness cuts. */
   setOffline?(offline: boolean): Promise<void>;
   memoryBytes?(): Promise<number>;
+  /** A BLE link the nemesis can disturb (bleOutOfRange, bleDisconnect): watches. */
+  readonly radioLink?: RadioLinkControl;
+}
+
+export interface RadioLinkControl {
+  setInRange(inRange: boolean): void;
+  /** Drop the link now, or after `afterBytes` more bytes on the air. */
+  disconnect(opts?: { afterBytes?: number }): void;
 }
 
 /** A SyncOutcome with nothing done yet; drivers fill it in as the sync proceeds. */

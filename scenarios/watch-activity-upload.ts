@@ -16,16 +16,16 @@ export default defineScenario({
     watch: { kind: 'watch', pairedWith: 'phone', linkProfile: 'ios-typical' },
     web: { kind: 'vu' },
   },
-  async workload({ devices: { phone, watch, web }, expect }) {
+  async workload({ devices: { phone, watch, web }, nemesis, expect }) {
     const w = watch.driver('watch');
     let receivedSha = '';
     w.bridge.once('activity', (_rec: unknown, pack: { fitFile: Buffer }) => {
       receivedSha = createHash('sha256').update(pack.fitFile).digest('hex');
     });
-    w.watch.faults.setInRange(false);
+    const away = await nemesis.start({ kind: 'bleOutOfRange', device: 'watch' });
     await watch.create('activities', { sport: 'run', rpe: 7, notes: 'tempo on the track' }, 'watch-act-1');
     expect((await watch.pending()) === 1, 'the watch queues the activity pack while the phone is away');
-    w.watch.faults.setInRange(true);
+    await away.stop();
     await w.bridge.waitUntilReachable(120_000);
     const s = await watch.sync('watch_connect');
     expect(s.ok, `the queued pack is delivered on reconnect (${s.error ?? ''})`);

@@ -19,7 +19,7 @@ export default defineScenario({
     'watch_transfer_ms{pack:context,profile:android-fast}': ['max<10000'],
     'watch_transfer_ms{pack:context,profile:best}': ['max<10000'],
   },
-  async workload({ devices: { watch }, metric, note, expect }) {
+  async workload({ devices: { watch }, nemesis, metric, note, expect }) {
     const w = watch.driver('watch');
     const { makeContextPack } = await import('../devices/watch/index');
     let version = 100;
@@ -27,7 +27,7 @@ export default defineScenario({
       w.setProfile(profile);
       // New profile, new connection: the ATT MTU is negotiated once per connection.
       const dropped = new Promise<void>((r) => w.bridge.once('reachability', () => r()));
-      w.watch.faults.disconnect();
+      await nemesis.inject({ kind: 'bleDisconnect', device: 'watch' }, 0);
       if (w.bridge.reachable) await dropped;
       await w.bridge.waitUntilReachable(120_000);
       const r = await w.sendContextPack(makeContextPack({ version: ++version, targetBytes: 50_000 }));

@@ -13,18 +13,19 @@ export default defineScenario({
     watch: { kind: 'watch', pairedWith: 'phone', linkProfile: 'older-phone' },
     observer: { kind: 'vu' },
   },
-  async workload({ devices: { watch, observer }, rng, expect, sleep }) {
+  async workload({ devices: { watch, observer }, nemesis, rng, expect, sleep }) {
     const w = watch.driver('watch');
     const delivered: string[] = [];
     w.bridge.on('activity', (_r: unknown, p: { activityId: string }) => delivered.push(p.activityId));
     const ids = ['drop-a', 'drop-b', 'drop-c'];
-    w.watch.faults.setInRange(false);
+    const away = await nemesis.start({ kind: 'bleOutOfRange', device: 'watch' });
     for (const id of ids) await watch.create('activities', { sport: 'ride', rpe: 5, notes: id }, id);
-    w.watch.faults.setInRange(true);
+    await away.stop();
     // While the queue drains, cut the link a few times after a random number of bytes on the air.
     for (let i = 0; i < 4; i++) {
       await w.bridge.waitUntilReachable(300_000);
-      w.watch.faults.disconnect({ afterBytes: rng.int(2_000, 60_000) });
+      // Through the nemesis, so each drop is in the history, on the timeline and in shrink's steps.
+      await nemesis.inject({ kind: 'bleDisconnect', device: 'watch', afterBytes: rng.int(2_000, 60_000) }, 0);
       await sleep(200);
     }
     await w.bridge.waitUntilReachable(300_000);

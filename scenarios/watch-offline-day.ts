@@ -6,11 +6,11 @@ export default defineScenario({
   title: 'Phone away for a day: queued packs arrive in order',
   tags: ['watch', 'ble'],
   devices: { phone: { kind: 'phone' }, watch: { kind: 'watch', pairedWith: 'phone', linkProfile: 'ios-typical' } },
-  async workload({ devices: { phone, watch }, expect, note }) {
+  async workload({ devices: { phone, watch }, nemesis, expect, note }) {
     const w = watch.driver('watch');
     const order: string[] = [];
     w.bridge.on('activity', (_r: unknown, p: { activityId: string }) => order.push(p.activityId));
-    w.watch.faults.setInRange(false);
+    const away = await nemesis.start({ kind: 'bleOutOfRange', device: 'watch' });
     const ids: string[] = [];
     const sports = ['run', 'ride', 'swim', 'run', 'strength', 'run'];
     for (let h = 0; h < sports.length; h++) {
@@ -19,7 +19,7 @@ export default defineScenario({
       ids.push(await watch.create('activities', { sport: sports[h], rpe: h + 2, notes: `workout ${h}` }, `day-${h}`));
     }
     expect((await watch.pending()) === ids.length, `all ${ids.length} packs queued on the watch`);
-    w.watch.faults.setInRange(true);
+    await away.stop();
     await w.bridge.waitUntilReachable(600_000);
     const s = await watch.sync('watch_connect');
     expect(s.ok, `the queue drains when the phone is back (${s.error ?? ''})`);

@@ -62,6 +62,11 @@ export class WatchDevice implements Device {
     this.contextProvider = provider;
   }
 
+  /** The link faults the nemesis applies (bleOutOfRange, bleDisconnect). */
+  get radioLink() {
+    return this.watch.faults;
+  }
+
   /** The radio's simulated clock (what BLE transfer times are measured on). */
   get radioClock() {
     return this.medium.clock;

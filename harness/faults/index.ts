@@ -1,3 +1,5 @@
 export * from './nemesis';
 export * from './network';
+export * from './plugin';
+export * from './registry';
 export * from './types';

@@ -1,33 +1,30 @@
 /**
  * The nemesis (Jepsen): applies and heals faults, on a schedule, at random from the seed, or when a
- * scripted workload asks. Every start and stop goes into the history, so reports draw faults on the
- * timeline and checkers can tell which operations ran under which fault.
+ * scripted workload asks. What a fault does is its plugin's business (kinds/); the nemesis
+ * validates, records every start and stop in the history (so reports draw faults on the timeline,
+ * checkers tell which operations ran under which fault, and shrink can replay them), and heals.
  */
-import type { Clock } from '../../protocol/clock';
-import type { Device } from '../../protocol/device';
-import type { Rng } from '../runner/rng';
-import type { DeviceNetwork } from './network';
-import { describeFault, type FaultPlan, type FaultSpec, faultTargets, type ScheduledFault } from './types';
+import type { Rng } from '../../protocol/rng';
+import type { FaultContext, FaultNeed } from './plugin';
+import { faultPlugin, validateFault } from './registry';
+import { describeFault, type FaultPlan, type FaultSpec, type ScheduledFault } from './types';
 
-export interface ProcessControl {
-  /** Kills the server, or only instance `instance` of a multi-instance server. */
-  crash(instance?: number): Promise<void>;
-  restart(instance?: number): Promise<void>;
-}
-export interface DatabaseControl {
-  stop(mode: 'fast' | 'immediate'): Promise<void>;
-  start(): Promise<void>;
+export type { DatabaseControl, ProcessControl } from './plugin';
+
+export interface NemesisDeps extends FaultContext {
+  record(event: 'fault-start' | 'fault-stop', fault: FaultSpec, label: string, targets: string[], error?: string): void;
 }
 
-export interface NemesisDeps {
-  clock: Clock;
-  network(deviceId: string): DeviceNetwork;
-  device(deviceId: string): Device;
-  deviceIds(): string[];
-  server?: ProcessControl;
-  database?: DatabaseControl;
-  record(event: 'fault-start' | 'fault-stop', fault: FaultSpec, label: string, error?: string): void;
-}
+const NEED_DEP: Record<FaultNeed, 'server' | 'database' | 'dbProxy'> = {
+  childServer: 'server',
+  database: 'database',
+  dbProxy: 'dbProxy',
+};
+const NEED_MESSAGE: Record<FaultNeed, string> = {
+  childServer: 'needs the harness to start the server as a child process (not available with --target)',
+  database: 'needs an embedded PostgreSQL started by the harness',
+  dbProxy: 'needs a proxy between the server and PostgreSQL, started by the harness (not with --target)',
+};
 
 export interface ActiveFault {
   id: number;
@@ -44,120 +41,34 @@ export class Nemesis {
     return [...this.active.values()].map((a) => a.label);
   }
 
-  private check(f: FaultSpec) {
-    for (const d of faultTargets(f)) {
-      if (!this.deps.deviceIds().includes(d))
-        throw new Error(
-          `fault ${describeFault(f)} names unknown device "${d}"; devices: ${this.deps.deviceIds().join(', ')}`,
-        );
-    }
-    if (f.kind === 'serverCrash' && !this.deps.server)
-      throw new Error(
-        'serverCrash needs the harness to start the server as a child process (not available with --target)',
-      );
-    if (f.kind === 'databaseRestart' && !this.deps.database)
-      throw new Error('databaseRestart needs an embedded PostgreSQL started by the harness');
-  }
-
   async start(spec: FaultSpec): Promise<ActiveFault> {
-    this.check(spec);
+    validateFault(spec, this.deps.deviceIds());
+    const plugin = faultPlugin(spec.kind);
+    for (const need of plugin.needs ?? [])
+      if (!this.deps[NEED_DEP[need]]) throw new Error(`${spec.kind} ${NEED_MESSAGE[need]}`);
     const fault: ActiveFault = { id: ++this.seq, spec, label: describeFault(spec) };
-    const d = this.deps;
+    const targets = plugin.targets(spec);
     try {
-      switch (spec.kind) {
-        case 'offline':
-          await d.network(spec.device).offline();
-          await d.device(spec.device).setOffline?.(true);
-          break;
-        case 'latency':
-          await d.network(spec.device).latency(spec.ms, spec.jitterMs ?? 0);
-          break;
-        case 'bandwidth':
-          await d.network(spec.device).bandwidth(spec.KBps);
-          break;
-        case 'flaky':
-          await d.network(spec.device).flaky(spec.resetProbability);
-          break;
-        case 'slowClose':
-          await d.network(spec.device).slowClose(spec.delayMs);
-          break;
-        case 'timeout':
-          await d.network(spec.device).timeout(spec.ms ?? 0);
-          break;
-        case 'limitData':
-          await d.network(spec.device).limitData(spec.bytes, spec.direction);
-          break;
-        case 'network':
-          await d.network(spec.device).applyPreset(spec.preset);
-          break;
-        case 'partition':
-          // Hub and spoke: devices never talk to each other, so a partition between two groups means
-          // the second group loses the hub while the first keeps it.
-          for (const dev of spec.groups[1]) await d.network(dev).offline();
-          break;
-        case 'serverCrash':
-          await d.server!.crash(spec.instance);
-          break;
-        case 'databaseRestart':
-          await d.database!.stop(spec.mode ?? 'fast');
-          break;
-        case 'clockSkew': {
-          const dev = d.device(spec.device);
-          if (!dev.setClockOffset) throw new Error(`device ${spec.device} (${dev.kind}) does not support clock skew`);
-          dev.setClockOffset(spec.ms);
-          break;
-        }
-        case 'appKill': {
-          const dev = d.device(spec.device);
-          if (!dev.kill) throw new Error(`device ${spec.device} (${dev.kind}) cannot be killed`);
-          await dev.kill();
-          break;
-        }
-      }
+      await plugin.apply(spec, this.deps);
     } catch (e) {
-      d.record('fault-start', spec, fault.label, (e as Error).message);
+      this.deps.record('fault-start', spec, fault.label, targets, (e as Error).message);
       throw e;
     }
     this.active.set(fault.id, fault);
-    d.record('fault-start', spec, fault.label);
+    this.deps.record('fault-start', spec, fault.label, targets);
     return fault;
   }
 
   async stop(fault: ActiveFault): Promise<void> {
     if (!this.active.delete(fault.id)) return;
-    const d = this.deps;
-    const spec = fault.spec;
+    const plugin = faultPlugin(fault.spec.kind);
     let error: string | undefined;
     try {
-      switch (spec.kind) {
-        case 'partition':
-          for (const dev of spec.groups[1]) await d.network(dev).heal();
-          break;
-        case 'offline':
-          await d.network(spec.device).heal();
-          await d.device(spec.device).setOffline?.(false);
-          break;
-        case 'serverCrash':
-          await d.server!.restart(spec.instance);
-          break;
-        case 'databaseRestart':
-          await d.database!.start();
-          break;
-        case 'clockSkew':
-          d.device(spec.device).setClockOffset?.(0);
-          break;
-        case 'appKill':
-          await d.device(spec.device).restart?.();
-          break;
-        case 'network':
-          break; // a preset is a condition, not a fault: heal() keeps it
-        default:
-          await d.network(spec.device).heal();
-      }
+      await plugin.heal(fault.spec, this.deps);
     } catch (e) {
       error = (e as Error).message;
     }
-    d.record('fault-stop', spec, fault.label, error);
+    this.deps.record('fault-stop', fault.spec, fault.label, plugin.targets(fault.spec), error);
     if (error) throw new Error(`healing ${fault.label} failed: ${error}`);
   }
 
@@ -187,10 +98,11 @@ export class Nemesis {
     const out: ScheduledFault[] = [];
     let t = rng.int(r.interval[0], r.interval[1]);
     while (t < until) {
+      // The draw order (kind, device, duration, then the kind's own draws) is part of what a seed means.
       const kind = rng.pick(r.kinds);
       const device = rng.pick(devices);
       const duration = rng.int(r.duration[0], r.duration[1]);
-      const fault = randomFault(kind, device, devices, rng);
+      const fault = faultPlugin(kind).random?.(rng, device, devices);
       if (fault) out.push({ at: t, duration, fault });
       t += duration + rng.int(r.interval[0], r.interval[1]);
     }
@@ -208,39 +120,5 @@ export class Nemesis {
         await this.inject(s.fault, s.duration, signal);
       }),
     );
-  }
-}
-
-function randomFault(kind: FaultSpec['kind'], device: string, devices: string[], rng: Rng): FaultSpec | undefined {
-  switch (kind) {
-    case 'offline':
-      return { kind, device };
-    case 'latency':
-      return { kind, device, ms: rng.int(50, 1500), jitterMs: rng.int(0, 200) };
-    case 'bandwidth':
-      return { kind, device, KBps: rng.int(5, 200) };
-    case 'flaky':
-      return { kind, device, resetProbability: rng.pick([0.1, 0.3, 0.5]) };
-    case 'slowClose':
-      return { kind, device, delayMs: rng.int(100, 2000) };
-    case 'timeout':
-      return { kind, device, ms: rng.int(500, 5000) };
-    case 'limitData':
-      return { kind, device, bytes: rng.int(100, 20_000), direction: rng.pick(['upstream', 'downstream'] as const) };
-    case 'clockSkew':
-      return { kind, device, ms: rng.pick([-1, 1]) * rng.int(1000, 3_600_000) };
-    case 'appKill':
-      return { kind, device };
-    case 'partition': {
-      const shuffled = rng.shuffle(devices);
-      const cut = Math.max(1, Math.floor(shuffled.length / 2));
-      return { kind, groups: [shuffled.slice(0, cut), shuffled.slice(cut)] };
-    }
-    case 'serverCrash':
-      return { kind };
-    case 'databaseRestart':
-      return { kind, mode: rng.pick(['fast', 'immediate'] as const) };
-    case 'network':
-      return undefined;
   }
 }

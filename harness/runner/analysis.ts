@@ -5,7 +5,7 @@
 import type { EnergyReading } from '../../protocol/device';
 import type { HistoryOp } from '../../protocol/history';
 import type { TableRecords } from '../../protocol/records';
-import { checkerNames, runCheckers } from '../checkers/index';
+import { runCheckers } from '../checkers/index';
 import {
   deriveHistoryMetrics,
   evaluateThresholds,
@@ -115,8 +115,8 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
   const checks: CheckResult[] = [];
   // Checkers need a final state; a run that died before reading it only reports why it died.
   if (!input.fatal) {
-    const known = new Set(checkerNames());
-    const names = input.def.checks?.filter((n) => known.has(n)) ?? undefined;
+    // Unknown names were rejected when the scenario loaded; runCheckers throws on any left.
+    const names = input.def.checks;
     checks.push(
       ...runCheckers({ history: input.history, serverState: input.serverState, devices: input.devices }, names),
     );

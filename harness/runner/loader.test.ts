@@ -42,6 +42,29 @@ describe('validateScenario', () => {
     expect(problem(base({ random: { opsPerDevice: 1, tables: { nope: 1 } } }))).toMatch(/unknown table "nope"/);
     expect(problem(base({ thresholds: { x: 'p(95)<1' } }))).toMatch(/thresholds\["x"\]/);
   });
+  it('an unknown checker name is an error, not zero checkers', () => {
+    expect(problem(base({ checks: ['convergence'] }))).toBe('accepted');
+    expect(problem(base({ checks: ['convergance'] }))).toMatch(
+      /checks: unknown checker "convergance"; known: .*convergence/,
+    );
+  });
+  it('faults are validated at load time with the field name', () => {
+    expect(problem(base({ faults: [{ at: 0, fault: { kind: 'offline', device: 'phone' } }] }))).toBe('accepted');
+    expect(problem(base({ faults: [{ at: 0, fault: { kind: 'offline', device: 'phon' } }] }))).toMatch(
+      /faults\[0\]\.fault\.device names unknown device "phon"/,
+    );
+    expect(problem(base({ faults: [{ at: 0, duration: 5, fault: { kind: 'latency', device: 'phone' } }] }))).toMatch(
+      /faults\[0\]\.fault\.ms must be a number/,
+    );
+    expect(problem(base({ faults: { random: { kinds: ['ofline'], interval: [1, 2], duration: [1, 2] } } }))).toMatch(
+      /faults\.random\.kinds: unknown fault kind "ofline"/,
+    );
+    expect(
+      problem(
+        base({ random: undefined, steps: [{ at: 0, op: 'fault', fault: { kind: 'clockSkew', device: 'phone' } }] }),
+      ),
+    ).toMatch(/steps\[0\]\.fault\.ms must be a number/);
+  });
 });
 
 describe('device kinds', () => {

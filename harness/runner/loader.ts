@@ -6,9 +6,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { deviceKind, deviceKindNames, isDeviceKind } from '../../devices/registry';
 import { isTableName } from '../../protocol/tables';
+import { checkerNames } from '../checkers/registry';
 import { HarnessError } from '../config/errors';
 import { importUserModule } from '../config/load';
 import { NETWORK_PRESETS } from '../config/network-presets';
+import { faultPlanProblem, faultProblem } from '../faults/registry';
 import type { ScenarioDefinition } from './scenario';
 
 export interface LoadedScenario {
@@ -78,6 +80,19 @@ export function validateScenario(def: unknown, file: string): ScenarioDefinition
     bad(file, '"timeScale" must be a number > 0');
   if (d.checks !== undefined && !(Array.isArray(d.checks) && d.checks.every((c) => typeof c === 'string')))
     bad(file, '"checks" must be an array of checker names');
+  // A typo in `checks` would otherwise run zero checkers and pass.
+  for (const c of d.checks ?? [])
+    if (!checkerNames().includes(c)) bad(file, `checks: unknown checker "${c}"; known: ${checkerNames().join(', ')}`);
+  const ids = Object.keys(d.devices);
+  if (d.faults !== undefined) {
+    const problem = faultPlanProblem(d.faults, ids);
+    if (problem) bad(file, problem);
+  }
+  for (const [i, st] of (d.steps ?? []).entries()) {
+    if (st?.op !== 'fault') continue;
+    const problem = faultProblem(st.fault, ids, `steps[${i}].fault`);
+    if (problem) bad(file, problem);
+  }
   if (d.thresholds !== undefined) {
     for (const [k, v] of Object.entries(d.thresholds)) {
       if (!Array.isArray(v) || !v.every((e) => typeof e === 'string'))

@@ -22,6 +22,7 @@ import type { TableRecords } from '../../protocol/records';
 import type { HarnessConfig } from '../config/types';
 import { type DatabaseControl, Nemesis } from '../faults/nemesis';
 import { DeviceNetwork } from '../faults/network';
+import { faultNeeds } from '../faults/registry';
 import { History, JsonlHistoryWriter } from '../history/index';
 import { objectStoreView, type ResolvedObjectStore } from '../services/object-store/index';
 import { analyse } from './analysis';
@@ -117,7 +118,8 @@ export async function runScenario(
 
   const broken = [...(opts.brokenServer ?? []), ...(def.server?.broken ?? [])];
   const instances = opts.serverInstances ?? def.server?.instances ?? 1;
-  const needsChild = def.server?.process === 'child' || JSON.stringify(def.faults ?? '').includes('serverCrash');
+  const recordedFaults = (def.steps ?? []).flatMap((st) => (st.op === 'fault' ? [st.fault] : []));
+  const needsChild = def.server?.process === 'child' || faultNeeds(def.faults, recordedFaults).has('childServer');
 
   const progressTimer = setInterval(() => {
     env.onProgress?.({
@@ -214,18 +216,16 @@ export async function runScenario(
       clock,
       network: (id) => must(devices.get(id), id).net,
       device: (id) => must(devices.get(id), id).dev,
+      kind: (id) => devices.get(id)?.kind,
+      deviceClock: (id) => devices.get(id)?.clock,
       deviceIds: () => [...devices.keys()],
       server: serverControl(server, instances),
       database: env.postgres?.control,
-      record: (event, fault, label, error) =>
+      record: (event, fault, label, targets, error) =>
         rec.event({
           process: 'nemesis',
           f: event,
-          fault: {
-            name: fault.kind,
-            targets: 'device' in fault ? [fault.device] : fault.kind === 'partition' ? fault.groups[1] : [],
-            params: { ...fault, label },
-          },
+          fault: { name: fault.kind, targets, params: { ...fault, label } },
           ...(error ? { error } : {}),
         }),
     });
