@@ -4,6 +4,7 @@
  * new kind (detox, real BLE watch) is one new folder.
  */
 import type { Clock } from './clock';
+import type { UploadSummary } from './files';
 import type { OpFunction } from './history';
 import type { ConflictRecord, Platform, SyncRecord, TableRecords } from './records';
 import type { SchemaVersion, TableName } from './tables';
@@ -183,6 +184,9 @@ export interface Device {
   memoryBytes?(): Promise<number>;
   /** A BLE link the nemesis can disturb (bleOutOfRange, bleDisconnect): watches. */
   readonly radioLink?: RadioLinkControl;
+  /** Devices with a file upload queue (RFC 2.2.6): wait until it is drained or failed, and its state. */
+  uploadsSettled?(): Promise<void>;
+  uploadSummary?(): UploadSummary | undefined;
 }
 
 export interface RadioLinkControl {

@@ -14,6 +14,7 @@ export const SYNC_ERRORS = {
   SYNC_ERR_NOT_FOUND: { status: 404, message: '%s' },
   SYNC_ERR_STALE_PULL: { status: 409, message: '%s' },
   SYNC_ERR_UPLOAD_INCOMPLETE: { status: 409, message: '%s' },
+  SYNC_ERR_RECORD_NOT_SYNCED: { status: 409, message: '%s' },
   SYNC_ERR_SCHEMA_VERSION: { status: 412, message: '%s' },
   SYNC_ERR_TOO_LARGE: {
     status: 413,

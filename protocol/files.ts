@@ -102,3 +102,20 @@ export function parseCompleteRequest(raw: unknown): CompleteRequest & { tableNam
     ]);
   return { fileKey, recordId, tableName: tableName as keyof typeof FILE_TABLES };
 }
+
+/** A device's upload queue at the end of a run (results.json `devices[].uploads`). */
+export interface UploadSummary {
+  pending: number;
+  done: number;
+  /** The failed queue (RFC 2.2.6 "move to failed queue"): what never reached the server, and why. */
+  failed: Array<{
+    recordId: string;
+    fileName: string;
+    sha256: string;
+    attempts: number;
+    reason: string;
+    status?: number;
+  }>;
+  putAttempts: number;
+  bytesSent: number;
+}

@@ -3,6 +3,7 @@
  * uses only fetch, so the same file is bundled into the web app and run in Node. Retry policy lives
  * in `withBackoff`, not here: a single call reports exactly what happened so the history is honest.
  */
+import type { CompleteRequest, CompleteResponse, UploadUrlRequest, UploadUrlResponse } from '../../protocol/files';
 import type { PullResponse, PushRequest, PushResponse } from '../../protocol/records';
 import type { SchemaVersion, TableName } from '../../protocol/tables';
 
@@ -69,6 +70,16 @@ export class SyncHttpClient {
 
   async push(req: PushRequest): Promise<Transfer<PushResponse>> {
     return this.request<PushResponse>('POST', '/sync/push', { ...req, schemaVersion: this.opts.schemaVersion }, true);
+  }
+
+  /** POST /files/upload-url (sync-contract.md): a presigned PUT for one file. */
+  async uploadUrl(req: UploadUrlRequest): Promise<Transfer<UploadUrlResponse>> {
+    return this.request<UploadUrlResponse>('POST', '/files/upload-url', req, false);
+  }
+
+  /** POST /files/complete: the server verifies the uploaded object and attaches it to the record. */
+  async completeUpload(req: CompleteRequest): Promise<Transfer<CompleteResponse>> {
+    return this.request<CompleteResponse>('POST', '/files/complete', req, true);
   }
 
   private async request<T>(method: string, path: string, body: unknown, mutating: boolean): Promise<Transfer<T>> {

@@ -8,9 +8,12 @@
 import { Worker } from 'node:worker_threads';
 import { type Clock, SkewedClock } from '../../protocol/clock';
 import type { Device, DeviceContext, EnergyReading, LocalWrite, SyncOutcome, SyncTrigger } from '../../protocol/device';
+import type { UploadSummary } from '../../protocol/files';
 import type { TableRecords } from '../../protocol/records';
-import { columnNames, type SchemaVersion } from '../../protocol/tables';
+import { columnNames, type SchemaVersion, type TableName } from '../../protocol/tables';
+import { createDeviceUploads } from '../common/device-uploads';
 import { subscribePokes } from '../common/sync-http';
+import { summarizeUploads, type UploadItem, type UploadQueue, type UploadQueueStatus } from '../common/upload-queue';
 import { type DeviceEnergyProfile, ENERGY_PROFILES, EnergyMeter, PHONE_LTE } from '../energy/radio-model';
 import { phoneWorkerFile } from './build-worker';
 import type { PhoneAdapterKind } from './db';
@@ -84,6 +87,9 @@ export class PhoneDevice implements Device {
   private readonly triggers: AutoTriggers;
   private readonly meter: EnergyMeter;
   private clockOffsetMs = 0;
+  /** RFC 2.2.6 file uploads (FIT files), persisted in dataDir/uploads. */
+  private uploads?: UploadQueue;
+  private lastUploadStatus?: UploadQueueStatus;
 
   constructor(private readonly opts: PhoneOptions) {
     this.id = opts.id;
@@ -166,7 +172,70 @@ export class PhoneDevice implements Device {
         `HRN_ERR_PHONE_START: phone ${this.id} could not open its database in ${ctx.dataDir}: ${(e as Error).message}`,
       );
     }
+    await this.startUploads();
     this.startTriggers();
+  }
+
+  private async startUploads(): Promise<void> {
+    const q = createDeviceUploads(this.ctx!, {
+      schemaVersion: this.schemaVersion,
+      requestTimeoutMs: this.opts.requestTimeoutMs,
+      // The record learns its file only once the server has confirmed the object.
+      onCompleted: (item, res) =>
+        this.write({
+          op: 'update',
+          table: item.tableName as TableName,
+          id: item.recordId,
+          values: { fit_file_key: res.fileKey },
+        }),
+    });
+    await q.load();
+    this.uploads = q;
+    // An app killed mid-upload resumes its queue on launch.
+    if (q.status().pending > 0) void q.process();
+  }
+
+  /** Queues a file (a FIT) for a record and starts uploading; resolves once it is persisted. */
+  async attachFile(file: {
+    table: TableName;
+    recordId: string;
+    bytes: Uint8Array;
+    fileName: string;
+    contentType: string;
+  }): Promise<UploadItem> {
+    const q = this.liveUploads();
+    const item = await q.enqueue({ ...file, tableName: file.table });
+    void q.process();
+    return item;
+  }
+
+  /** Resolves when the upload queue is empty or every remaining item has failed. */
+  uploadsSettled(): Promise<void> {
+    return this.liveUploads().process();
+  }
+
+  /** Moves the failed queue back into the queue and starts it (a user's "retry" button). */
+  async retryFailedUploads(): Promise<number> {
+    const q = this.liveUploads();
+    const n = await q.retryFailed();
+    void q.process();
+    return n;
+  }
+
+  uploadStatus(): UploadQueueStatus | undefined {
+    return this.uploads?.status() ?? this.lastUploadStatus;
+  }
+
+  uploadSummary(): UploadSummary | undefined {
+    return summarizeUploads(this.uploadStatus());
+  }
+
+  private liveUploads(): UploadQueue {
+    if (!this.uploads)
+      throw new Error(
+        `HRN_ERR_PHONE_NOT_RUNNING: phone ${this.id} is not running (stopped or killed); restart() it first`,
+      );
+    return this.uploads;
   }
 
   private startTriggers(): void {
@@ -265,6 +334,9 @@ export class PhoneDevice implements Device {
   }
 
   private async terminate(reason: string): Promise<void> {
+    this.lastUploadStatus = this.uploads?.status() ?? this.lastUploadStatus;
+    this.uploads?.stop();
+    this.uploads = undefined;
     const w = this.worker;
     this.worker = undefined;
     this.rpc?.close(reason);
@@ -357,6 +429,8 @@ export class PhoneDevice implements Device {
       energyJ: energy.totalJ,
     };
     this.outcomes.push(outcome);
+    // Uploads waiting for their record to reach the server can complete now.
+    if (outcome.ok && this.uploads && this.uploads.status().pending > 0) void this.uploads.process();
     try {
       this.opts.onSync?.(outcome);
     } catch (e) {

@@ -1,3 +1,5 @@
+import type { UploadSummary } from '../../protocol/files';
+
 /**
  * The shape of `results.json` (schema version below) and of everything reporters receive.
  * Stable and documented in the README: CI and `harness compare` read it. Bump RESULTS_SCHEMA_VERSION
@@ -70,6 +72,8 @@ export interface DeviceSummary {
   syncFailures: number;
   energy?: { source: 'modelled' | 'measured'; joules: number; batteryPct: number; batteryPctPerSync?: number };
   memoryMb?: { max: number; mean: number };
+  /** File upload queue at the end (RFC 2.2.6), for devices that have one. */
+  uploads?: UploadSummary;
   bytesUp: number;
   bytesDown: number;
 }

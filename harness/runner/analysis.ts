@@ -3,6 +3,7 @@
  * evaluate thresholds (RFC defaults, then config, then scenario), and summarise devices and faults.
  */
 import type { EnergyReading } from '../../protocol/device';
+import type { UploadSummary } from '../../protocol/files';
 import type { HistoryOp } from '../../protocol/history';
 import type { TableRecords } from '../../protocol/records';
 import { runCheckers } from '../checkers/index';
@@ -24,7 +25,7 @@ export interface AnalysisInput {
   assertions: Array<{ ok: boolean; message: string }>;
   custom: Array<{ name: string; value: number; tags?: Record<string, string> }>;
   memory: Map<string, number[]>;
-  deviceInfo: Array<{ id: string; kind: string; user: string; energy?: EnergyReading }>;
+  deviceInfo: Array<{ id: string; kind: string; user: string; energy?: EnergyReading; uploads?: UploadSummary }>;
   configThresholds: Record<string, string[]>;
   fatal?: { code: string; message: string };
 }
@@ -78,6 +79,24 @@ function assertionsCheck(a: AnalysisInput['assertions']): CheckResult | undefine
   };
 }
 
+/** "Upload queue drained" (jepsen-powersync's stuck queues): nothing may still wait at the end. */
+function uploadsCheck(devices: AnalysisInput['deviceInfo']): CheckResult | undefined {
+  const withQueue = devices.filter((d) => d.uploads);
+  if (!withQueue.length) return undefined;
+  const stuck = withQueue.filter((d) => d.uploads!.pending > 0);
+  const failed = withQueue.reduce((n, d) => n + d.uploads!.failed.length, 0);
+  const done = withQueue.reduce((n, d) => n + d.uploads!.done, 0);
+  return {
+    name: 'upload-queue-drained',
+    passed: stuck.length === 0,
+    summary: stuck.length
+      ? `${stuck.map((d) => `${d.id}: ${d.uploads!.pending} upload(s) still queued`).join('; ')} after quiescence`
+      : `every upload queue drained: ${done} uploaded, ${failed} in the failed queue`,
+    violations: stuck.map((d) => ({ message: `${d.uploads!.pending} upload(s) still queued`, device: d.id })),
+    durationMs: 0,
+  };
+}
+
 export function deviceSummaries(input: AnalysisInput): DeviceSummary[] {
   return input.deviceInfo.map((d) => {
     const ops = input.history.filter((o) => o.device === d.id && o.type !== 'invoke');
@@ -104,6 +123,7 @@ export function deviceSummaries(input: AnalysisInput): DeviceSummary[] {
             },
           }
         : {}),
+      ...(d.uploads ? { uploads: d.uploads } : {}),
       ...(mem.length
         ? { memoryMb: { max: Math.max(...mem) / 1048576, mean: mem.reduce((a, b) => a + b, 0) / mem.length / 1048576 } }
         : {}),
@@ -123,6 +143,8 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
   }
   const a = assertionsCheck(input.assertions);
   if (a) checks.push(a);
+  const u = uploadsCheck(input.deviceInfo);
+  if (u && !input.fatal) checks.push(u);
   if (input.fatal) {
     checks.push({
       name: 'run',

@@ -423,9 +423,10 @@ export async function runScenario(
       await schedule.catch((e) => notes.push(`nemesis: ${(e as Error).message}`));
     }
 
-    // --- heal and quiesce: every device syncs until a whole round moves nothing
+    // --- heal and quiesce: upload queues settle, then every device syncs until a round moves nothing
     await nem.heal();
     for (const [, d] of devices) d.clock.offsetMs = 0;
+    for (const [, d] of devices) await d.dev.uploadsSettled?.().catch(() => {});
     let quiet = false;
     for (let round = 0; round < QUIESCENCE_ROUNDS && !quiet; round++) {
       quiet = true;
@@ -486,6 +487,7 @@ export async function runScenario(
       kind: d.spec.kind,
       user: d.user,
       energy: safe(() => d.dev.energy()),
+      uploads: safe(() => d.dev.uploadSummary?.()),
     })),
     configThresholds: env.config.thresholds,
     fatal,

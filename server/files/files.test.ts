@@ -133,6 +133,17 @@ describe('files: presigned upload and ingest', () => {
     expect(store.get('fit', u.fileKey)).toBeUndefined();
   });
 
+  it('complete for a record the server does not have yet is a 409 that says to sync first', async () => {
+    const d = await TestDevice.create(server.app, 'files-u10', 'files-d10');
+    const bytes = fixture('tiny-1min.fit');
+    const u = await uploadUrl(d, bytes);
+    expect((await put(u.uploadUrl, bytes)).status).toBe(200);
+    const c = await post(d, '/files/complete', { fileKey: u.fileKey, recordId: 'not-pushed', tableName: 'activities' });
+    expect(c.status).toBe(409);
+    expect(c.body.error.code).toBe('SYNC_ERR_RECORD_NOT_SYNCED');
+    expect((await d.pullRaw(0)).body.changes.activities?.updated).toEqual([]);
+  });
+
   it('complete before the PUT is a 409 that says to upload first; unknown keys are 404', async () => {
     const d = await TestDevice.create(server.app, 'files-u4', 'files-d4');
     const u = await uploadUrl(d, fixture('swim-pool-laps.fit'));
@@ -212,6 +223,8 @@ describe('files: presigned upload and ingest', () => {
 
   it('a 6-hour activity is ingested while other requests are served', async () => {
     const d = await TestDevice.create(server.app, 'files-u9', 'files-d9');
+    await d.pull();
+    await d.push(changes('activities', { created: [{ id: 'long-1', rpe: 8 }] }));
     const g = generateFitActivity({ seed: 9, sport: 'cycling', durationS: 6 * 3600 });
     const u = await uploadUrl(d, g.bytes, 'ride-6h.fit');
     expect((await put(u.uploadUrl, g.bytes)).status).toBe(200);

@@ -149,27 +149,22 @@ export async function registerFileRoutes(app: FastifyInstance, opts: FileRoutesO
         [actor.userId, body.recordId],
       );
       const row = cur.rows[0] as { deleted: boolean; key: string | null } | undefined;
-      if (row?.deleted)
+      // The record must be on the server: creating it here would be a write no device made, and its
+      // own push would then lose the columns the merge rule gives the server.
+      if (!row)
+        throw new SyncApiError('SYNC_ERR_RECORD_NOT_SYNCED', [
+          `${body.tableName} "${body.recordId}" is not on the server yet; push it (sync), then complete the upload again`,
+        ]);
+      if (row.deleted)
         throw new SyncApiError('SYNC_ERR_NOT_FOUND', [
           `${body.tableName} "${body.recordId}" was deleted; the file is kept but attached to nothing`,
         ]);
       const cols = Object.keys(values);
       const stamp = Math.max(prev + 1, now());
-      if (prev === 0) {
-        await c.query('INSERT INTO user_stamps (user_id, stamp) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING', [
-          actor.userId,
-          stamp,
-        ]);
-      }
-      // An activity the device has not pushed yet is created from the file; its own push later
-      // merges in (objective columns from the server, subjective ones from the device).
-      const params = [actor.userId, body.recordId, stamp, stamp, ...cols.map((k) => values[k])];
       await c.query(
-        `INSERT INTO ${t} (user_id, id, ${STAMP_COL}, ${DELETED_COL}, updated_at, ${cols.map(q).join(', ')})
-         VALUES ($1, $2, $3, false, $4, ${cols.map((_, i) => `$${i + 5}`).join(', ')})
-         ON CONFLICT (user_id, id) DO UPDATE SET ${STAMP_COL} = EXCLUDED.${STAMP_COL},
-           ${cols.map((k) => `${q(k)} = EXCLUDED.${q(k)}`).join(', ')}`,
-        params,
+        `UPDATE ${t} SET ${STAMP_COL} = $3, ${cols.map((k, i) => `${q(k)} = $${i + 4}`).join(', ')}
+         WHERE user_id = $1 AND id = $2`,
+        [actor.userId, body.recordId, stamp, ...cols.map((k) => values[k])],
       );
       await c.query(
         `UPDATE file_objects SET status = 'complete', record_table = $2, record_id = $3, completed_at = now() WHERE file_key = $1`,

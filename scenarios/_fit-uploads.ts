@@ -1,0 +1,78 @@
+/**
+ * Shared steps of the FIT upload scenarios: generate seeded activities, attach them on a phone, and
+ * check the object store and the server against what was generated (a scenario-level checker).
+ */
+import { createHash } from 'node:crypto';
+import type { PhoneDevice } from '../devices/phone/phone';
+import { type GeneratedSport, generateFitActivity } from '../fixtures/fit/generator';
+import type { DeviceHandle, ScenarioContext } from '../harness/index';
+import { FIT_CONTENT_TYPE } from '../protocol/files';
+
+export interface PlannedActivity {
+  id: string;
+  sport: GeneratedSport;
+  durationS: number;
+  bytes: Uint8Array;
+  sha256: string;
+}
+
+const SPORTS: GeneratedSport[] = ['running', 'cycling', 'walking', 'hiking'];
+
+export function planActivities(ctx: ScenarioContext, durations: number[]): PlannedActivity[] {
+  return durations.map((durationS, i) => {
+    const sport = SPORTS[ctx.rng.int(0, SPORTS.length - 1)]!;
+    const seed = ctx.rng.int(1, 2 ** 31 - 1);
+    const { bytes } = generateFitActivity({ seed, sport, durationS, startTime: new Date(Date.UTC(2024, 5, 1 + i, 6)) });
+    return { id: ctx.id('act'), sport, durationS, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+  });
+}
+
+/** Creates each activity on the phone (subjective fields only: the FIT brings the rest) and queues its file. */
+export async function recordOnPhone(phone: DeviceHandle, acts: PlannedActivity[]): Promise<void> {
+  const p = phone.driver('phone') as PhoneDevice;
+  for (const a of acts)
+    await phone.create('activities', { rpe: 6, notes: `${a.sport} ${a.durationS} s`, source_device: 'phone' }, a.id);
+  // The records go first (a file attaches to a record the server has); an upload queued before the
+  // push would wait for the next sync.
+  await phone.sync('workout_complete');
+  for (const a of acts) {
+    await p.attachFile({
+      table: 'activities',
+      recordId: a.id,
+      bytes: a.bytes,
+      fileName: `${a.id}.fit`,
+      contentType: FIT_CONTENT_TYPE,
+    });
+  }
+}
+
+/**
+ * Every planned file is in the store exactly once with its checksum, nothing else is, and the
+ * server's activity row carries its key and the FIT's duration.
+ */
+export async function checkArrivedOnce(ctx: ScenarioContext, reader: DeviceHandle, acts: PlannedActivity[]) {
+  const { expect, note } = ctx;
+  const objects = (await ctx.objectStore?.list()) ?? [];
+  await reader.sync('manual');
+  const rows = new Map((await reader.snapshot()).activities.map((r) => [r.id, r]));
+  for (const a of acts) {
+    const matching = objects.filter((o) => o.sha256 === a.sha256);
+    expect(matching.length === 1, `${a.id}: its FIT is stored exactly once (found ${matching.length})`);
+    const row = rows.get(a.id);
+    expect(
+      !!row && row.fit_file_key === matching[0]?.key,
+      `${a.id}: the server row points at the stored object (${String(row?.fit_file_key)})`,
+    );
+    expect(
+      row?.duration_s === a.durationS,
+      `${a.id}: duration_s ${String(row?.duration_s)} comes from the FIT (${a.durationS})`,
+    );
+  }
+  const expected = new Set(acts.map((a) => a.sha256));
+  const strays = objects.filter((o) => !expected.has(o.sha256));
+  expect(strays.length === 0, `no stray or partial objects in the store (${strays.map((o) => o.key).join(', ')})`);
+  const rewrites = objects.reduce((n, o) => n + Math.max(0, (o.writes ?? 1) - 1), 0);
+  if (rewrites)
+    note(`${rewrites} PUT(s) rewrote an object already stored (a retry after a lost response): same key, no duplicate`);
+  return { objects, rows };
+}
