@@ -96,6 +96,11 @@ export interface DeviceKind<K extends DeviceKindName = DeviceKindName> {
   create(id: string, spec: DeviceSpec, opts: DeviceCreateOptions): Promise<DeviceDrivers[K] & Device>;
   /** Wire a 'paired' device to its peer once every device has started. */
   pair?(device: DeviceDrivers[K] & Device, ctx: PairContext): void;
+  /**
+   * Once per scenario, before its devices of this kind are created: seed what the kind's devices
+   * share (the virtual radio's draws), so a replay with the same seed repeats them.
+   */
+  beginScenario?(ctx: { seed: number }): Promise<void>;
   /** Release what devices of this kind share across a run (a browser, the radio medium). */
   shutdown?(): Promise<void>;
   /** Whether this machine can run the kind, for `harness doctor` and `harness devices`. */

@@ -36,7 +36,9 @@ export interface LinkInfo {
 
 export class Medium {
   readonly clock: SimClock;
-  readonly rng: () => number;
+  private draw: () => number;
+  /** Stable for links that captured it; `reseed` changes what it draws. */
+  readonly rng: () => number = () => this.draw();
   private readonly controllers = new Map<string, Controller>();
   private readonly profiles = new Map<string, LinkProfile>();
   private readonly links = new Set<Link>();
@@ -49,8 +51,13 @@ export class Medium {
 
   constructor(opts: MediumOptions = {}) {
     this.clock = opts.clock ?? new SimClock({ timeScale: opts.timeScale ?? 'instant' });
-    this.rng = seededRng(opts.seed ?? 1);
+    this.draw = seededRng(opts.seed ?? 1);
     this.defaultProfile = resolveProfile(opts.defaultProfile ?? 'best');
+  }
+
+  /** Restart the draws (advertising offsets, loss) from `seed`: each scenario, so a replay repeats them. */
+  reseed(seed: number): void {
+    this.draw = seededRng(seed);
   }
 
   /** A new controller (one per bound HCI socket). Address: given, or the next `c0:de:00:00:xx:xx`. */

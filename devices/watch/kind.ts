@@ -34,6 +34,10 @@ export const deviceKind: DeviceKind<'watch'> = {
     return createWatchDevice({ id, profile: spec.linkProfile as LinkProfileName | undefined });
   },
   pair: pairWatchWithPhone,
+  async beginScenario({ seed }) {
+    const { currentRadio, installVirtualRadio } = await import('../radio/install');
+    (currentRadio() ?? installVirtualRadio({})).medium?.reseed(seed);
+  },
   async shutdown() {
     const { currentRadio } = await import('../radio/install');
     currentRadio()?.medium?.close();

@@ -7,6 +7,7 @@ import type { UploadSummary } from '../../protocol/files';
 import type { HistoryOp } from '../../protocol/history';
 import type { TableRecords } from '../../protocol/records';
 import { runCheckers } from '../checkers/index';
+import type { ServerLogRow } from '../checkers/types';
 import {
   deriveHistoryMetrics,
   evaluateThresholds,
@@ -28,6 +29,8 @@ export interface AnalysisInput {
   deviceInfo: Array<{ id: string; kind: string; user: string; energy?: EnergyReading; uploads?: UploadSummary }>;
   configThresholds: Record<string, string[]>;
   fatal?: { code: string; message: string };
+  /** The server's sync_log rows of this scenario's devices (absent with --target). */
+  serverLog?: readonly ServerLogRow[];
 }
 
 export interface Analysis {
@@ -138,7 +141,15 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
     // Unknown names were rejected when the scenario loaded; runCheckers throws on any left.
     const names = input.def.checks;
     checks.push(
-      ...runCheckers({ history: input.history, serverState: input.serverState, devices: input.devices }, names),
+      ...runCheckers(
+        {
+          history: input.history,
+          serverState: input.serverState,
+          devices: input.devices,
+          ...(input.serverLog ? { serverLog: input.serverLog } : {}),
+        },
+        names,
+      ),
     );
   }
   const a = assertionsCheck(input.assertions);

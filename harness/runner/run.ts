@@ -67,7 +67,8 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
   try {
     // Services: PostgreSQL only when we start the server ourselves; the proxy always.
     const { resolveToxiproxy } = await import('../services/toxiproxy/provider');
-    const tp = await resolveToxiproxy(config.services.proxy.mode, { url: config.services.proxy.url, log });
+    // The seed reaches the embedded proxy, so `replay` repeats its jitter, toxicity and slicer draws.
+    const tp = await resolveToxiproxy(config.services.proxy.mode, { url: config.services.proxy.url, log, seed });
     cleanups.push(() => tp.stop());
     const kinds = new Set(opts.scenarios.flatMap((s) => Object.values(s.def.devices).map((d) => d.kind)));
     cleanups.push(() => shutdownDeviceKinds(kinds));

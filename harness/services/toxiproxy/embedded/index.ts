@@ -33,10 +33,18 @@ export interface EmbeddedToxiproxy {
   close(): Promise<void>;
 }
 
+/** FNV-1a of the proxy name mixed into the seed. */
+function seedFor(seed: number, name: string): number {
+  let h = (seed ^ 0x811c9dc5) >>> 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
 export async function startEmbeddedToxiproxy(opts: EmbeddedToxiproxyOptions = {}): Promise<EmbeddedToxiproxy> {
   const host = opts.host === undefined || opts.host === 'localhost' ? '127.0.0.1' : opts.host;
   const api = new ToxiproxyApi({
     rng: createRng(opts.seed),
+    ...(opts.seed === undefined ? {} : { rngFor: (name: string) => createRng(seedFor(opts.seed as number, name)) }),
     log: opts.log ?? (() => {}),
     metrics: opts.metrics ? new ProxyMetrics() : undefined,
   });

@@ -33,6 +33,11 @@ const BIND_ERRORS: Record<string, string> = {
 
 export interface ProxyContext {
   readonly rng: () => number;
+  /**
+   * A proxy's own stream of draws, from the run's seed and the proxy's name: one device's toxic
+   * decisions then depend only on its own traffic, so a replay with the seed repeats them.
+   */
+  rngFor?(proxyName: string): () => number;
   log(line: string): void;
   /** Set when proxy metrics are on: byte counts of each finished connection. */
   readonly metrics?: ProxyMetrics;
@@ -86,8 +91,10 @@ export class ProxyEntry implements ConnectionOwner {
     public upstream: string,
   ) {}
 
+  private ownRng?: () => number;
   get rng(): () => number {
-    return this.ctx.rng;
+    this.ownRng ??= this.ctx.rngFor?.(this.name) ?? this.ctx.rng;
+    return this.ownRng;
   }
 
   toJSON() {

@@ -1,0 +1,119 @@
+/**
+ * The recording handle scenarios drive a device through: every write and sync becomes an
+ * invoke/complete pair in the history, stamped with the device's own clock (skew included), and a
+ * kill is an appKill fault of the nemesis.
+ */
+import { blankSyncOutcome, type Device, type DeviceDrivers, type SyncOutcome } from '../../protocol/device';
+import { HarnessError } from '../../protocol/harness-error';
+import type { Rng } from '../../protocol/rng';
+import type { Nemesis } from '../faults/nemesis';
+import type { History } from '../history/index';
+import type { RunDevice } from './device-set';
+import type { DeviceHandle } from './scenario';
+
+export interface HandleDeps {
+  rec: History;
+  rng: Rng;
+  nemesis: Nemesis;
+  /** Memory samples per device (taken after each sync when the driver reports memory). */
+  memory: Map<string, number[]>;
+}
+
+export function recordingHandle(d: RunDevice, { rec, rng, nemesis, memory }: HandleDeps): DeviceHandle {
+  const { id } = d;
+  let killed: Awaited<ReturnType<Nemesis['start']>> | undefined;
+  const write = async (op: Parameters<Device['write']>[0]) => {
+    const values = op.op === 'delete' ? undefined : { ...op.values };
+    if (values && values.updated_at === undefined) values.updated_at = d.clock.now();
+    const c = rec.invoke({
+      f: op.op,
+      device: id,
+      user: d.user,
+      table: op.table,
+      id: op.id,
+      values,
+      deviceTime: d.clock.now(),
+    });
+    try {
+      await d.dev.write(values ? ({ ...op, values } as typeof op) : op);
+      c.ok();
+    } catch (e) {
+      c.fail({ error: (e as Error).message });
+      throw e;
+    }
+  };
+  return {
+    id,
+    kind: d.spec.kind,
+    user: d.user,
+    async create(table, values, rid) {
+      const rowId = rid ?? rng.id(table.slice(0, 3));
+      await write({ op: 'create', table, id: rowId, values });
+      return rowId;
+    },
+    update: (table, rid, values) => write({ op: 'update', table, id: rid, values }),
+    delete: (table, rid) => write({ op: 'delete', table, id: rid }),
+    async sync(trigger = 'manual') {
+      const c = rec.invoke({ f: 'sync', device: id, user: d.user, trigger });
+      let out: SyncOutcome;
+      try {
+        out = await d.dev.sync(trigger);
+      } catch (e) {
+        out = blankSyncOutcome(trigger, { attempts: 1, indeterminate: true, error: (e as Error).message });
+      }
+      c.complete(out.ok ? 'ok' : out.indeterminate ? 'info' : 'fail', {
+        pulled: out.pulled,
+        pushed: out.pushed,
+        conflicts: out.conflicts,
+        bytesUp: out.bytesUp,
+        bytesDown: out.bytesDown,
+        ...(out.error ? { error: out.error } : {}),
+        extra: { attempts: out.attempts, durationMs: out.durationMs, lastPulledAt: out.lastPulledAt },
+      });
+      if (d.dev.memoryBytes) {
+        const m = await d.dev.memoryBytes().catch(() => undefined);
+        if (m !== undefined) memory.set(id, [...(memory.get(id) ?? []), m]);
+      }
+      return out;
+    },
+    snapshot: () => d.dev.snapshot(),
+    pending: () => d.dev.pendingChanges(),
+    now: () => d.clock.now(),
+    raw: d.dev,
+    driver<K extends keyof DeviceDrivers>(kind: K): DeviceDrivers[K] {
+      if (d.dev.kind !== kind)
+        throw new HarnessError('HRN_ERR_SCENARIO', `device "${id}" is a ${d.dev.kind}, not a ${kind}`);
+      return d.dev as DeviceDrivers[K];
+    },
+    // A kill is an appKill fault (recorded, healed by restart() or at the end of the workload).
+    kill: async () => {
+      killed = await nemesis.start({ kind: 'appKill', device: id });
+    },
+    restart: async () => {
+      const k = killed;
+      killed = undefined;
+      if (k) return nemesis.stop(k);
+      if (!d.dev.restart) throw new Error(`device ${id} (${d.dev.kind}) cannot restart`);
+      await d.dev.restart();
+    },
+  };
+}
+
+/** Wire every paired device (a watch) to its peer's handle, through its kind's `pair`. */
+export function pairDevices(devices: RunDevice[], handles: Record<string, DeviceHandle>, rec: History): void {
+  for (const d of devices) {
+    if (!d.kind.pair || !d.spec.pairedWith) continue;
+    const peer = handles[d.spec.pairedWith];
+    const peerDir = devices.find((x) => x.id === peer.id)?.dataDir ?? '';
+    d.kind.pair(d.dev as DeviceDrivers[typeof d.kind.kind], {
+      id: d.id,
+      peer: {
+        id: peer.id,
+        dataDir: peerDir,
+        create: (table, values, rid) => peer.create(table, values, rid),
+        sync: (trigger) => peer.sync(trigger),
+      },
+      event: (e) => rec.event(e),
+    });
+  }
+}

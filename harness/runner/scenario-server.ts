@@ -1,0 +1,152 @@
+/**
+ * The sync server one scenario runs against: the given --target, or a fresh database and the
+ * reference server (in process, as a child process when a fault needs to kill it, or N instances
+ * behind a front). Also reads the server's sync_log for the checkers when the harness owns the DB.
+ */
+import type { ServerLogRow } from '../checkers/types';
+import type { ProcessControl } from '../faults/plugin';
+import { faultNeeds } from '../faults/registry';
+import type { RunEnvironment, ScenarioRunOptions } from './run-scenario';
+import type { ScenarioDefinition } from './scenario';
+import { type RunningCluster, startCluster } from './server-cluster';
+import { type RunningServer, startChildServer, startInProcessServer } from './server-process';
+
+export interface ScenarioServer {
+  server: RunningServer;
+  url: string;
+  /** serverCrash's handle (absent when the server is not ours to kill). */
+  control?: ProcessControl;
+  /** deviceId → that device's proxy in front of the object store (presigned URLs point there). */
+  uploadRoutes: Map<string, string>;
+  /** The per-scenario database (absent with --target). */
+  databaseUrl?: string;
+  /** Notes for the result (instances, the front's counters at close). */
+  notes: string[];
+  close(): Promise<void>;
+}
+
+export async function startScenarioServer(
+  env: RunEnvironment,
+  def: ScenarioDefinition,
+  opts: ScenarioRunOptions,
+  slug: string,
+): Promise<ScenarioServer> {
+  const broken = [...(opts.brokenServer ?? []), ...(def.server?.broken ?? [])];
+  const instances = opts.serverInstances ?? def.server?.instances ?? 1;
+  const recordedFaults = (def.steps ?? []).flatMap((st) => (st.op === 'fault' ? [st.fault] : []));
+  const needsChild = def.server?.process === 'child' || faultNeeds(def.faults, recordedFaults).has('childServer');
+  const uploadRoutes = new Map<string, string>();
+  const notes: string[] = [];
+  let server: RunningServer;
+  let databaseUrl: string | undefined;
+  if (env.target) {
+    if (broken.length)
+      throw Object.assign(new Error('broken server modes need the harness to start the server (not with --target)'), {
+        code: 'HRN_ERR_USAGE',
+      });
+    server = { url: env.target.replace(/\/$/, ''), hostPort: new URL(env.target).host, close: async () => {} };
+  } else {
+    const dbName = `h_${slug.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${opts.seed}_${Date.now().toString(36)}`.slice(
+      0,
+      60,
+    );
+    databaseUrl = await env.postgres!.createDatabase(dbName);
+    const os = env.objectStore;
+    server =
+      instances > 1
+        ? await startCluster({ databaseUrl, broken, instances })
+        : needsChild
+          ? await startChildServer({ databaseUrl, broken })
+          : await startInProcessServer({
+              databaseUrl,
+              broken,
+              objectStore: os && {
+                endpoint: os.endpoint,
+                bucket: os.bucket,
+                region: os.region,
+                accessKeyId: os.accessKeyId,
+                secretAccessKey: os.secretAccessKey,
+                publicEndpointFor: (deviceId) => uploadRoutes.get(deviceId),
+              },
+            });
+    if (instances > 1) notes.push(`server: ${instances} instances behind a round-robin front`);
+  }
+  return {
+    server,
+    url: server.url,
+    control: serverControl(server, instances),
+    uploadRoutes,
+    databaseUrl,
+    notes,
+    async close() {
+      if ('frontStats' in server) {
+        const f = (server as RunningCluster).frontStats();
+        notes.push(
+          `front: requests per instance ${f.perUpstream.join(' / ')}, ${f.retried} re-sent after a refused connection, ${f.failed} answered 502/503 by the front`,
+        );
+      }
+      await server.close().catch(() => {});
+    },
+  };
+}
+
+/**
+ * The server's sync_log rows of this scenario's devices, with the device ids the history uses
+ * (`deviceIds` maps the id the device sent to its scenario id). Read after the server closed, so
+ * background log writes have landed. Undefined when the database is not ours (--target).
+ */
+export async function readServerLog(
+  databaseUrl: string | undefined,
+  deviceIds: ReadonlyMap<string, string>,
+): Promise<ServerLogRow[] | undefined> {
+  if (!databaseUrl) return undefined;
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const r = await client.query<{
+      device_id: string;
+      operation: string;
+      table_name: string | null;
+      record_count: number | null;
+      success: boolean;
+    }>('SELECT device_id, operation, table_name, record_count, success FROM sync_log ORDER BY id');
+    return r.rows.flatMap((row) => {
+      const id = deviceIds.get(row.device_id);
+      if (!id) return []; // load generators and other clients of the server are not checked here
+      return [
+        {
+          deviceId: id,
+          operation: row.operation,
+          tableName: row.table_name,
+          recordCount: row.record_count ?? 0,
+          success: row.success,
+        },
+      ];
+    });
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** The serverCrash fault's handle: `instance` only makes sense when the server runs several. */
+function serverControl(server: RunningServer, instances: number): ProcessControl | undefined {
+  const { crash, restart } = server;
+  if (!crash || !restart) return undefined;
+  const check = (instance?: number) => {
+    if (instance !== undefined && (instance < 0 || instance >= instances))
+      throw new Error(
+        `serverCrash names instance ${instance}, but the server runs ${instances} instance${instances === 1 ? '' : 's'}; set server.instances or --server-instances`,
+      );
+  };
+  return {
+    crash: async (instance?: number) => {
+      check(instance);
+      await crash(instance);
+    },
+    restart: async (instance?: number) => {
+      check(instance);
+      await restart(instance);
+    },
+  };
+}
