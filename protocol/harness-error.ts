@@ -15,6 +15,14 @@ export const HARNESS_ERRORS = {
   },
   HRN_ERR_RUN_DIR: { exit: 2, hint: 'Pass a folder written by `harness run` (it holds results.json).' },
   HRN_ERR_DEVICE: { exit: 2, hint: 'Run `harness doctor`: the device kind may need software this machine lacks.' },
+  HRN_ERR_BRIDGE: {
+    exit: 2,
+    hint: 'The app must include the test bridge and read its launch arguments (devices/detox/README.md).',
+  },
+  HRN_ERR_FAULT_UNSUPPORTED: {
+    exit: 2,
+    hint: 'This device cannot do that fault on its platform; use a proxy fault (offline, latency) instead.',
+  },
 } as const;
 
 export type HarnessErrorCode = keyof typeof HARNESS_ERRORS;

@@ -18,7 +18,7 @@ import { type DeviceEnergyProfile, ENERGY_PROFILES, EnergyMeter, PHONE_LTE } fro
 import { phoneWorkerFile } from './build-worker';
 import type { PhoneAdapterKind } from './db';
 import type { LocalConflict } from './resolver';
-import { Rpc, RpcClosedError } from './rpc';
+import { Rpc, RpcClosedError } from '../common/rpc';
 import type { WorkerConfig, WorkerSyncResult } from './worker';
 
 export interface AutoTriggers {

@@ -23,7 +23,7 @@ import {
   snapshot,
 } from './db';
 import { dataHash, type LocalConflict, makeConflictResolver } from './resolver';
-import { Rpc } from './rpc';
+import { Rpc } from '../common/rpc';
 
 export interface WorkerConfig {
   deviceId: string;

@@ -1,13 +1,20 @@
 /**
- * A tiny symmetric request/response channel over a worker port. The phone's main-thread object and
+ * A tiny symmetric request/response channel over a message port (a worker's, or a WebSocket for the
+ * app bridge: devices/bridge). The phone's main-thread object and
  * its worker both call each other: main → worker for device operations, worker → main for what only
  * the runner owns (a fresh token, a sleep on the run's clock). Events are fire-and-forget.
  */
-import type { MessagePort, Worker } from 'node:worker_threads';
+/**
+ * What the channel needs of a port: a worker, a MessagePort, or a WebSocket adapter. No Node import,
+ * so a React Native test build can include this file as it is.
+ */
+export interface Endpoint {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (message: any) => void): unknown;
+  off(event: 'message', listener: (message: any) => void): unknown;
+}
 
-type Endpoint = Pick<MessagePort | Worker, 'postMessage' | 'on' | 'off'>;
-
-type Msg =
+export type RpcMessage =
   | { t: 'call'; id: number; method: string; args: unknown[] }
   | { t: 'result'; id: number; ok: true; value: unknown }
   | { t: 'result'; id: number; ok: false; error: { message: string; name?: string; props?: Record<string, unknown> } }
@@ -36,7 +43,7 @@ export class Rpc {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
   private closed: string | undefined;
-  private readonly listener = (m: Msg) => this.onMessage(m);
+  private readonly listener = (m: RpcMessage) => this.onMessage(m);
 
   constructor(
     private readonly port: Endpoint,
@@ -54,12 +61,12 @@ export class Rpc {
     return new Promise<T>((resolve, reject) => {
       if (this.pending.size === 0) this.onBusy(true);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.port.postMessage({ t: 'call', id, method, args } satisfies Msg);
+      this.port.postMessage({ t: 'call', id, method, args } satisfies RpcMessage);
     });
   }
 
   emit(name: string, data: unknown): void {
-    if (!this.closed) this.port.postMessage({ t: 'event', name, data } satisfies Msg);
+    if (!this.closed) this.port.postMessage({ t: 'event', name, data } satisfies RpcMessage);
   }
 
   /** Fails every outstanding call (the worker was terminated: app kill). */
@@ -72,7 +79,7 @@ export class Rpc {
     this.pending.clear();
   }
 
-  private async onMessage(m: Msg): Promise<void> {
+  private async onMessage(m: RpcMessage): Promise<void> {
     if (m.t === 'event') return this.onEvent(m.name, m.data);
     if (m.t === 'result') {
       const p = this.pending.get(m.id);
@@ -87,10 +94,10 @@ export class Rpc {
     try {
       if (!handler) throw new Error(`no handler for "${m.method}"`);
       const value = await handler(...m.args);
-      if (!this.closed) this.port.postMessage({ t: 'result', id: m.id, ok: true, value } satisfies Msg);
+      if (!this.closed) this.port.postMessage({ t: 'result', id: m.id, ok: true, value } satisfies RpcMessage);
     } catch (e) {
       if (!this.closed)
-        this.port.postMessage({ t: 'result', id: m.id, ok: false, error: serializeError(e) } satisfies Msg);
+        this.port.postMessage({ t: 'result', id: m.id, ok: false, error: serializeError(e) } satisfies RpcMessage);
     }
   }
 }

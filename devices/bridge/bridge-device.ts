@@ -1,0 +1,229 @@
+/**
+ * A `Device` whose app runs elsewhere and is driven through the test bridge. What launches the app
+ * (Detox on an emulator, or the simulated phone in this process) is an `AppHost`; everything the
+ * runner asks goes over the bridge protocol, so one driver serves every app host.
+ */
+
+import type { BridgeCommandName } from '../../protocol/bridge';
+import type {
+  Device,
+  DeviceContext,
+  DeviceKindName,
+  EnergyReading,
+  LocalWrite,
+  SyncOutcome,
+  SyncTrigger,
+} from '../../protocol/device';
+import { HarnessError } from '../../protocol/harness-error';
+import type { TableRecords } from '../../protocol/records';
+import { type BridgeConnection, type BridgeServer, sharedBridgeServer } from './server';
+
+export interface LaunchRequest {
+  /** ws:// URL of the harness bridge as the app must reach it. */
+  bridgeUrl: string;
+  bridgePort: number;
+  session: string;
+  /** The device's proxy URL: the app's API base. */
+  apiBase: string;
+  ctx: DeviceContext;
+  /** false: bring a backgrounded app to the foreground instead of a cold start. */
+  newInstance: boolean;
+}
+
+/** Where the app runs. Only `launch` and `terminate` are required; the rest are faults some hosts support. */
+export interface AppHost {
+  readonly name: string;
+  /** Called once before the first launch (boot a device, reset battery statistics…). */
+  prepare?(ctx: DeviceContext, bridgePort: number): Promise<void>;
+  launch(r: LaunchRequest): Promise<void>;
+  /** Kill the app abruptly (device.terminateApp). */
+  terminate(): Promise<void>;
+  /** Device-level airplane/offline mode, where the platform has one. */
+  setOffline?(offline: boolean): Promise<void>;
+  /** Send the app to the background / bring it back (background fetch). */
+  background?(): Promise<void>;
+  foreground?(r: LaunchRequest): Promise<void>;
+  /** Battery readings of the real device for the run, labelled 'measured'. */
+  measureEnergy?(): Promise<EnergyReading | undefined>;
+  /** Release the device (Detox cleanup). */
+  stop(): Promise<void>;
+}
+
+export interface BridgeDeviceOptions {
+  id: string;
+  kind: DeviceKindName;
+  host: AppHost;
+  /** Port of the shared bridge server (0: any free port). */
+  bridgePort?: number;
+  /** Wall ms to wait for the app to connect after a launch. */
+  connectTimeoutMs?: number;
+}
+
+export class BridgeDevice implements Device {
+  readonly id: string;
+  readonly kind: DeviceKindName;
+  private server?: BridgeServer;
+  private session?: string;
+  private conn?: BridgeConnection;
+  private ctx?: DeviceContext;
+  private modelled?: EnergyReading;
+  private measured?: EnergyReading;
+  private offsetSent: Promise<void> = Promise.resolve();
+  /** Wall ms of every bridge round trip, per command (for the bench and the report). */
+  readonly roundTrips: Array<{ method: string; ms: number }> = [];
+
+  constructor(private readonly o: BridgeDeviceOptions) {
+    this.id = o.id;
+    this.kind = o.kind;
+  }
+
+  get host(): AppHost {
+    return this.o.host;
+  }
+
+  get connection(): BridgeConnection | undefined {
+    return this.conn;
+  }
+
+  async start(ctx: DeviceContext): Promise<void> {
+    this.ctx = ctx;
+    this.server = await sharedBridgeServer(this.o.bridgePort);
+    this.session = this.server.register(`${ctx.deviceId}`, {
+      getToken: () => ctx.getToken(),
+      onEvent: (name, data) => {
+        if (name === 'log') ctx.log(String(data));
+      },
+    });
+    await this.o.host.prepare?.(ctx, this.server.port);
+    await this.launch(true);
+  }
+
+  private request(newInstance: boolean): LaunchRequest {
+    return {
+      bridgeUrl: this.server!.url,
+      bridgePort: this.server!.port,
+      session: this.session!,
+      apiBase: this.ctx!.serverUrl,
+      ctx: this.ctx!,
+      newInstance,
+    };
+  }
+
+  private async launch(newInstance: boolean): Promise<void> {
+    const connected = this.server!.waitForApp(this.session!, { timeoutMs: this.o.connectTimeoutMs ?? 120_000 });
+    connected.catch(() => {});
+    await this.o.host.launch(this.request(newInstance));
+    await this.attach(await connected);
+  }
+
+  private async attach(conn: BridgeConnection): Promise<void> {
+    this.conn = conn;
+    const ctx = this.ctx!;
+    await this.call('configure', {
+      serverUrl: ctx.serverUrl,
+      userId: ctx.userId,
+      deviceId: ctx.deviceId,
+      platform: ctx.platform,
+      schemaVersion: ctx.schemaVersion,
+    });
+  }
+
+  private async call(method: BridgeCommandName, ...args: unknown[]): Promise<any> {
+    if (!this.conn) throw new HarnessError('HRN_ERR_BRIDGE', `device ${this.id}: the app is not connected`);
+    const t0 = performance.now();
+    const v = await (this.conn.call as (m: string, ...a: unknown[]) => Promise<unknown>)(method, ...args);
+    this.roundTrips.push({ method, ms: performance.now() - t0 });
+    return v;
+  }
+
+  async write(op: LocalWrite): Promise<void> {
+    await this.offsetSent;
+    await this.call('write', op);
+  }
+
+  async sync(trigger: SyncTrigger): Promise<SyncOutcome> {
+    await this.offsetSent;
+    const out = (await this.call('sync', trigger)) as SyncOutcome;
+    this.modelled = await this.call('energy').catch(() => this.modelled);
+    return out;
+  }
+
+  snapshot(): Promise<TableRecords> {
+    return this.call('snapshot');
+  }
+
+  pendingChanges(): Promise<number> {
+    return this.call('pendingChanges');
+  }
+
+  /** Round trip of a no-op command (wall ms). */
+  async ping(): Promise<number> {
+    const t0 = performance.now();
+    await this.call('ping');
+    return performance.now() - t0;
+  }
+
+  setClockOffset(ms: number): void {
+    // Device's setClockOffset is synchronous; the next command waits for the app to have applied it.
+    this.offsetSent = this.offsetSent.then(() => this.call('setClockOffset', ms)).catch(() => {});
+  }
+
+  energy(): EnergyReading {
+    const m = this.measured;
+    const e = this.modelled;
+    if (m) return { ...m, details: { ...(m.details ?? {}), ...(e ? { modelledJoules: e.joules } : {}) } };
+    return e ?? { source: 'modelled', joules: 0, batteryPct: 0 };
+  }
+
+  async setOffline(offline: boolean): Promise<void> {
+    if (this.o.host.setOffline) return this.o.host.setOffline(offline);
+    if (this.conn?.hello.capabilities.includes('setOffline')) return this.call('setOffline', offline);
+    throw new HarnessError(
+      'HRN_ERR_FAULT_UNSUPPORTED',
+      `device ${this.id}: ${this.o.host.name} has no device-level offline mode; use the proxy's network faults`,
+    );
+  }
+
+  /** App kill (terminateApp): the app's store survives; restart() launches it cold. */
+  async kill(): Promise<void> {
+    const closed = this.conn?.closed;
+    await this.o.host.terminate();
+    await closed;
+    this.conn = undefined;
+  }
+
+  async restart(): Promise<void> {
+    await this.launch(true);
+  }
+
+  /** Background the app (home button) and bring it back; the app keeps its bridge socket. */
+  async background(): Promise<void> {
+    if (!this.o.host.background)
+      throw new HarnessError('HRN_ERR_FAULT_UNSUPPORTED', `device ${this.id}: ${this.o.host.name} cannot background`);
+    await this.o.host.background();
+  }
+
+  async foreground(): Promise<void> {
+    if (!this.o.host.foreground)
+      throw new HarnessError('HRN_ERR_FAULT_UNSUPPORTED', `device ${this.id}: ${this.o.host.name} cannot foreground`);
+    await this.o.host.foreground(this.request(false));
+    // An OS may have closed the socket while backgrounded; the app reconnects on the same session.
+    const prev = this.conn;
+    const c = await this.server!.waitForApp(this.session!, {
+      timeoutMs: this.o.connectTimeoutMs ?? 120_000,
+      current: true,
+    });
+    if (c !== prev) await this.attach(c);
+  }
+
+  async stop(): Promise<void> {
+    if (this.conn?.open) this.modelled = await this.call('energy').catch(() => this.modelled);
+    this.measured = await this.o.host.measureEnergy?.().catch((e) => {
+      this.ctx?.log(`battery reading failed: ${(e as Error).message}`);
+      return undefined;
+    });
+    await this.o.host.stop();
+    if (this.session) this.server?.unregister(this.session);
+    this.conn = undefined;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The whole bridge protocol end to end against the simulated phone: the harness's BridgeServer and
+ * BridgeDevice on one side, the app-side module (app/app-bridge.ts) running the simulated phone on
+ * the other, the real sync server behind (HARNESS_PG_URL for `url` mode).
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { BRIDGE_PROTOCOL } from '../../protocol/bridge';
+import { createPhone } from '../phone/index';
+import { startTestEnv, type TestEnv } from '../phone/test-support';
+import { BridgeDevice } from './bridge-device';
+import { closeSharedBridgeServer, sharedBridgeServer } from './server';
+import { SimulatedAppHost } from './sim-host';
+
+let env: TestEnv;
+let seq = 0;
+const uid = (p: string) => `${p}-${process.pid}-${Date.now().toString(36)}-${seq++}`;
+
+beforeAll(async () => {
+  env = await startTestEnv();
+});
+afterAll(async () => {
+  await closeSharedBridgeServer();
+  await env?.close();
+});
+
+const activity = (id: string) => ({
+  sport: 'run',
+  started_at: Date.now() - 3_600_000,
+  duration_s: 1800,
+  distance_m: 5000,
+  avg_hr: 150,
+  max_hr: 170,
+  calories: 400,
+  source_device: 'bridge-test',
+  rpe: 5,
+  notes: `bridge ${id}`,
+  updated_at: Date.now(),
+});
+
+async function bridged(userId: string) {
+  const id = uid('bp');
+  const dev = new BridgeDevice({ id, kind: 'detox', host: new SimulatedAppHost(), connectTimeoutMs: 30_000 });
+  await dev.start(env.ctx({ userId, deviceId: id }));
+  return dev;
+}
+
+describe('bridge protocol against the simulated phone', () => {
+  it('write, pending, sync (token over the bridge), snapshot, clock offset, energy, ping', async () => {
+    const user = uid('user');
+    const dev = await bridged(user);
+    try {
+      const id = uid('act');
+      await dev.write({ op: 'create', table: 'activities', id, values: activity(id) });
+      expect(await dev.pendingChanges()).toBe(1);
+      const out = await dev.sync('manual');
+      expect(out.error ?? '').toBe('');
+      expect(out).toMatchObject({ ok: true, trigger: 'manual', pushed: 1 });
+      expect(await dev.pendingChanges()).toBe(0);
+      expect((await dev.snapshot()).activities.map((r) => r.id)).toContain(id);
+
+      // The server got it: another (plain) phone of the same user pulls it.
+      const other = createPhone({ id: uid('plain'), autoTriggers: false });
+      await other.start(env.ctx({ userId: user, deviceId: other.id }));
+      try {
+        expect((await other.sync('manual')).ok).toBe(true);
+        expect((await other.snapshot()).activities.find((r) => r.id === id)?.notes).toBe(`bridge ${id}`);
+      } finally {
+        await other.stop();
+      }
+
+      dev.setClockOffset(60_000);
+      const e = dev.energy();
+      expect(e.source).toBe('modelled');
+      expect(e.joules).toBeGreaterThan(0);
+      expect(await dev.ping()).toBeGreaterThanOrEqual(0);
+      const methods = new Set(dev.roundTrips.map((r) => r.method));
+      for (const m of ['configure', 'write', 'pendingChanges', 'sync', 'snapshot', 'energy', 'setClockOffset', 'ping'])
+        expect(methods).toContain(m);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  it('app kill and relaunch: the app reconnects on its session and keeps its unsynced write', async () => {
+    const dev = await bridged(uid('user'));
+    try {
+      const id = uid('act');
+      await dev.write({ op: 'create', table: 'activities', id, values: activity(id) });
+      await dev.kill();
+      await expect(dev.pendingChanges()).rejects.toThrow(/not connected/);
+      await dev.restart();
+      expect(await dev.pendingChanges()).toBe(1);
+      expect((await dev.sync('app_launch')).pushed).toBe(1);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  it('device-level offline is refused clearly when the app has no switch', async () => {
+    const dev = await bridged(uid('user'));
+    try {
+      await expect(dev.setOffline(true)).rejects.toMatchObject({ code: 'HRN_ERR_FAULT_UNSUPPORTED' });
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  it('the handshake refuses an unknown session and another protocol version', async () => {
+    const server = await sharedBridgeServer();
+    const answer = async (hello: object) => {
+      const ws = new WebSocket(server.url);
+      await new Promise((r) => ws.once('open', r));
+      const reply = new Promise<any>((r) => ws.once('message', (d) => r(JSON.parse(String(d)))));
+      ws.send(JSON.stringify(hello));
+      const m = await reply;
+      ws.close();
+      return m;
+    };
+    const base = { t: 'hello', app: { name: 't', version: '0', platform: 'simulated' }, capabilities: [] };
+    expect(await answer({ ...base, protocol: BRIDGE_PROTOCOL, session: 'nope' })).toEqual({
+      t: 'refused',
+      reason: 'unknown session "nope"',
+    });
+    const session = server.register('t', { getToken: async () => 'x' });
+    expect(await answer({ ...base, protocol: 99, session })).toMatchObject({
+      t: 'refused',
+      reason: expect.stringMatching(/protocol 99 is not supported/),
+    });
+    expect(await answer({ t: 'call', id: 1 })).toMatchObject({ t: 'refused' });
+    server.unregister(session);
+  });
+});
