@@ -42,6 +42,8 @@ export interface DeviceSpec {
 /** Run-wide choices a kind may read when it creates a device. */
 export interface DeviceCreateOptions {
   phoneAdapter?: 'lokijs' | 'sqlite';
+  /** `use.devices[kind]` of the config (or project): kind-specific run options the kind validates. */
+  devices?: Partial<Record<string, unknown>>;
 }
 
 /** What `harness doctor` / `harness devices` print about a kind on this machine. */
@@ -94,6 +96,11 @@ export interface DeviceKind<K extends DeviceKindName = DeviceKindName> {
   /** Kind-specific checks of a scenario's spec; return the problem (with the field name) or undefined. */
   validate?(id: string, spec: DeviceSpec, all: Record<string, DeviceSpec>): string | undefined;
   create(id: string, spec: DeviceSpec, opts: DeviceCreateOptions): Promise<DeviceDrivers[K] & Device>;
+  /**
+   * Why this machine cannot run the device (no Detox, no emulator, no Bluetooth adapter), or
+   * undefined. A reason makes the scenario `skipped` with it, before anything starts: never passed.
+   */
+  unavailable?(id: string, spec: DeviceSpec, opts: DeviceCreateOptions): Promise<string | undefined>;
   /** Wire a 'paired' device to its peer once every device has started. */
   pair?(device: DeviceDrivers[K] & Device, ctx: PairContext): void;
   /**

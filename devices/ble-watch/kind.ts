@@ -1,42 +1,60 @@
 /**
- * Device kind `ble-watch`: a real watch reached through noble on a Bluetooth adapter (the same
- * WatchBridge as kind `watch`, with the virtual radio off). No adapter on this machine yet.
+ * Device kind `ble-watch`: a real watch through noble on a Bluetooth adapter (the same WatchBridge
+ * as kind `watch`); `use.devices['ble-watch'].transport = 'virtual'` runs the same central code on
+ * the virtual radio against a simulated watch. No adapter: the scenario is `skipped` with the reason.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import type { Device, DeviceKind } from '../../protocol/device';
-import { HarnessError } from '../../protocol/harness-error';
+import type { DeviceKind } from '../../protocol/device';
+import { pairWatchWithPhone } from '../watch/pair';
+import { bleAdapterUnavailable, hciAdapters } from './adapter';
+import type { BleWatchDevice } from './device';
+import { resolveBleWatchOptions } from './options';
 
 declare module '../../protocol/device' {
   interface DeviceDrivers {
-    'ble-watch': Device;
+    'ble-watch': BleWatchDevice;
   }
 }
 
 export const deviceKind: DeviceKind<'ble-watch'> = {
   kind: 'ble-watch',
   platform: 'WATCH_GARMIN',
-  summary: 'a real watch through noble on a Bluetooth adapter',
+  summary: 'a real watch through noble on a Bluetooth adapter (or the virtual radio with transport "virtual")',
   talks: 'paired',
   clockSkew: 'none',
-  async create(id) {
-    throw new HarnessError(
-      'HRN_ERR_DEVICE',
-      `device "${id}": kind "ble-watch" needs a Bluetooth adapter (set NOBLE_HCI_DEVICE_ID); this machine has none (see \`harness doctor\`)`,
-    );
+  validate(id, spec, all) {
+    if (!spec.pairedWith) return `devices.${id}: a ble-watch needs pairedWith: '<phone id>'`;
+    const peer = all[spec.pairedWith];
+    if (peer && peer.kind !== 'phone' && peer.kind !== 'detox')
+      return `devices.${id}.pairedWith must name a phone (kind phone or detox), "${spec.pairedWith}" is a ${peer.kind}`;
+    return undefined;
+  },
+  async unavailable(_id, _spec, opts) {
+    const o = resolveBleWatchOptions(opts.devices?.['ble-watch']);
+    return o.transport === 'virtual' ? undefined : bleAdapterUnavailable(o.adapter);
+  },
+  async create(id, _spec, opts) {
+    const { BleWatchDevice } = await import('./device');
+    return new BleWatchDevice(id, resolveBleWatchOptions(opts.devices?.['ble-watch']));
+  },
+  pair: pairWatchWithPhone,
+  async shutdown() {
+    const { currentRadio } = await import('../radio/install');
+    currentRadio()?.medium?.close();
   },
   async doctor() {
-    let bt = false;
-    try {
-      bt = existsSync('/sys/class/bluetooth') && readdirSync('/sys/class/bluetooth').length > 0;
-    } catch {
-      bt = false;
-    }
+    const found = hciAdapters();
+    const why = bleAdapterUnavailable();
     return [
       {
         area: 'ble-watch (real adapter)',
-        ok: bt,
-        detail: bt ? 'a Bluetooth adapter is present' : 'no Bluetooth adapter; simulated watches use the virtual radio',
-        fix: 'optional: a BLE adapter + NOBLE_HCI_DEVICE_ID for real watches',
+        ok: !why,
+        detail: why ?? (found.length ? `adapters: ${found.join(', ')}` : 'native noble bindings (macOS/Windows)'),
+        fix: 'optional: a BLE adapter (use.devices["ble-watch"].adapter) for real watches',
+      },
+      {
+        area: 'ble-watch (virtual transport)',
+        ok: true,
+        detail: 'transport "virtual": the same noble central on the virtual radio against a simulated watch',
       },
     ];
   },

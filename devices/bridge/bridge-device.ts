@@ -175,13 +175,14 @@ export class BridgeDevice implements Device {
     return e ?? { source: 'modelled', joules: 0, batteryPct: 0 };
   }
 
+  /**
+   * Device-level offline on top of the proxy cut the offline fault already makes: the host's
+   * (airplane mode) or the app's own switch. Neither: the proxy cut alone, said in the device log.
+   */
   async setOffline(offline: boolean): Promise<void> {
     if (this.o.host.setOffline) return this.o.host.setOffline(offline);
     if (this.conn?.hello.capabilities.includes('setOffline')) return this.call('setOffline', offline);
-    throw new HarnessError(
-      'HRN_ERR_FAULT_UNSUPPORTED',
-      `device ${this.id}: ${this.o.host.name} has no device-level offline mode; use the proxy's network faults`,
-    );
+    this.ctx?.log(`${this.o.host.name} has no device-level offline mode; only the proxy cuts its traffic`);
   }
 
   /** App kill (terminateApp): the app's store survives; restart() launches it cold. */

@@ -98,15 +98,6 @@ describe('bridge protocol against the simulated phone', () => {
     }
   });
 
-  it('device-level offline is refused clearly when the app has no switch', async () => {
-    const dev = await bridged(uid('user'));
-    try {
-      await expect(dev.setOffline(true)).rejects.toMatchObject({ code: 'HRN_ERR_FAULT_UNSUPPORTED' });
-    } finally {
-      await dev.stop();
-    }
-  });
-
   it('the handshake refuses an unknown session and another protocol version', async () => {
     const server = await sharedBridgeServer();
     const answer = async (hello: object) => {

@@ -1,16 +1,19 @@
 /**
- * Device kind `detox`: the React Native app under Detox on an Android emulator or iOS simulator.
- * No driver on this machine yet; the kind is declared so scenarios validate and doctor reports it.
+ * Device kind `detox`: the phone app driven through the test bridge (devices/bridge), launched by
+ * Detox on an Android emulator / attached device or an iOS simulator (`use.devices.detox`, see
+ * README.md). With `app: 'simulated'` the same driver runs the simulated phone app instead, so every
+ * part but the device runs on any machine. Detox itself is loaded only when a device starts.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
-import type { Device, DeviceKind } from '../../protocol/device';
-import { HarnessError } from '../../protocol/harness-error';
+import type { DeviceKind } from '../../protocol/device';
+import type { BridgeDevice } from '../bridge/bridge-device';
+import { requireTarget, resolveDetoxOptions } from './options';
 
 declare module '../../protocol/device' {
   interface DeviceDrivers {
-    detox: Device;
+    detox: BridgeDevice;
   }
 }
 
@@ -24,20 +27,45 @@ const version = (cmd: string, args: string[]) =>
 export const deviceKind: DeviceKind<'detox'> = {
   kind: 'detox',
   platform: 'ANDROID',
-  summary: 'React Native app under Detox on an emulator/simulator',
+  summary: 'the React Native app under Detox (emulator, attached device, iOS simulator) via the test bridge',
   talks: 'contract',
   clockSkew: 'clock',
-  async create(id) {
-    throw new HarnessError(
-      'HRN_ERR_DEVICE',
-      `device "${id}": kind "detox" needs an Android emulator or iOS simulator with the app's Detox build; none is available here (see \`harness doctor\`)`,
-    );
+  async unavailable(_id, _spec, opts) {
+    const { detoxUnavailable } = await import('./host');
+    return detoxUnavailable(resolveDetoxOptions(opts.devices?.detox));
+  },
+  async create(id, _spec, opts) {
+    const o = resolveDetoxOptions(opts.devices?.detox);
+    requireTarget(o);
+    const { BridgeDevice } = await import('../bridge/bridge-device');
+    const host =
+      o.app === 'simulated'
+        ? new (await import('../bridge/sim-host')).SimulatedAppHost()
+        : new (await import('./host')).DetoxAppHost(o, id);
+    return new BridgeDevice({ id, kind: 'detox', host, bridgePort: o.bridgePort, connectTimeoutMs: o.launchTimeoutMs });
+  },
+  async shutdown() {
+    const { closeSharedBridgeServer } = await import('../bridge/server');
+    await closeSharedBridgeServer();
   },
   async doctor() {
-    const adb = await version('adb', ['version']);
+    const { adbPath } = await import('./adb');
+    const { detoxUnavailable } = await import('./host');
+    const adb = await version(adbPath(), ['version']);
     const emulator = !!process.env.ANDROID_HOME && existsSync(`${process.env.ANDROID_HOME}/emulator/emulator`);
     const xcrun = process.platform === 'darwin' ? await version('xcrun', ['simctl', 'help']) : undefined;
+    const noDetox = await detoxUnavailable({
+      ...resolveDetoxOptions(undefined),
+      android: { binaryPath: '/', package: 'x' },
+    });
+    const detoxMissing = noDetox?.startsWith('Detox is not installed') ? noDetox : undefined;
     return [
+      {
+        area: 'detox: module',
+        ok: !detoxMissing,
+        detail: detoxMissing ?? 'detox/internals resolves',
+        fix: "optional: npm install -D detox in the app's project (the harness loads it from the working directory)",
+      },
       {
         area: 'detox: Android',
         ok: !!adb && emulator,
@@ -52,6 +80,11 @@ export const deviceKind: DeviceKind<'detox'> = {
         detail:
           process.platform === 'darwin' ? (xcrun ? 'xcrun simctl present' : 'no Xcode') : 'iOS simulators need macOS',
         fix: 'optional: macOS with Xcode and applesimutils',
+      },
+      {
+        area: 'detox: simulated app',
+        ok: true,
+        detail: "use.devices.detox.app = 'simulated' drives the simulated phone through the same bridge",
       },
     ];
   },

@@ -36,6 +36,19 @@ const FIXTURE_OF_SPORT: Record<string, FitFixture> = {
   swim: 'swim-pool-laps',
 };
 
+/** A scenario's activity create, recorded on a simulated watch from the FIT fixture of its sport. */
+export async function recordOnSimWatch(watch: SimWatch, op: LocalWrite): Promise<void> {
+  if (op.op !== 'create' || op.table !== 'activities')
+    throw new Error(`a watch only records activities (got ${op.op} on ${op.table})`);
+  const v = op.values;
+  await watch.recordActivity({
+    activityId: op.id,
+    fixture: FIXTURE_OF_SPORT[String(v.sport)] ?? 'tiny-1min',
+    ...(typeof v.rpe === 'number' ? { rpe: v.rpe } : {}),
+    ...(typeof v.notes === 'string' ? { notes: v.notes } : {}),
+  });
+}
+
 export class WatchDevice implements Device {
   readonly kind = 'watch' as const;
   watch!: SimWatch;
@@ -91,16 +104,8 @@ export class WatchDevice implements Device {
   }
 
   /** Record an activity on the watch (it works fully offline and queues the pack for the phone). */
-  async write(op: LocalWrite): Promise<void> {
-    if (op.op !== 'create' || op.table !== 'activities')
-      throw new Error(`a watch only records activities (got ${op.op} on ${op.table})`);
-    const v = op.values;
-    await this.watch.recordActivity({
-      activityId: op.id,
-      fixture: FIXTURE_OF_SPORT[String(v.sport)] ?? 'tiny-1min',
-      ...(typeof v.rpe === 'number' ? { rpe: v.rpe } : {}),
-      ...(typeof v.notes === 'string' ? { notes: v.notes } : {}),
-    });
+  write(op: LocalWrite): Promise<void> {
+    return recordOnSimWatch(this.watch, op);
   }
 
   /** Send the current context pack; simulated transfer time goes to `contextTransfers`. */

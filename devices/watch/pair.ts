@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { PairContext } from '../../protocol/device';
 import type { WatchDevice } from './device';
 
-export function pairWatchWithPhone(watch: WatchDevice, { id, peer, event }: PairContext): void {
+/** Kinds `watch` and `ble-watch`: anything that hands over activity packs. */
+export function pairWatchWithPhone(watch: Pick<WatchDevice, 'onActivityPack'>, { id, peer, event }: PairContext): void {
   watch.onActivityPack(async (pack) => {
     const sha256 = createHash('sha256').update(pack.fitFile).digest('hex');
     mkdirSync(join(peer.dataDir, 'fit'), { recursive: true });

@@ -69,6 +69,7 @@ export function registerCommands(program: Command) {
       int('--server-instances', 1),
     )
     .option('--output <dir>', 'output folder (default harness-results)')
+    .option('--allow-skipped', 'exit 0 when scenarios were skipped for missing hardware (default: exit 1)')
     .addHelpText(
       'after',
       `
@@ -128,6 +129,7 @@ Examples:
         network: o.network,
         brokenServer: o.brokenServer ? String(o.brokenServer).split(',') : undefined,
         serverInstances: o.serverInstances,
+        allowSkipped: !!o.allowSkipped,
         argv: process.argv.slice(2),
         configFile,
       });

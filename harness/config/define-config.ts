@@ -150,4 +150,11 @@ export function validateUse(field: string, use: Partial<HarnessConfig['use']>) {
     fail(`${field}.network`, `one of ${Object.keys(NETWORK_PRESETS).join(', ')}`, use.network);
   if (use.phoneAdapter !== undefined && use.phoneAdapter !== 'lokijs' && use.phoneAdapter !== 'sqlite')
     fail(`${field}.phoneAdapter`, '"lokijs" or "sqlite"', use.phoneAdapter);
+  if (use.devices !== undefined) {
+    if (!use.devices || typeof use.devices !== 'object' || Array.isArray(use.devices))
+      fail(`${field}.devices`, 'an object of options by device kind', use.devices);
+    for (const [kind, o] of Object.entries(use.devices))
+      if (o !== undefined && (!o || typeof o !== 'object' || Array.isArray(o)))
+        fail(`${field}.devices.${kind}`, 'an object', o);
+  }
 }

@@ -23,6 +23,12 @@ export interface UseOptions {
   timeScale: number;
   /** Phone adapter: 'lokijs' (default) or 'sqlite'. */
   phoneAdapter?: 'lokijs' | 'sqlite';
+  /**
+   * Kind-specific options, by device kind: `detox` (app host, Detox configuration, binaries) and
+   * `ble-watch` (transport, adapter); each kind validates its own (see devices/<kind>/README.md).
+   * A project's `use.devices` replaces the config's as a whole.
+   */
+  devices?: Partial<Record<string, Record<string, unknown>>>;
 }
 
 export interface HarnessConfig {

@@ -70,7 +70,14 @@ export interface DeviceSummary {
   ops: number;
   syncs: number;
   syncFailures: number;
-  energy?: { source: 'modelled' | 'measured'; joules: number; batteryPct: number; batteryPctPerSync?: number };
+  energy?: {
+    source: 'modelled' | 'measured';
+    joules: number;
+    batteryPct: number;
+    batteryPctPerSync?: number;
+    /** Readings behind it: measured levels before/after, app mAh per UID, and the model's estimate beside them. */
+    details?: Record<string, number>;
+  };
   memoryMb?: { max: number; mean: number };
   /** File upload queue at the end (RFC 2.2.6), for devices that have one. */
   uploads?: UploadSummary;
@@ -97,6 +104,8 @@ export interface ScenarioResult {
   historyFile: string;
   operations: number;
   error?: { code: string; message: string };
+  /** Why the scenario did not run here (verdict `skipped`): missing hardware or tooling, never a pass. */
+  skipReason?: string;
   /** Free notes a scenario adds (e.g. "worst BLE profile misses the 10 s target, as expected"). */
   notes?: string[];
 }

@@ -123,6 +123,7 @@ export function deviceSummaries(input: AnalysisInput): DeviceSummary[] {
               joules: d.energy.joules,
               batteryPct: d.energy.batteryPct,
               batteryPctPerSync: syncs.length ? d.energy.batteryPct / syncs.length : 0,
+              ...(d.energy.source === 'measured' && d.energy.details ? { details: d.energy.details } : {}),
             },
           }
         : {}),

@@ -4,10 +4,10 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { deviceKind } from '../../devices/registry';
 import { type Clock, SkewedClock } from '../../protocol/clock';
 import type { Device, DeviceContext, DeviceKind, DeviceSpec } from '../../protocol/device';
 import { DeviceNetwork } from '../faults/network';
-import { deviceKind } from '../../devices/registry';
 import { createDevice } from './devices';
 import type { RunEnvironment } from './run-scenario';
 import type { ScenarioServer } from './scenario-server';
@@ -84,7 +84,10 @@ export class DeviceSet {
       }
       const preset = spec.network ?? env.config.use.network;
       if (preset) await net.applyPreset(preset);
-      const { dev, kind } = await createDevice(id, spec, { phoneAdapter: env.config.use.phoneAdapter });
+      const { dev, kind } = await createDevice(id, spec, {
+        phoneAdapter: env.config.use.phoneAdapter,
+        devices: env.config.use.devices,
+      });
       const devClock = new SkewedClock(clock);
       const ctx: DeviceContext = {
         userId: user,

@@ -41,7 +41,7 @@ const run = (def: ScenarioDefinition, seed = 11) =>
   runScenario(env, { def: validateScenario(def, 'inline.ts'), file: 'inline.ts' }, { seed, attempt: 1, timeScale: 1 });
 
 describe('runScenario', () => {
-  it('the server\'s sync_log reaches the checkers; faults are recorded with their targets', async () => {
+  it("the server's sync_log reaches the checkers; faults are recorded with their targets", async () => {
     const r = await run(
       defineScenario({
         name: 'rs-conflict',

@@ -17,12 +17,13 @@ import { History, JsonlHistoryWriter } from '../history/index';
 import type { ResolvedObjectStore } from '../services/object-store/index';
 import { analyse } from './analysis';
 import { DeviceSet } from './device-set';
+import { unavailableDevices } from './devices';
 import { pairDevices, recordingHandle } from './handle';
 import type { LoadedScenario } from './loader';
 import { type FinalState, healAndQuiesce, QUIESCENCE_ROUNDS, readFinalState } from './quiescence';
 import { ScenarioRecord, scenarioContext } from './scenario-context';
 import { readServerLog, type ScenarioServer, startScenarioServer } from './scenario-server';
-import { scenarioResult, verdictOf } from './verdict';
+import { scenarioResult, skippedResult, verdictOf } from './verdict';
 import { driveWorkload, RandomWorkloadDriver, scenarioWorkload } from './workload-driver';
 
 export interface RunEnvironment {
@@ -63,6 +64,15 @@ export async function runScenario(
   const started = new Date();
   const t0 = performance.now();
   const slug = opts.attempt > 1 ? `${def.name}-retry${opts.attempt - 1}` : def.name;
+  // Hardware or tooling this machine lacks makes the scenario `skipped` before anything starts.
+  const reasons = await unavailableDevices(def.devices, {
+    phoneAdapter: env.config.use.phoneAdapter,
+    devices: env.config.use.devices,
+  });
+  if (reasons.length) {
+    env.log(`scenario ${def.name}: skipped: ${reasons.join('; ')}`);
+    return skippedResult({ def, seed: opts.seed, attempt: opts.attempt, startedAt: started, slug, reasons });
+  }
   const dir = join(env.runDir, slug);
   mkdirSync(dir, { recursive: true });
   const clock = new ScaledClock(opts.timeScale);

@@ -28,6 +28,8 @@ export interface RunOptions {
   brokenServer?: string[];
   /** Reference-server processes behind a round-robin front (`--server-instances`). */
   serverInstances?: number;
+  /** Skipped scenarios (hardware absent) do not fail the run (`--allow-skipped`); by default they do. */
+  allowSkipped?: boolean;
   argv: string[];
   configFile?: string;
 }
@@ -151,7 +153,8 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
           });
           if (res.verdict === 'passed' && attempt > 1) res.verdict = 'flaky';
           await reporter.onScenarioEnd?.(res);
-          if (res.verdict === 'passed' || res.verdict === 'flaky' || attempt > retries) break;
+          if (res.verdict === 'passed' || res.verdict === 'flaky' || res.verdict === 'skipped' || attempt > retries)
+            break;
           results.push(res);
         }
         results.push(res!);
@@ -170,7 +173,17 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
   const finals = [...finalByKey.values()];
   const stats = { passed: 0, failed: 0, flaky: 0, skipped: 0, error: 0 };
   for (const r of finals) stats[r.verdict]++;
-  const verdict: Verdict = stats.error ? 'error' : stats.failed ? 'failed' : stats.flaky ? 'flaky' : 'passed';
+  // A skipped scenario (hardware absent) is never a pass: the run says `skipped` and fails unless
+  // --allow-skipped, so CI cannot mistake "could not run" for "ran and passed".
+  const verdict: Verdict = stats.error
+    ? 'error'
+    : stats.failed
+      ? 'failed'
+      : stats.skipped
+        ? 'skipped'
+        : stats.flaky
+          ? 'flaky'
+          : 'passed';
   const result: RunResult = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     runId,
@@ -201,5 +214,6 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
   };
   writeFileSync(join(runDir, 'results.json'), JSON.stringify(result, null, 2));
   await reporter.onEnd?.(result);
-  return { result, exitCode: verdict === 'passed' || verdict === 'flaky' ? 0 : 1, runDir };
+  const ok = verdict === 'passed' || verdict === 'flaky' || (verdict === 'skipped' && !!opts.allowSkipped);
+  return { result, exitCode: ok ? 0 : 1, runDir };
 }

@@ -24,6 +24,37 @@ export function verdictOf(
   return caught ? 'passed' : 'failed';
 }
 
+/** A scenario whose devices this machine cannot run: nothing started, the reason reported. */
+export function skippedResult(o: {
+  def: ScenarioDefinition;
+  seed: number;
+  attempt: number;
+  startedAt: Date;
+  slug: string;
+  reasons: string[];
+}): ScenarioResult {
+  const reason = o.reasons.join('; ');
+  return {
+    name: o.def.name,
+    title: o.def.title,
+    tags: o.def.tags ?? [],
+    seed: o.seed,
+    verdict: 'skipped',
+    attempt: o.attempt,
+    startedAt: o.startedAt.toISOString(),
+    durationMs: 0,
+    devices: [],
+    checks: [],
+    metrics: [],
+    thresholds: [],
+    faults: [],
+    historyFile: `${o.slug}/history.jsonl`,
+    operations: 0,
+    skipReason: reason,
+    notes: [`skipped: ${reason}`],
+  };
+}
+
 export function scenarioResult(o: {
   def: ScenarioDefinition;
   seed: number;
