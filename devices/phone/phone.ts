@@ -12,13 +12,13 @@ import type { UploadSummary } from '../../protocol/files';
 import type { TableRecords } from '../../protocol/records';
 import { columnNames, type SchemaVersion, type TableName } from '../../protocol/tables';
 import { createDeviceUploads } from '../common/device-uploads';
+import { Rpc, RpcClosedError } from '../common/rpc';
 import { subscribePokes } from '../common/sync-http';
 import { summarizeUploads, type UploadItem, type UploadQueue, type UploadQueueStatus } from '../common/upload-queue';
 import { type DeviceEnergyProfile, ENERGY_PROFILES, EnergyMeter, PHONE_LTE } from '../energy/radio-model';
 import { phoneWorkerFile } from './build-worker';
 import type { PhoneAdapterKind } from './db';
 import type { LocalConflict } from './resolver';
-import { Rpc, RpcClosedError } from '../common/rpc';
 import type { WorkerConfig, WorkerSyncResult } from './worker';
 
 export interface AutoTriggers {

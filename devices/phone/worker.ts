@@ -11,6 +11,7 @@ import * as loggerNs from '@nozbe/watermelondb/utils/common/logger';
 import type { LocalWrite, SyncTrigger } from '../../protocol/device';
 import type { ConflictRecord, DatabaseChanges } from '../../protocol/records';
 import { columnsFor, isTableName, type SchemaVersion } from '../../protocol/tables';
+import { Rpc } from '../common/rpc';
 import { SyncHttpClient, SyncHttpError, withBackoff } from '../common/sync-http';
 import {
   applyWrite,
@@ -23,7 +24,6 @@ import {
   snapshot,
 } from './db';
 import { dataHash, type LocalConflict, makeConflictResolver } from './resolver';
-import { Rpc } from '../common/rpc';
 
 export interface WorkerConfig {
   deviceId: string;
