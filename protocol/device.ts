@@ -55,6 +55,19 @@ export interface DeviceKindFinding {
   required?: boolean;
 }
 
+/** A device of a kind found attached to this machine (`harness devices`). */
+export interface AttachedDevice {
+  kind: DeviceKindName;
+  /** adb serial, simulator UDID, BLE address. */
+  id: string;
+  name?: string;
+  /** adb's state, the simulator's, or "advertising" for a BLE watch seen in the scan. */
+  state: string;
+  /** What found it: "adb", "xcrun simctl", "BLE scan". */
+  via: string;
+  detail?: string;
+}
+
 /** The device a paired device (a watch) reaches the server through, as the runner records it. */
 export interface PairPeer {
   readonly id: string;
@@ -110,6 +123,11 @@ export interface DeviceKind<K extends DeviceKindName = DeviceKindName> {
   beginScenario?(ctx: { seed: number }): Promise<void>;
   /** Release what devices of this kind share across a run (a browser, the radio medium). */
   shutdown?(): Promise<void>;
+  /**
+   * Real devices of this kind attached now (adb, simulators, a BLE scan of `scanMs`), and notes on
+   * what could not be looked at (a tool or adapter absent). Never throws for a missing tool.
+   */
+  attached?(o: { scanMs: number }): Promise<{ devices: AttachedDevice[]; notes: string[] }>;
   /** Whether this machine can run the kind, for `harness doctor` and `harness devices`. */
   doctor?(): Promise<DeviceKindFinding[]>;
 }

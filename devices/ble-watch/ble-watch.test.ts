@@ -8,12 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ScaledClock } from '../../protocol/clock';
-import { currentRadio, installVirtualRadio } from '../radio/install';
+import { currentRadio, installVirtualRadio, loadNoble } from '../radio/install';
 import type { ActivityPack } from '../watch/protocol';
+import { startSimWatch } from '../watch/sim-watch';
 import { bleAdapterUnavailable, hciAdapters } from './adapter';
 import { BleWatchDevice } from './device';
 import { deviceKind } from './kind';
 import { resolveBleWatchOptions } from './options';
+import { asAttached, scanForWatches } from './scan';
 
 afterAll(() => currentRadio()?.medium?.close());
 
@@ -63,6 +65,22 @@ describe('ble-watch', () => {
     expect(e.source).toBe('measured');
     expect(e.batteryPct).toBe(3);
     expect(e.details?.modelledJoules).toBeGreaterThan(0);
+  });
+
+  it('a 5 s scan lists the watches advertising the sync service', async () => {
+    const radio = installVirtualRadio({ seed: 11 });
+    const watch = await startSimWatch({ id: 'scan-me', medium: radio.medium!, dataDir: null });
+    try {
+      const seen = await scanForWatches(loadNoble(), { scanMs: 5000, clock: radio.clock });
+      expect(seen.map((w) => w.address)).toContain(watch.address);
+      expect(asAttached(seen).find((d) => d.id === watch.address)).toMatchObject({
+        kind: 'ble-watch',
+        state: 'advertising',
+        via: 'BLE scan',
+      });
+    } finally {
+      await watch.stop();
+    }
   });
 
   it('a real watch is worn, not scripted: writes are refused without the simulated peripheral', async () => {

@@ -37,6 +37,18 @@ export const deviceKind: DeviceKind<'ble-watch'> = {
     return new BleWatchDevice(id, resolveBleWatchOptions(opts.devices?.['ble-watch']));
   },
   pair: pairWatchWithPhone,
+  async attached({ scanMs }) {
+    const why = bleAdapterUnavailable();
+    if (why) return { devices: [], notes: [`BLE scan: ${why}`] };
+    try {
+      const { loadNoble, currentRadio } = await import('../radio/install');
+      if (currentRadio()) return { devices: [], notes: ['BLE scan: the virtual radio is installed in this process'] };
+      const { asAttached, scanForWatches } = await import('./scan');
+      return { devices: asAttached(await scanForWatches(loadNoble(), { scanMs })), notes: [] };
+    } catch (e) {
+      return { devices: [], notes: [`BLE scan: ${(e as Error).message}`] };
+    }
+  },
   async shutdown() {
     const { currentRadio } = await import('../radio/install');
     currentRadio()?.medium?.close();

@@ -13,6 +13,7 @@ import { BridgeDevice } from '../bridge/bridge-device';
 import { closeSharedBridgeServer } from '../bridge/server';
 import { type Gate, startGate, startTestEnv, type TestEnv } from '../phone/test-support';
 import { parseBattery, parseUidMah, shortUid } from './adb';
+import { attachedMobileDevices, parseSimctl } from './attached';
 import { detoxConfig } from './config';
 import { DetoxAppHost, detoxUnavailable } from './host';
 import { requireTarget, resolveDetoxOptions } from './options';
@@ -87,6 +88,27 @@ describe('config generation and options', () => {
       await detoxUnavailable(resolveDetoxOptions({ android, detoxModule: FAKE_DETOX, adb: FAKE_ADB })),
     ).toBeUndefined();
     expect(await detoxUnavailable(resolveDetoxOptions({ app: 'simulated' }))).toBeUndefined();
+  });
+
+  it('lists attached devices (adb, simctl) and says when a tool is absent', async () => {
+    const a = await attachedMobileDevices(FAKE_ADB);
+    expect(a.devices).toEqual([{ kind: 'detox', id: 'emulator-5554', name: 'Pixel_7', state: 'device', via: 'adb' }]);
+    const none = await attachedMobileDevices(join(tmp, 'no-adb'));
+    expect(none.devices).toEqual([]);
+    expect(none.notes[0]).toMatch(/^adb: not available/);
+    const sims = parseSimctl(
+      JSON.stringify({
+        devices: {
+          'com.apple.CoreSimulator.SimRuntime.iOS-17-2': [
+            { udid: 'A1', name: 'iPhone 15', state: 'Booted', isAvailable: true },
+            { udid: 'B2', name: 'iPhone 14', state: 'Shutdown', isAvailable: false },
+          ],
+        },
+      }),
+    );
+    expect(sims).toEqual([
+      { kind: 'detox', id: 'A1', name: 'iPhone 15', state: 'booted', via: 'xcrun simctl', detail: 'iOS-17-2' },
+    ]);
   });
 
   it('parses battery readings of both dumpsys formats', () => {

@@ -44,6 +44,10 @@ export const deviceKind: DeviceKind<'detox'> = {
         : new (await import('./host')).DetoxAppHost(o, id);
     return new BridgeDevice({ id, kind: 'detox', host, bridgePort: o.bridgePort, connectTimeoutMs: o.launchTimeoutMs });
   },
+  async attached() {
+    const { attachedMobileDevices } = await import('./attached');
+    return attachedMobileDevices();
+  },
   async shutdown() {
     const { closeSharedBridgeServer } = await import('../bridge/server');
     await closeSharedBridgeServer();

@@ -174,16 +174,47 @@ Examples:
 
   program
     .command('devices')
-    .description('Device kinds, what each runs on, and whether this machine can run it')
-    .action(async () => {
+    .description('Device kinds this machine can run, and the real devices attached (adb, iOS simulators, BLE watches)')
+    .option('--scan-ms <ms>', 'how long to scan for BLE watches', int('--scan-ms', 1), 5000)
+    .option('--json', 'machine-readable output')
+    .action(async (o) => {
       const { allDeviceKinds } = await import('../../devices/registry');
-      for (const k of await allDeviceKinds()) {
-        // Runnable here when one of its findings is ok (detox: Android or iOS); no findings, nothing needed.
-        const can = ((await k.doctor?.()) ?? []).some((x) => x.ok) || !k.doctor;
-        process.stdout.write(
-          `${can ? '✓' : '–'} ${k.kind.padEnd(10)} ${k.summary}${can ? '' : '  (not on this machine: see harness doctor)'}\n`,
-        );
+      const kinds = await allDeviceKinds();
+      const rows = await Promise.all(
+        kinds.map(async (k) => {
+          // Runnable here when one of its findings is ok (detox: Android or iOS); no findings, nothing needed.
+          const can = ((await k.doctor?.()) ?? []).some((x) => x.ok) || !k.doctor;
+          return { kind: k.kind, summary: k.summary, runnable: can };
+        }),
+      );
+      const found = await Promise.all(kinds.map((k) => k.attached?.({ scanMs: o.scanMs })));
+      const attached = found.flatMap((f) => f?.devices ?? []);
+      const notes = found.flatMap((f) => f?.notes ?? []);
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify({ kinds: rows, attached, notes }, null, 2)}\n`);
+        return;
       }
+      for (const r of rows)
+        process.stdout.write(
+          `${r.runnable ? '✓' : '–'} ${r.kind.padEnd(10)} ${r.summary}${r.runnable ? '' : '  (not on this machine: see harness doctor)'}\n`,
+        );
+      process.stdout.write('\nAttached devices\n');
+      const table = [
+        ['KIND', 'ID', 'NAME', 'STATE', 'VIA', 'DETAIL'],
+        ...attached.map((d) => [d.kind, d.id, d.name ?? '', d.state, d.via, d.detail ?? '']),
+      ];
+      if (attached.length === 0) process.stdout.write('  (none)\n');
+      else {
+        const w = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+        for (const r of table)
+          process.stdout.write(
+            `  ${r
+              .map((c, i) => c.padEnd(w[i]))
+              .join('  ')
+              .trimEnd()}\n`,
+          );
+      }
+      for (const n of notes) process.stdout.write(`  – ${n}\n`);
     });
 
   program
