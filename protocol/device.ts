@@ -209,6 +209,9 @@ export interface Device {
   kill?(): Promise<void>;
   restart?(): Promise<void>;
   setClockOffset?(ms: number): void;
+  /** App to the background (home button) and back (appBackground fault); real phones under Detox. */
+  background?(): Promise<void>;
+  foreground?(): Promise<void>;
   /** Device-level offline (e.g. the browser's own offline mode), on top of the proxy the harness cuts. */
   setOffline?(offline: boolean): Promise<void>;
   memoryBytes?(): Promise<number>;

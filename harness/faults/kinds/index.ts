@@ -3,6 +3,7 @@
  * nemesis, the loader's validation and the README table read this list.
  */
 import type { FaultPlugin } from '../plugin';
+import { fault as appBackground } from './app-background';
 import { fault as appKill } from './app-kill';
 import { fault as bandwidth } from './bandwidth';
 import { fault as bleDisconnect } from './ble-disconnect';
@@ -33,6 +34,7 @@ export const FAULT_KINDS: readonly FaultPlugin<any>[] = [
   databaseRestart,
   clockSkew,
   appKill,
+  appBackground,
   bleOutOfRange,
   bleDisconnect,
 ];
