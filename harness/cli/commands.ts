@@ -218,6 +218,30 @@ Examples:
     });
 
   program
+    .command('detox-config')
+    .description("Print the Detox configuration the detox kind generates from the config's use.devices.detox")
+    .option('-c, --config <path>', 'config file (default harness.config.ts)')
+    .option('--project <name>', 'a project whose `use` applies (e.g. emulator, device-farm)')
+    .action(async (o) => {
+      const { config } = await loadConfig(o.config);
+      let use = config.use;
+      if (o.project) {
+        const p = config.projects.find((x) => x.name === o.project);
+        if (!p)
+          throw new HarnessError(
+            'HRN_ERR_USAGE',
+            `no project "${o.project}" in the config; projects: ${config.projects.map((x) => x.name).join(', ') || '(none)'}`,
+          );
+        use = { ...use, ...p.use };
+      }
+      const { requireTarget, resolveDetoxOptions } = await import('../../devices/detox/options');
+      const { detoxConfig } = await import('../../devices/detox/config');
+      const d = resolveDetoxOptions(use.devices?.detox);
+      requireTarget(d);
+      process.stdout.write(`${JSON.stringify(detoxConfig(d), null, 2)}\n`);
+    });
+
+  program
     .command('doctor')
     .description('What this machine can run: PostgreSQL modes, container runtime, Chromium, BLE, mobile tooling')
     .option('--json', 'machine-readable output')
