@@ -106,6 +106,8 @@ export interface DeviceKind<K extends DeviceKindName = DeviceKindName> {
    * the kind has no wall clock of its own to skew.
    */
   readonly clockSkew: 'clock' | 'none';
+  /** The platform of one device when it depends on run options (a detox app on an iOS simulator); default `platform`. */
+  platformOf?(spec: DeviceSpec, opts: DeviceCreateOptions): Platform;
   /** Kind-specific checks of a scenario's spec; return the problem (with the field name) or undefined. */
   validate?(id: string, spec: DeviceSpec, all: Record<string, DeviceSpec>): string | undefined;
   create(id: string, spec: DeviceSpec, opts: DeviceCreateOptions): Promise<DeviceDrivers[K] & Device>;

@@ -16,6 +16,7 @@ import { parseBattery, parseUidMah, shortUid } from './adb';
 import { attachedMobileDevices, parseSimctl } from './attached';
 import { detoxConfig } from './config';
 import { DetoxAppHost, detoxUnavailable } from './host';
+import { deviceKind } from './kind';
 import { requireTarget, resolveDetoxOptions } from './options';
 import { calls } from './testing/fake-detox';
 
@@ -52,6 +53,12 @@ describe('config generation and options', () => {
     );
     expect(ios.devices).toEqual({ simulator: { type: 'ios.simulator', device: { type: 'iPhone 15 Pro' } } });
     expect(ios.apps).toEqual({ 'ios.app': { type: 'ios.app', binaryPath: '/b/App.app', bundleId: 'com.example.app' } });
+  });
+
+  it('an app on an iOS simulator is an IOS device (JWT, history), otherwise ANDROID', () => {
+    const ios = { configuration: 'ios.sim', ios: { binaryPath: '/b/App.app', bundleId: 'com.example.app' } };
+    expect(deviceKind.platformOf!({ kind: 'detox' }, { devices: { detox: ios } })).toBe('IOS');
+    expect(deviceKind.platformOf!({ kind: 'detox' }, {})).toBe('ANDROID');
   });
 
   it('rejects bad options naming the field', () => {

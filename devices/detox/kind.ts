@@ -30,6 +30,8 @@ export const deviceKind: DeviceKind<'detox'> = {
   summary: 'the React Native app under Detox (emulator, attached device, iOS simulator) via the test bridge',
   talks: 'contract',
   clockSkew: 'clock',
+  platformOf: (_spec, opts) =>
+    resolveDetoxOptions(opts.devices?.detox).configuration === 'ios.sim' ? 'IOS' : 'ANDROID',
   async unavailable(_id, _spec, opts) {
     const { detoxUnavailable } = await import('./host');
     return detoxUnavailable(resolveDetoxOptions(opts.devices?.detox));

@@ -84,17 +84,16 @@ export class DeviceSet {
       }
       const preset = spec.network ?? env.config.use.network;
       if (preset) await net.applyPreset(preset);
-      const { dev, kind } = await createDevice(id, spec, {
-        phoneAdapter: env.config.use.phoneAdapter,
-        devices: env.config.use.devices,
-      });
+      const createOpts = { phoneAdapter: env.config.use.phoneAdapter, devices: env.config.use.devices };
+      const { dev, kind } = await createDevice(id, spec, createOpts);
+      const platform = kind.platformOf?.(spec, createOpts) ?? kind.platform;
       const devClock = new SkewedClock(clock);
       const ctx: DeviceContext = {
         userId: user,
         deviceId: serverDeviceId,
-        platform: kind.platform,
+        platform,
         serverUrl: net.url,
-        getToken: tokenProvider(server.url, user, serverDeviceId, kind.platform),
+        getToken: tokenProvider(server.url, user, serverDeviceId, platform),
         schemaVersion: spec.schemaVersion ?? 2,
         clock: devClock,
         dataDir: join(this.dir, 'devices', id),
