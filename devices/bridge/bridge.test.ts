@@ -7,11 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { BRIDGE_PROTOCOL } from '../../protocol/bridge';
+import { blankSyncOutcome } from '../../protocol/device';
 import { createPhone } from '../phone/index';
 import { startTestEnv, type TestEnv } from '../phone/test-support';
-import { BridgeDevice } from './bridge-device';
+import { type AppBridge, connectAppBridge } from './app/app-bridge';
+import { type AppHost, BridgeDevice } from './bridge-device';
 import { closeSharedBridgeServer, sharedBridgeServer } from './server';
 import { SimulatedAppHost } from './sim-host';
+import type { MinimalWebSocket } from './ws-endpoint';
 
 let env: TestEnv;
 let seq = 0;
@@ -93,6 +96,53 @@ describe('bridge protocol against the simulated phone', () => {
       await dev.restart();
       expect(await dev.pendingChanges()).toBe(1);
       expect((await dev.sync('app_launch')).pushed).toBe(1);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  it("an app announcing setOffline gets the offline fault's device-level switch; its log lines reach the device log", async () => {
+    const seen: boolean[] = [];
+    const lines: string[] = [];
+    let app: AppBridge | undefined;
+    const host: AppHost = {
+      name: 'a minimal app',
+      async launch(r) {
+        app = await connectAppBridge({
+          url: r.bridgeUrl,
+          session: r.session,
+          app: { name: 'minimal', version: '0', platform: 'ANDROID' },
+          WebSocket: WebSocket as unknown as new (url: string) => MinimalWebSocket,
+          handlers: {
+            configure: async (_c, getToken) => {
+              app?.log(`configured, token ${(await getToken()).length > 20 ? 'ok' : 'bad'}`);
+            },
+            write: async () => {},
+            sync: async (trigger) => ({ ...blankSyncOutcome(trigger), ok: true }),
+            snapshot: async () => ({}) as never,
+            pendingChanges: async () => 0,
+            setClockOffset: async () => {},
+            energy: async () => ({ source: 'modelled', joules: 0, batteryPct: 0 }),
+            setOffline: async (v) => {
+              seen.push(v);
+            },
+          },
+        });
+      },
+      terminate: async () => app?.close(),
+      stop: async () => app?.close(),
+    };
+    const id = uid('min');
+    const dev = new BridgeDevice({ id, kind: 'detox', host, connectTimeoutMs: 30_000 });
+    await dev.start({ ...env.ctx({ userId: uid('user'), deviceId: id }), log: (l) => lines.push(l) });
+    try {
+      expect(dev.connection?.hello.capabilities).toEqual(['setOffline']);
+      await dev.setOffline(true);
+      await dev.setOffline(false);
+      expect(seen).toEqual([true, false]);
+      await expect(dev.background()).rejects.toMatchObject({ code: 'HRN_ERR_FAULT_UNSUPPORTED' });
+      await dev.ping(); // events and results share one ordered socket: the log line is in by now
+      expect(lines).toContain('configured, token ok');
     } finally {
       await dev.stop();
     }
