@@ -187,10 +187,24 @@ export class BridgeDevice implements Device {
 
   /** App kill (terminateApp): the app's store survives; restart() launches it cold. */
   async kill(): Promise<void> {
-    const closed = this.conn?.closed;
-    await this.o.host.terminate();
-    await closed;
+    const conn = this.conn;
     this.conn = undefined;
+    await this.o.host.terminate();
+    if (!conn) return;
+    // A killed app's socket closes when its process dies; if the device never tells us (a stuck
+    // adb reverse), drop it ourselves so no later call goes to a dead app.
+    let timer: NodeJS.Timeout | undefined;
+    const gone = await Promise.race([
+      conn.closed.then(() => true),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), 10_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!gone) {
+      this.ctx?.log('the app did not close its bridge socket within 10 s of terminateApp; closing it');
+      conn.close();
+    }
   }
 
   async restart(): Promise<void> {
