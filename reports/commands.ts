@@ -6,6 +6,7 @@
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { readRunResult } from '../harness/results/read';
 import { RESULTS_SCHEMA_VERSION, type RunResult, type ScenarioResult, type Verdict } from '../harness/results/types';
 import { colorsFor, exitCodeFor, finalScenarios, formatMeasured, table } from './base';
 import { ReportError } from './errors';
@@ -15,35 +16,7 @@ import { createReporters } from './registry';
 import { betterDirection, metricKey, parseThresholdExpression } from './rfc-targets';
 import type { OutStream, Reporter, ReporterSpec, RunResultExtensions, ScenarioResultExtensions } from './types';
 
-/** Reads and validates `<runDir>/results.json`. */
-export async function readRunResult(runDir: string): Promise<RunResult> {
-  const file = join(runDir, 'results.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new ReportError('HRN_ERR_RUN_DIR', `${runDir} has no results.json.`);
-  }
-  let data: RunResult;
-  try {
-    data = JSON.parse(text) as RunResult;
-  } catch (e) {
-    throw new ReportError('HRN_ERR_RUN_DIR', `${file} is not valid JSON (${(e as Error).message}).`);
-  }
-  if (!data || typeof data !== 'object' || !Array.isArray(data.scenarios)) {
-    throw new ReportError('HRN_ERR_RUN_DIR', `${file} is not a harness results file (no "scenarios").`);
-  }
-  if (data.schemaVersion !== RESULTS_SCHEMA_VERSION) {
-    throw new ReportError(
-      'HRN_ERR_RUN_DIR',
-      `${file} has results schema v${data.schemaVersion}; this harness reads v${RESULTS_SCHEMA_VERSION}.`,
-      data.schemaVersion > RESULTS_SCHEMA_VERSION
-        ? 'Upgrade the harness to read it.'
-        : 'Re-run the scenarios with this harness.',
-    );
-  }
-  return data;
-}
+export { readRunResult };
 
 const FILE_OF: Record<string, string> = {
   json: 'results.json',

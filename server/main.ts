@@ -9,7 +9,7 @@
  * the postgres line go to stderr so a parent can parse stdout.
  */
 import { pathToFileURL } from 'node:url';
-import { type PostgresMode, type ResolvedPostgres, resolvePostgres } from '../harness/services/postgres/index';
+import { type PostgresMode, type ResolvedPostgres, resolvePostgres } from './services/postgres';
 import { type StartedSyncServer, startSyncServer } from './app';
 import { parseBrokenModes } from './broken';
 

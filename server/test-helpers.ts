@@ -4,7 +4,7 @@
  * drives an app through `app.inject` (or real HTTP when given a base URL).
  */
 import type { FastifyInstance } from 'fastify';
-import { createDatabase, type PostgresMode, resolvePostgres } from '../harness/services/postgres/index';
+import { createDatabase, type PostgresMode, resolvePostgres } from './services/postgres';
 import type {
   ApiErrorBody,
   DatabaseChanges,

@@ -6,6 +6,7 @@ import { HarnessError } from '../config/errors';
 import { loadConfig } from '../config/load';
 import { NETWORK_PRESETS } from '../config/network-presets';
 import { loadScenarios, parseShard, selectScenarios, shard } from '../runner/loader';
+import type { CreateReporters } from '../runner/run';
 
 const int =
   (name: string, min = 0) =>
@@ -132,6 +133,7 @@ Examples:
         allowSkipped: !!o.allowSkipped,
         argv: process.argv.slice(2),
         configFile,
+        createReporters: await reporterFactory(),
       });
       process.exitCode = exitCode;
     });
@@ -348,6 +350,7 @@ Examples:
       process.exitCode = await replayRun(resolve(dir), {
         scenario: o.scenario,
         brokenServer: o.brokenServer?.split(','),
+        createReporters: await reporterFactory(),
       });
     });
 
@@ -391,6 +394,16 @@ Examples:
     .option('--budget <n>', 'maximum number of candidate runs', int('--budget', 1), 40)
     .action(async (dir: string, o) => {
       const { shrinkRun } = await import('../runner/shrink');
-      process.exitCode = await shrinkRun(resolve(dir), { scenario: o.scenario, budget: o.budget });
+      process.exitCode = await shrinkRun(resolve(dir), {
+        scenario: o.scenario,
+        budget: o.budget,
+        createReporters: await reporterFactory(),
+      });
     });
+}
+
+/** The reporters the runner feeds (reports/ sits above the runner, so the CLI wires them in). */
+async function reporterFactory(): Promise<CreateReporters> {
+  const { createReporters } = await import('../../reports/index');
+  return (specs, ctx) => createReporters(specs, ctx);
 }

@@ -4,12 +4,15 @@
  * cannot repeat is timing (network, scheduling), so a race may need a few repeats to show again.
  */
 import { resolve } from 'node:path';
-import { readRunResult } from '../../reports/commands';
 import { loadConfig } from '../config/load';
+import { readRunResult } from '../results/read';
 import { loadScenarios, selectScenarios } from './loader';
-import { runHarness } from './run';
+import { type CreateReporters, runHarness } from './run';
 
-export async function replayRun(runDir: string, o: { scenario?: string; brokenServer?: string[] }): Promise<number> {
+export async function replayRun(
+  runDir: string,
+  o: { scenario?: string; brokenServer?: string[]; createReporters: CreateReporters },
+): Promise<number> {
   const prev = await readRunResult(runDir);
   const { config, file } = await loadConfig(prev.options?.configFile);
   const all = await loadScenarios(resolve(config.scenarioDir));
@@ -27,6 +30,7 @@ export async function replayRun(runDir: string, o: { scenario?: string; brokenSe
     target: prev.options?.target,
     argv: ['replay', runDir],
     configFile: file,
+    createReporters: o.createReporters,
   });
   return exitCode;
 }

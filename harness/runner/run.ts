@@ -7,6 +7,7 @@ import { cpus, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HarnessError } from '../config/errors';
 import type { HarnessConfig, ReporterSpec } from '../config/types';
+import type { Reporter } from '../results/reporter';
 import type { RunResult, ScenarioResult, Verdict } from '../results/types';
 import { RESULTS_SCHEMA_VERSION } from '../results/types';
 import { shutdownDeviceKinds } from './devices';
@@ -32,7 +33,14 @@ export interface RunOptions {
   allowSkipped?: boolean;
   argv: string[];
   configFile?: string;
+  /**
+   * Builds the reporters (reports/ `createReporters`). Given by the caller, the CLI, because the
+   * runner sits below reports/ in the layering.
+   */
+  createReporters: CreateReporters;
 }
+
+export type CreateReporters = (specs: ReporterSpec[], ctx: { outputDir: string }) => Promise<Reporter>;
 
 export function newRunId(d = new Date()): string {
   return (
@@ -55,8 +63,7 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
   } catch {
     /* a filesystem without symlinks: not worth failing the run */
   }
-  const { createReporters } = await import('../../reports/index');
-  const reporter = await createReporters(opts.reporters ?? config.reporters, { outputDir: runDir });
+  const reporter = await opts.createReporters(opts.reporters ?? config.reporters, { outputDir: runDir });
   const log = (l: string) => process.stderr.write(`${l}\n`);
 
   const started = new Date();

@@ -6,13 +6,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { readRunResult } from '../../reports/commands';
 import { HarnessError } from '../config/errors';
 import { loadConfig } from '../config/load';
 import { readHistory } from '../history/index';
+import { readRunResult } from '../results/read';
 import { loadScenarios, selectScenarios } from './loader';
 import { stepsFromHistory } from './recorded';
-import { runHarness } from './run';
+import { type CreateReporters, runHarness } from './run';
 import type { RecordedStep, ScenarioDefinition } from './scenario';
 
 function devicesOf(steps: RecordedStep[]): Set<string> {
@@ -25,7 +25,10 @@ function devicesOf(steps: RecordedStep[]): Set<string> {
   return s;
 }
 
-export async function shrinkRun(runDir: string, o: { scenario?: string; budget: number }): Promise<number> {
+export async function shrinkRun(
+  runDir: string,
+  o: { scenario?: string; budget: number; createReporters: CreateReporters },
+): Promise<number> {
   const prev = await readRunResult(runDir);
   const failed = prev.scenarios.filter(
     (s) => (o.scenario ? s.name === o.scenario : true) && s.checks.some((c) => !c.passed),
@@ -73,6 +76,7 @@ export async function shrinkRun(runDir: string, o: { scenario?: string; budget: 
       reporters: ['json'],
       argv: ['shrink', runDir],
       configFile,
+      createReporters: o.createReporters,
     });
     const s = result.scenarios[result.scenarios.length - 1];
     const hit = !!s && s.checks.some((c) => !c.passed && failingChecks.has(c.name));
