@@ -15,6 +15,7 @@ export {
   evaluateThresholds,
   layerThresholds,
   type ParsedThreshold,
+  parseExpression,
   parseMetricKey,
   parseThreshold,
   parseThresholds,
@@ -23,3 +24,4 @@ export {
   type ThresholdSource,
   type ThresholdSpec,
 } from './thresholds';
+export { baseMetricName, betterDirection, RFC_TARGETS, type RfcTarget, rfcTargetFor } from './rfc-targets';

@@ -6,6 +6,7 @@
 import { HarnessError } from '../config/errors';
 import type { ThresholdResult } from '../results/types';
 import type { Aggregate, Metrics, Tags } from './registry';
+import { RFC_TARGETS } from './rfc-targets';
 
 export type Aggregation = 'p' | 'avg' | 'min' | 'max' | 'med' | 'count' | 'rate' | 'value';
 export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!=';
@@ -32,20 +33,10 @@ export interface ThresholdEvaluation extends ThresholdResult {
   message?: string;
 }
 
-/**
- * The RFC 0006 targets from architecture.md's "Metrics against the RFC" table. Latency is for
- * payloads under 100 KB: `deriveHistoryMetrics` tags each sync `payload:small|large|unknown`.
- */
-export const RFC_THRESHOLDS: ThresholdSpec = {
-  'sync_latency_ms{path:phone-cloud,payload:small}': ['p(95)<2000'],
-  'watch_transfer_ms{pack:context}': ['p(95)<10000'],
-  lost_writes: ['count==0'],
-  conflict_rate: ['rate<0.01'],
-  battery_pct_per_sync: ['max<2'],
-  sync_success_rate: ['rate>0.99'],
-  client_memory_mb: ['max<50'],
-  concurrent_syncs: ['max>=1000'],
-};
+/** The RFC 0006 thresholds every run is judged by, from the one RFC target table. */
+export const RFC_THRESHOLDS: ThresholdSpec = Object.fromEntries(
+  Object.values(RFC_TARGETS).map((t) => [t.key, [t.threshold]]),
+);
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const EXPR =
@@ -93,29 +84,32 @@ export function parseThreshold(
       `threshold on ${metric}: expressions must be strings like 'p(95)<2000', got ${JSON.stringify(expression)}`,
     );
   }
+  const e = parseExpression(expression);
+  if (!e) throw configError(`threshold on ${metric}: "${expression}" is not a valid expression; ${EXPR_HELP}`);
+  if (e.percentile !== undefined && !(e.percentile >= 0 && e.percentile <= 100)) {
+    throw configError(
+      `threshold on ${metric}: "${expression}" asks for percentile ${e.percentile}; it must be between 0 and 100`,
+    );
+  }
+  return { metric, name, tags, expression, ...e, source };
+}
+
+/**
+ * The one threshold grammar (k6): `<aggregation> <operator> <number>`. Undefined when `expression`
+ * is not one; `parseThreshold` turns that into a config error, reports just skip the marker.
+ */
+export function parseExpression(
+  expression: string,
+): { aggregation: Aggregation; percentile?: number; op: Comparator; target: number } | undefined {
   const m = EXPR.exec(expression);
-  if (!m) throw configError(`threshold on ${metric}: "${expression}" is not a valid expression; ${EXPR_HELP}`);
+  if (!m) return undefined;
   const aggWord = m[1].toLowerCase();
   const aggregation = (aggWord.startsWith('p(') ? 'p' : aggWord) as Aggregation;
-  let percentile: number | undefined;
-  if (aggregation === 'p') {
-    percentile = Number(m[2]);
-    if (!(percentile >= 0 && percentile <= 100)) {
-      throw configError(
-        `threshold on ${metric}: "${expression}" asks for percentile ${m[2]}; it must be between 0 and 100`,
-      );
-    }
-  }
   return {
-    metric,
-    name,
-    tags,
-    expression,
     aggregation,
-    ...(percentile !== undefined ? { percentile } : {}),
+    ...(aggregation === 'p' ? { percentile: Number(m[2]) } : {}),
     op: m[3] as Comparator,
     target: Number(m[4]),
-    source,
   };
 }
 
