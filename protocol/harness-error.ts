@@ -23,6 +23,61 @@ export const HARNESS_ERRORS = {
     exit: 2,
     hint: 'This device cannot do that fault on its platform; use a proxy fault (offline, latency) instead.',
   },
+  HRN_ERR_REPORTER: {
+    exit: 2,
+    hint: 'A reporter failed; the other reports were still written. Re-run with `harness report <run-dir>`.',
+  },
+  HRN_ERR_HISTORY: { exit: 2, hint: 'Pass a history.jsonl written by `harness run` (one JSON operation per line).' },
+  HRN_ERR_RUN: { exit: 1, hint: 'The scenario stopped before its checks; see the message and devices.log.' },
+  // PostgreSQL provider (server/services/postgres.ts)
+  HRN_ERR_POSTGRES_URL: { exit: 2, hint: 'Check --database-url / services.postgres.url: a reachable postgres:// URL.' },
+  HRN_ERR_POSTGRES_CONTAINER: { exit: 2, hint: "Start Docker/Podman, or use services.postgres 'embedded' or 'url'." },
+  HRN_ERR_POSTGRES_EMBEDDED: { exit: 2, hint: 'Run `harness doctor`; `make setup` installs the embedded binaries.' },
+  HRN_ERR_POSTGRES_MODE: { exit: 2, hint: 'Use services.postgres auto, embedded, container or url.' },
+  // Device drivers (raised inside a run; the scenario reports them as its error)
+  HRN_ERR_PHONE_BUSY: { exit: 1, hint: 'Wait for the running sync of this phone before starting another.' },
+  HRN_ERR_PHONE_EXISTS: { exit: 1, hint: 'Create a record once; update it afterwards.' },
+  HRN_ERR_PHONE_NOT_FOUND: { exit: 1, hint: 'Create the record on this phone (or sync it down) before updating it.' },
+  HRN_ERR_PHONE_NOT_RUNNING: { exit: 1, hint: 'restart() the phone after a kill before using it.' },
+  HRN_ERR_PHONE_NOT_STARTED: { exit: 1, hint: 'start() the phone before using it.' },
+  HRN_ERR_PHONE_START: { exit: 1, hint: "Check the phone's data folder and adapter (use.phoneAdapter)." },
+  HRN_ERR_PHONE_STARTED: { exit: 1, hint: 'A phone starts once; stop() or kill() it first.' },
+  HRN_ERR_PHONE_SYNC: { exit: 1, hint: "The phone's sync failed; see devices.log for the request that failed." },
+  HRN_ERR_PHONE_UNKNOWN_COLUMN: {
+    exit: 1,
+    hint: "Write only the columns of the phone's schema version (protocol/tables.ts).",
+  },
+  HRN_ERR_PHONE_WRONG_TYPE: { exit: 1, hint: 'Give each column a value of its type (protocol/tables.ts).' },
+  HRN_ERR_VU_EXISTS: { exit: 1, hint: 'Create a record once; update it afterwards.' },
+  HRN_ERR_VU_NOT_FOUND: { exit: 1, hint: 'Create the record (or pull it) before updating it.' },
+  HRN_ERR_VU_TOKEN: { exit: 1, hint: 'The server must serve POST /auth/test-token (the reference server does).' },
+  HRN_ERR_VU_UNKNOWN_COLUMN: { exit: 1, hint: "Write only the columns of the device's schema version." },
+  HRN_ERR_WEB_APP_SERVER: { exit: 1, hint: "The web app's local server failed; see devices.log." },
+  HRN_ERR_WATCH_BOOT: { exit: 1, hint: 'The watch worker did not start; see devices.log.' },
+  HRN_ERR_WATCH_FIT: {
+    exit: 1,
+    hint: 'Point HARNESS_FIT_FIXTURES at the FIT fixtures; only valid FIT activities transfer.',
+  },
+  HRN_ERR_WATCH_GATT: {
+    exit: 1,
+    hint: 'The watch does not expose the full watch sync service (devices/watch/README.md).',
+  },
+  HRN_ERR_WATCH_LINK: { exit: 1, hint: 'The BLE link dropped; transfers resume on reconnect.' },
+  HRN_ERR_WATCH_PACK: { exit: 1, hint: 'An activity pack arrived corrupt; the watch keeps it queued and resends.' },
+  HRN_ERR_WATCH_RADIO: { exit: 1, hint: 'The phone-side BLE adapter is off or not allowed; run `harness doctor`.' },
+  HRN_ERR_WATCH_STOPPED: { exit: 1, hint: 'start() the watch (it was stopped or killed).' },
+  HRN_ERR_WATCH_TRANSFER: { exit: 1, hint: 'The receiver rejected a transfer; see devices.log.' },
+  HRN_ERR_WATCH_UNREACHABLE: {
+    exit: 1,
+    hint: 'The watch stayed out of range or disconnected; heal bleOutOfRange first.',
+  },
+  HRN_ERR_BLE_ADDRESS: { exit: 1, hint: 'Stop the device using that address before starting another on it.' },
+  HRN_ERR_BLE_CLOCK: { exit: 2, hint: "Use a time scale > 0 or 'instant' for the virtual radio." },
+  HRN_ERR_BLE_PROFILE: { exit: 2, hint: 'Use a link profile of devices/radio/profiles.ts (linkProfile).' },
+  HRN_ERR_BLE_VIRTUAL: {
+    exit: 1,
+    hint: 'Install the virtual radio before noble/bleno load (devices/radio/README.md).',
+  },
 } as const;
 
 export type HarnessErrorCode = keyof typeof HARNESS_ERRORS;

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import pg from 'pg';
+import { HarnessError } from '../../protocol/harness-error';
 import { containerRuntimeAvailable } from './container-runtime';
 
 export type PostgresMode = 'embedded' | 'url' | 'container' | 'auto';
@@ -38,16 +39,12 @@ export interface ResolvedPostgres {
   control?: { stop(mode: 'fast' | 'immediate'): Promise<void>; start(): Promise<void> };
 }
 
-export class PostgresServiceError extends Error {
+export class PostgresServiceError extends HarnessError {
   constructor(
-    readonly code:
-      | 'HRN_ERR_POSTGRES_URL'
-      | 'HRN_ERR_POSTGRES_CONTAINER'
-      | 'HRN_ERR_POSTGRES_EMBEDDED'
-      | 'HRN_ERR_POSTGRES_MODE',
+    code: 'HRN_ERR_POSTGRES_URL' | 'HRN_ERR_POSTGRES_CONTAINER' | 'HRN_ERR_POSTGRES_EMBEDDED' | 'HRN_ERR_POSTGRES_MODE',
     message: string,
   ) {
-    super(message);
+    super(code, message);
     this.name = 'PostgresServiceError';
   }
 }
