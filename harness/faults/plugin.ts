@@ -53,6 +53,8 @@ export interface FaultPlugin<K extends FaultKind = FaultKind> {
   readonly fields: Record<string, FieldRule>;
   /** Devices the fault acts on (history, timeline, shrink and checkers see these). */
   targets(spec: FaultOf<K>): string[];
+  /** Every device the fault names, when more than its targets (shrink keeps them all). */
+  involves?(spec: FaultOf<K>): string[];
   readonly needs?: readonly FaultNeed[];
   apply(spec: FaultOf<K>, ctx: FaultContext): Promise<void>;
   heal(spec: FaultOf<K>, ctx: FaultContext): Promise<void>;

@@ -93,6 +93,12 @@ export function faultTargets(f: FaultSpec): string[] {
   return faultPlugin(f.kind).targets(f);
 }
 
+/** Every device a fault names (targets, and e.g. a partition's side that keeps the server). */
+export function faultDevices(f: FaultSpec): string[] {
+  const p = faultPlugin(f.kind);
+  return p.involves ? p.involves(f) : p.targets(f);
+}
+
 /** What the faults of a plan (and any extra faults, e.g. recorded steps) need from the run. */
 export function faultNeeds(plan: FaultPlan | undefined, extra: readonly FaultSpec[] = []): Set<FaultNeed> {
   const kinds = new Set<string>(extra.map((f) => f.kind));

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { HarnessError } from '../config/errors';
 import { loadConfig } from '../config/load';
+import { faultDevices } from '../faults/registry';
 import { readHistory } from '../history/index';
 import { readRunResult } from '../results/read';
 import { loadScenarios, selectScenarios } from './loader';
@@ -15,14 +16,55 @@ import { stepsFromHistory } from './recorded';
 import { type CreateReporters, runHarness } from './run';
 import type { RecordedStep, ScenarioDefinition } from './scenario';
 
-function devicesOf(steps: RecordedStep[]): Set<string> {
+/** Devices a set of steps uses: their own, and every device a fault names (its plugin says which). */
+export function devicesOf(steps: RecordedStep[]): Set<string> {
   const s = new Set<string>();
   for (const st of steps) {
     if (st.op !== 'fault') s.add(st.device);
-    else if ('device' in st.fault) s.add(st.fault.device);
-    else if (st.fault.kind === 'partition') for (const d of st.fault.groups.flat()) s.add(d);
+    else for (const d of faultDevices(st.fault)) s.add(d);
   }
   return s;
+}
+
+/**
+ * The search (delta debugging): drop chunks of steps while the failure stays, then halve fault
+ * durations while it stays. `fails` runs a candidate for real; it returns false once its budget is spent.
+ */
+export async function shrinkSteps(
+  start: RecordedStep[],
+  fails: (steps: RecordedStep[]) => Promise<boolean>,
+  budgetLeft: () => boolean,
+): Promise<RecordedStep[]> {
+  let steps = start;
+  let n = 2;
+  while (steps.length >= 2 && budgetLeft()) {
+    const size = Math.ceil(steps.length / n);
+    let reduced = false;
+    for (let i = 0; i < n && budgetLeft(); i++) {
+      const complement = [...steps.slice(0, i * size), ...steps.slice((i + 1) * size)];
+      if (complement.length && (await fails(complement))) {
+        steps = complement;
+        n = Math.max(n - 1, 2);
+        reduced = true;
+        break;
+      }
+    }
+    if (!reduced) {
+      if (n >= steps.length) break;
+      n = Math.min(steps.length, n * 2);
+    }
+  }
+  for (let i = 0; i < steps.length; i++) {
+    // Halve this fault's duration while the failure stays (it used to stop after one halving).
+    for (;;) {
+      const s = steps[i];
+      if (!budgetLeft() || s.op !== 'fault' || !s.duration || s.duration < 20) break;
+      const shorter = steps.map((x, j) => (j === i ? { ...s, duration: Math.round(s.duration! / 2) } : x));
+      if (!(await fails(shorter))) break;
+      steps = shorter;
+    }
+  }
+  return steps;
 }
 
 export async function shrinkRun(
@@ -95,32 +137,7 @@ export async function shrinkRun(
     );
     return 1;
   }
-  // ddmin over the steps.
-  let n = 2;
-  while (steps.length >= 2 && runs < o.budget) {
-    const size = Math.ceil(steps.length / n);
-    let reduced = false;
-    for (let i = 0; i < n && runs < o.budget; i++) {
-      const complement = [...steps.slice(0, i * size), ...steps.slice((i + 1) * size)];
-      if (complement.length && (await fails(complement))) {
-        steps = complement;
-        n = Math.max(n - 1, 2);
-        reduced = true;
-        break;
-      }
-    }
-    if (!reduced) {
-      if (n >= steps.length) break;
-      n = Math.min(steps.length, n * 2);
-    }
-  }
-  // Shorter faults: halve each duration while it still fails.
-  for (let i = 0; i < steps.length && runs < o.budget; i++) {
-    const s = steps[i];
-    if (s.op !== 'fault' || !s.duration || s.duration < 20) continue;
-    const shorter = steps.map((x, j) => (j === i ? { ...s, duration: Math.round(s.duration! / 2) } : x));
-    if (await fails(shorter)) steps = shorter;
-  }
+  steps = await shrinkSteps(steps, fails, () => runs < o.budget);
   const after = { steps: steps.length, devices: devicesOf(steps).size };
   const name = `${target.name}-min-${target.seed}`;
   const dir = resolve(config.scenarioDir);

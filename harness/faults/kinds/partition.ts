@@ -26,6 +26,7 @@ export const fault = defineFault({
   summary: 'hub and spoke: group b loses the server',
   fields: { groups },
   targets: (f) => [...f.groups[1]],
+  involves: (f) => [...f.groups[0], ...f.groups[1]],
   async apply(f, ctx) {
     for (const d of f.groups[1]) await ctx.network(d).offline();
   },
