@@ -5,3 +5,4 @@ export type { HarnessConfig, UserConfig } from './config/types';
 export type { FaultPlan, FaultSpec, RandomNemesis, ScheduledFault } from './faults/types';
 export type { DeviceHandle, DeviceSpec, RandomWorkload, ScenarioContext, ScenarioDefinition } from './runner/scenario';
 export { defineScenario } from './runner/scenario';
+export { type Generator, gen } from './runner/workload-driver';
