@@ -169,7 +169,7 @@ export function parseDeviceId(raw: unknown): string {
 export function validatePushBody(raw: unknown, version: SchemaVersion): PushRequest {
   if (!isPlainObject(raw))
     throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [`push body must be a JSON object, got ${describe(raw)}`]);
-  const allowed = new Set(['changes', 'lastPulledAt', 'deviceId', 'pushId', 'schemaVersion']);
+  const allowed = new Set(['changes', 'lastPulledAt', 'deviceId', 'pushId']);
   for (const k of Object.keys(raw)) {
     if (!allowed.has(k))
       throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [

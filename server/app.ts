@@ -338,7 +338,7 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
     const started = performance.now();
     try {
       const query = (req.query ?? {}) as Record<string, unknown>;
-      const rawVersion = body.schemaVersion ?? single(query.schemaVersion, 'schemaVersion') ?? headerVersion(req);
+      const rawVersion = single(query.schemaVersion, 'schemaVersion') ?? headerVersion(req);
       const version: SchemaVersion =
         rawVersion !== undefined
           ? parseSchemaVersion(rawVersion)

@@ -255,11 +255,11 @@ describe('malformed input gets 400 with a precise message, never a 5xx', () => {
       /record id "g" appears twice/,
     ],
     [
-      'schemaVersion not a number',
-      () => ({ ...base(), changes: {}, schemaVersion: 'two' }),
+      'schemaVersion in the body (the contract carries it in the header)',
+      () => ({ ...base(), changes: {}, schemaVersion: 2 }),
       400,
       'SYNC_ERR_BAD_REQUEST',
-      /schemaVersion must be an integer/,
+      /unexpected field "schemaVersion"/,
     ],
     [
       'deleted id not a string',

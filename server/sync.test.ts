@@ -407,8 +407,7 @@ describe('schema N-1', () => {
       changes: changes('activities', { updated: [{ id: 'a1', feeling: 'x' }] }),
       lastPulledAt: v1.lastPulledAt,
       deviceId: v1.deviceId,
-      schemaVersion: 1,
-    });
+    }, 1);
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/feeling.*only from schema version 2/);
     for (const v of [0, 3]) {
@@ -426,13 +425,12 @@ describe('schema N-1', () => {
         changes: {},
         lastPulledAt: v1.lastPulledAt,
         deviceId: v1.deviceId,
-        schemaVersion: v,
-      });
+      }, v);
       expect(pr.status).toBe(412);
     }
   });
 
-  it('push schema version comes from body, query, header, else the device sync_state', async () => {
+  it('push schema version comes from the query or the x-schema-version header, else the device sync_state; never from the body', async () => {
     const { a: v1 } = await twoDevices(1);
     await v1.pull(); // records schema_version 1 for the device
     const body = {

@@ -90,11 +90,16 @@ export class TestDevice {
     return r.body;
   }
 
-  async pushRaw(body: Record<string, unknown>): Promise<ApiResult<PushResponse>> {
+  /** The schema version goes in the x-schema-version header, as the contract's body has no such field. */
+  async pushRaw(body: Record<string, unknown>, schemaVersion?: number): Promise<ApiResult<PushResponse>> {
     const r = await this.app.inject({
       method: 'POST',
       url: '/sync/push',
-      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        'content-type': 'application/json',
+        ...(schemaVersion !== undefined ? { 'x-schema-version': String(schemaVersion) } : {}),
+      },
       payload: JSON.stringify(body),
     });
     return { status: r.statusCode, body: r.json(), headers: r.headers };
@@ -105,9 +110,8 @@ export class TestDevice {
       changes,
       lastPulledAt: this.lastPulledAt,
       deviceId: this.deviceId,
-      schemaVersion: this.schemaVersion,
       ...extra,
-    });
+    }, this.schemaVersion);
     if (r.status !== 200) throw new Error(`push ${r.status}: ${JSON.stringify(r.body)}`);
     return r.body;
   }

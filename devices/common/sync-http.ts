@@ -69,7 +69,15 @@ export class SyncHttpClient {
   }
 
   async push(req: PushRequest): Promise<Transfer<PushResponse>> {
-    return this.request<PushResponse>('POST', '/sync/push', { ...req, schemaVersion: this.opts.schemaVersion }, true);
+    // Exactly the contract's body ({ changes, lastPulledAt, deviceId, pushId? }): the schema version
+    // travels in the x-schema-version header, which every request carries. A strict server rejects extras.
+    const body: PushRequest = {
+      changes: req.changes,
+      lastPulledAt: req.lastPulledAt,
+      deviceId: req.deviceId,
+      ...(req.pushId !== undefined ? { pushId: req.pushId } : {}),
+    };
+    return this.request<PushResponse>('POST', '/sync/push', body, true);
   }
 
   /** POST /files/upload-url (sync-contract.md): a presigned PUT for one file. */
