@@ -403,11 +403,14 @@ describe('schema N-1', () => {
     expect(pulledRow(back, 'activities', 'a1')).toMatchObject({ rpe: 8, feeling: 'great' });
     expect(pulledRow(back, 'daily_metrics', 'd1')).toMatchObject({ steps: 20, mood: 'calm' });
     // a v1 client may not send v2 columns
-    const bad = await v1.pushRaw({
-      changes: changes('activities', { updated: [{ id: 'a1', feeling: 'x' }] }),
-      lastPulledAt: v1.lastPulledAt,
-      deviceId: v1.deviceId,
-    }, 1);
+    const bad = await v1.pushRaw(
+      {
+        changes: changes('activities', { updated: [{ id: 'a1', feeling: 'x' }] }),
+        lastPulledAt: v1.lastPulledAt,
+        deviceId: v1.deviceId,
+      },
+      1,
+    );
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/feeling.*only from schema version 2/);
     for (const v of [0, 3]) {
@@ -421,11 +424,14 @@ describe('schema N-1', () => {
         code: 'SYNC_ERR_SCHEMA_VERSION',
         message: expect.stringMatching(/update the app/),
       });
-      const pr = await v1.pushRaw({
-        changes: {},
-        lastPulledAt: v1.lastPulledAt,
-        deviceId: v1.deviceId,
-      }, v);
+      const pr = await v1.pushRaw(
+        {
+          changes: {},
+          lastPulledAt: v1.lastPulledAt,
+          deviceId: v1.deviceId,
+        },
+        v,
+      );
       expect(pr.status).toBe(412);
     }
   });

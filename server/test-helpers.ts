@@ -106,12 +106,15 @@ export class TestDevice {
   }
 
   async push(changes: DatabaseChanges, extra: Record<string, unknown> = {}): Promise<PushResponse> {
-    const r = await this.pushRaw({
-      changes,
-      lastPulledAt: this.lastPulledAt,
-      deviceId: this.deviceId,
-      ...extra,
-    }, this.schemaVersion);
+    const r = await this.pushRaw(
+      {
+        changes,
+        lastPulledAt: this.lastPulledAt,
+        deviceId: this.deviceId,
+        ...extra,
+      },
+      this.schemaVersion,
+    );
     if (r.status !== 200) throw new Error(`push ${r.status}: ${JSON.stringify(r.body)}`);
     return r.body;
   }
