@@ -166,14 +166,16 @@ export function parseDeviceId(raw: unknown): string {
   return raw;
 }
 
+/** The contract's push body, and nothing else (a strict server rejects any other key). */
+const PUSH_BODY_FIELDS: ReadonlySet<string> = new Set(['changes', 'lastPulledAt', 'deviceId', 'pushId']);
+
 export function validatePushBody(raw: unknown, version: SchemaVersion): PushRequest {
   if (!isPlainObject(raw))
     throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [`push body must be a JSON object, got ${describe(raw)}`]);
-  const allowed = new Set(['changes', 'lastPulledAt', 'deviceId', 'pushId']);
   for (const k of Object.keys(raw)) {
-    if (!allowed.has(k))
+    if (!PUSH_BODY_FIELDS.has(k))
       throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [
-        `push body has unexpected field "${k}"; expected changes, lastPulledAt, deviceId, pushId`,
+        `push body has unexpected field "${k}"; expected ${[...PUSH_BODY_FIELDS].join(', ')}`,
       ]);
   }
   if (raw.lastPulledAt === undefined)
