@@ -415,7 +415,7 @@ describe('phone (WatermelonDB synchronize in a worker) against the real server',
     expect(wall).toBeGreaterThanOrEqual(70);
   });
 
-  it('auto triggers: app launch, background fetch on the scaled clock, reconnect when the stream returns', async () => {
+  it('auto triggers: app launch, background fetch on the scaled clock, reconnect with pending changes when the stream returns', async () => {
     const gate = await startGate(env.serverUrl);
     gates.push(gate);
     // ×10,000: the 15-minute background fetch comes every 90 ms of wall time.
@@ -429,6 +429,8 @@ describe('phone (WatermelonDB synchronize in a worker) against the real server',
     expect(a.outcomes[0]?.trigger).toBe('app_launch');
     gate.setOnline(false);
     await waitFor(async () => !a.pokeStreamUp, 5000, 'the stream to drop');
+    // RFC 2.2.5: connection restored syncs only when there is something to push.
+    await a.write({ op: 'create', table: 'goals', id: 'offline-goal', values: { title: 'offline' } });
     gate.setOnline(true);
     await waitFor(async () => a.outcomes.some((o) => o.trigger === 'reconnect' && o.ok), 5000, 'a reconnect sync');
   });

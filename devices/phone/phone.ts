@@ -19,7 +19,8 @@ import { type DeviceEnergyProfile, ENERGY_PROFILES, EnergyMeter, PHONE_LTE } fro
 import { phoneWorkerFile } from './build-worker';
 import type { PhoneAdapterKind } from './db';
 import type { LocalConflict } from './resolver';
-import type { WorkerConfig, WorkerSyncResult } from './worker';
+import { SyncQueue } from './sync-queue';
+import type { PullStamps, WorkerConfig, WorkerSyncResult } from './worker';
 
 export interface AutoTriggers {
   /** RFC 2.6 "App Launch: full sync on cold start" (also after restart()). */
@@ -62,6 +63,8 @@ export interface PhoneSyncOutcome extends SyncOutcome {
   peakHeapBytes: number;
   /** Modelled energy of this sync including its radio tail (J). */
   energyJ: number;
+  /** Tables pulled and pushed: 'all', or the trigger's subset of RFC §2.6 (TRIGGER_PLANS). */
+  scope: 'all' | TableName[];
 }
 
 const ALL_ON: AutoTriggers = { appLaunch: true, backgroundFetch: true, pokes: true, reconnect: true };
@@ -76,8 +79,8 @@ export class PhoneDevice implements Device {
   private clock?: SkewedClock;
   private worker?: Worker;
   private rpc?: Rpc;
-  private queue: Promise<unknown> = Promise.resolve();
-  private autoQueued: SyncTrigger | false = false;
+  /** RFC §2.6 scheduling: one sync at a time, the most urgent waiting trigger first. */
+  private readonly syncs = new SyncQueue<PhoneSyncOutcome>((t) => this.runSync(t));
   private phase: string = 'idle';
   private triggersAbort?: AbortController;
   private pokeSub?: { close(): void };
@@ -266,7 +269,7 @@ export class PhoneDevice implements Device {
         sleep: (ms) => this.clock!.sleep(ms, signal),
         onState: (up) => {
           if (signal.aborted) return;
-          if (up && this.streamWasUp && this.streamDown && this.triggers.reconnect) this.requestAutoSync('reconnect');
+          if (up && this.streamWasUp && this.streamDown && this.triggers.reconnect) void this.syncIfPending();
           if (up) this.streamWasUp = true;
           this.streamDown = !up;
         },
@@ -290,33 +293,29 @@ export class PhoneDevice implements Device {
     this.pokeTimer = undefined;
   }
 
-  /**
-   * At most one automatic sync waits in the queue; triggers arriving meanwhile ride along with it,
-   * and the queued sync carries the most specific of their names (background fetch is the weakest).
-   */
-  private requestAutoSync(trigger: SyncTrigger): void {
-    if (this.autoQueued) {
-      if (this.autoQueued === 'background_fetch') this.autoQueued = trigger;
-      return;
-    }
-    this.autoQueued = trigger;
-    void this.enqueue(() => {
-      const t = this.autoQueued || trigger;
-      this.autoQueued = false;
-      return this.runSync(t);
-    });
+  /** A trigger the phone raises itself (timer, poke, connectivity): collapses with its kind (see SyncQueue). */
+  requestAutoSync(trigger: SyncTrigger): Promise<PhoneSyncOutcome> {
+    const p = this.syncs.request(trigger, true);
+    p.catch(() => {});
+    return p;
   }
 
-  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => {});
-    return run;
+  /** Triggers waiting behind the running sync, in the order they will run. */
+  get queuedTriggers(): SyncTrigger[] {
+    return this.syncs.queued;
+  }
+
+  /** RFC 2.2.5 onConnectivityChange: connection restored → sync, but only with something to push. */
+  private async syncIfPending(): Promise<void> {
+    const n = await this.pendingChanges().catch(() => 0);
+    if (n > 0) this.requestAutoSync('reconnect');
+    else this.ctx?.log(`[${this.id}] reconnected with nothing pending: no sync (RFC 2.2.5)`);
   }
 
   async stop(): Promise<void> {
     this.stopTriggers();
     // Let a running sync finish (bounded), so a graceful stop does not look like an app kill.
-    await Promise.race([this.queue, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    await Promise.race([this.syncs.idle(), new Promise((r) => setTimeout(r, 5_000).unref())]);
     await this.rpc?.call('close').catch(() => {});
     await this.terminate('phone stopped');
   }
@@ -383,7 +382,7 @@ export class PhoneDevice implements Device {
   }
 
   sync(trigger: SyncTrigger): Promise<PhoneSyncOutcome> {
-    return this.enqueue(() => this.runSync(trigger));
+    return this.syncs.request(trigger);
   }
 
   private async runSync(trigger: SyncTrigger): Promise<PhoneSyncOutcome> {
@@ -427,6 +426,7 @@ export class PhoneDevice implements Device {
       localConflicts: res.localConflicts,
       peakHeapBytes: res.peakHeapBytes,
       energyJ: energy.totalJ,
+      scope: res.scope,
     };
     this.outcomes.push(outcome);
     // Uploads waiting for their record to reach the server can complete now.
@@ -441,6 +441,11 @@ export class PhoneDevice implements Device {
 
   snapshot(): Promise<TableRecords> {
     return this.live().call<TableRecords>('snapshot');
+  }
+
+  /** How far the phone has pulled, overall and per table (subset syncs move only their tables). */
+  pullStamps(): Promise<PullStamps> {
+    return this.live().call<PullStamps>('pullStamps');
   }
 
   pendingChanges(): Promise<number> {
@@ -461,12 +466,8 @@ export class PhoneDevice implements Device {
   }
 
   /** Resolves when no sync is running or queued. */
-  async idle(): Promise<void> {
-    let q: Promise<unknown>;
-    do {
-      q = this.queue;
-      await q;
-    } while (q !== this.queue);
+  idle(): Promise<void> {
+    return this.syncs.idle();
   }
 }
 
@@ -484,6 +485,7 @@ function failed(error: string, durationMs: number): WorkerSyncResult {
     error,
     anomalies: [],
     peakHeapBytes: 0,
+    scope: 'all',
   };
 }
 

@@ -7,10 +7,18 @@ import { createHash, randomUUID } from 'node:crypto';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { synchronize } from '@nozbe/watermelondb/sync';
+import {
+  applyRemoteChanges,
+  fetchLocalChanges,
+  getLastPulledAt,
+  getLastPulledSchemaVersion,
+  markLocalChangesAsSynced,
+} from '@nozbe/watermelondb/sync/impl';
 import * as loggerNs from '@nozbe/watermelondb/utils/common/logger';
 import type { LocalWrite, SyncTrigger } from '../../protocol/device';
 import type { ConflictRecord, DatabaseChanges } from '../../protocol/records';
-import { columnsFor, isTableName, type SchemaVersion } from '../../protocol/tables';
+import { TRIGGER_PLANS } from '../../protocol/sync-triggers';
+import { columnsFor, isTableName, type SchemaVersion, type TableName } from '../../protocol/tables';
 import { Rpc } from '../common/rpc';
 import { SyncHttpClient, SyncHttpError, withBackoff } from '../common/sync-http';
 import {
@@ -54,11 +62,29 @@ export interface WorkerSyncResult {
   anomalies: string[];
   peakHeapBytes: number;
   rejectedIds?: Record<string, string[]>;
+  /** Tables this sync pulled and pushed: 'all' (synchronize()) or the trigger's subset (RFC §2.6). */
+  scope: 'all' | TableName[];
+}
+
+/** Where the phone's pulls stand: what a scenario checks after subset syncs. */
+export interface PullStamps {
+  /** WatermelonDB's lastPulledAt: every table is complete up to here (only full syncs move it). */
+  all: number | null;
+  /** Tables pulled by a subset sync since the last full sync, and how far. */
+  tables: Partial<Record<TableName, number>>;
 }
 
 const PENDING_PUSH_KEY = 'harness_pending_push';
-/** What the last acknowledged push should look like when the next pull brings it back (see resolver.ts). */
+/**
+ * `table:id` → the server's version of a row as this device last learned it (by pushing it, or by a
+ * subset pull) since the last full pull, which will bring those rows back (see resolver.ts).
+ */
 const ECHO_KEY = 'harness_push_echo';
+/**
+ * Per-table pull stamps of subset syncs. A subset pull must not move WatermelonDB's lastPulledAt, which
+ * stands for every table: the tables it did not pull would skip the rows changed meanwhile, forever.
+ */
+const TABLE_STAMPS_KEY = 'harness_table_pulled_at';
 /** 409 means "pull first": synchronize() pulls again before pushing, no need to wait for backoff. */
 const STALE_PULL_RETRIES = 3;
 
@@ -83,6 +109,14 @@ let http: SyncHttpClient;
 let syncing = false;
 /** `table:id` → dataHash of the row as our last acknowledged push left it on the server. */
 let echo = new Map<string, string>();
+
+async function tableStamps(): Promise<PullStamps['tables']> {
+  return ((await db.database.localStorage.get(TABLE_STAMPS_KEY)) as PullStamps['tables'] | undefined) ?? {};
+}
+
+async function pullStamps(): Promise<PullStamps> {
+  return { all: (await getLastPulledAt(db.database)) ?? null, tables: await tableStamps() };
+}
 
 async function saveEcho(): Promise<void> {
   if (echo.size) await db.database.localStorage.set(ECHO_KEY, [...echo]);
@@ -113,6 +147,7 @@ const rpc = new Rpc(port, {
   pending: () => pendingCount(db),
   memory: () => heapBytes(),
   sync: (trigger: SyncTrigger) => runSync(trigger),
+  pullStamps: () => pullStamps(),
   async close() {
     await db?.flush();
   },
@@ -187,12 +222,24 @@ class Fatal extends SyncHttpError {
   }
 }
 
-async function runSync(_trigger: SyncTrigger): Promise<WorkerSyncResult> {
+/** The trigger's tables, or a full sync when WatermelonDB has no complete base to scope against yet. */
+async function scopeOf(trigger: SyncTrigger): Promise<'all' | TableName[]> {
+  const tables = TRIGGER_PLANS[trigger]?.tables ?? 'all';
+  if (tables === 'all') return 'all';
+  // No full sync yet, or a schema upgrade waiting to re-pull every table: only synchronize() does that.
+  if ((await getLastPulledAt(db.database)) === null) return 'all';
+  const pulledVersion = await getLastPulledSchemaVersion(db.database);
+  if (pulledVersion !== null && pulledVersion !== cfg.schemaVersion) return 'all';
+  return [...tables];
+}
+
+async function runSync(trigger: SyncTrigger): Promise<WorkerSyncResult> {
   if (syncing) throw new Error('HRN_ERR_PHONE_BUSY: a sync is already running on this phone');
   syncing = true;
   const started = performance.now();
   const anomalyStart = anomalies.length;
   const pullAnomalies: string[] = [];
+  const scope = await scopeOf(trigger).catch(() => 'all' as const);
   const r: WorkerSyncResult = {
     ok: false,
     durationMs: 0,
@@ -205,6 +252,7 @@ async function runSync(_trigger: SyncTrigger): Promise<WorkerSyncResult> {
     attempts: 0,
     anomalies: [],
     peakHeapBytes: heapBytes().usedHeap,
+    scope,
   };
   const sampler = setInterval(() => {
     r.peakHeapBytes = Math.max(r.peakHeapBytes, heapBytes().usedHeap);
@@ -217,77 +265,122 @@ async function runSync(_trigger: SyncTrigger): Promise<WorkerSyncResult> {
   );
   const database = db.database;
 
-  const once = async () => {
+  const pull = async (lastPulledAt: number | null, tables?: TableName[]) => {
+    phase = 'pull';
+    rpc.emit('phase', 'pull');
+    const t = await http.pull(lastPulledAt, tables);
+    r.bytesUp += t.bytesUp;
+    r.bytesDown += t.bytesDown;
+    r.pulled += count(t.body.changes ?? {});
+    inspectPull(t.body.changes, cfg.schemaVersion, pullAnomalies);
+    phase = 'apply';
+    return t.body;
+  };
+
+  /** Pushes local changes; returns the ids the server rejected (they stay pending). */
+  const push = async (changes: DatabaseChanges, lastPulledAt: number) => {
+    phase = 'push';
+    rpc.emit('phase', 'push');
+    // Same changes as an unacknowledged earlier push (lost response, app kill) → same pushId,
+    // so the server recognises the retry. Persisted, so it survives a restart.
+    const hash = hashOf(changes);
+    const prev = (await database.localStorage.get(PENDING_PUSH_KEY)) as { pushId: string; hash: string } | undefined;
+    const pushId = prev?.hash === hash ? prev.pushId : `${cfg.deviceId}:${randomUUID()}`;
+    if (prev?.pushId !== pushId) await database.localStorage.set(PENDING_PUSH_KEY, { pushId, hash });
+    // Remember what the server will hold for each pushed row, so the next pull's copy of it is
+    // recognised as our own echo, not a concurrent edit. Recorded before sending: a push whose
+    // response is lost (indeterminate) may still have been applied.
+    for (const [table, tc] of Object.entries(changes)) {
+      if (!isTableName(table) || !tc) continue;
+      for (const rec of [...tc.created, ...tc.updated])
+        echo.set(`${table}:${rec.id}`, dataHash(table, rec, cfg.schemaVersion));
+    }
+    await saveEcho();
+    await db.flush();
+    const t = await http.push({ changes, lastPulledAt, deviceId: cfg.deviceId, pushId });
+    r.bytesUp += t.bytesUp;
+    r.bytesDown += t.bytesDown;
+    r.pushed = count(changes);
+    r.conflicts = t.body.conflictedRecords ?? [];
+    // Server-side conflict resolution changed some pushed rows: those come back resolved.
+    if (r.conflicts.length) {
+      for (const c of r.conflicts) {
+        if (isTableName(c.tableName))
+          echo.set(`${c.tableName}:${c.id}`, dataHash(c.tableName, c.resolvedRecord, cfg.schemaVersion));
+      }
+      await saveEcho();
+    }
+    r.lastPulledAt = t.body.timestamp ?? r.lastPulledAt;
+    phase = 'mark';
+    const rejected = (t.body as any).experimentalRejectedIds as Record<string, string[]> | undefined;
+    if (rejected) r.rejectedIds = rejected;
+    return rejected;
+  };
+
+  const full = async () => {
     await synchronize({
       database,
       migrationsEnabledAtVersion: 1,
       sendCreatedAsUpdated: true,
       conflictResolver,
-      // The pull just applied brought back (or superseded) every row of our previous push.
+      // The pull just applied started from the stamp every table is complete to, so it brought back
+      // (or superseded) every row we knew the server's version of; subset stamps are behind it now.
       onDidPullChanges: async () => {
         echo = new Map();
+        await database.localStorage.remove(TABLE_STAMPS_KEY);
       },
+      // After a local schema upgrade, pull everything again so the new columns arrive (the
+      // contract's pull has no migration parameter).
       pullChanges: async ({ lastPulledAt, migration }) => {
-        phase = 'pull';
-        rpc.emit('phase', 'pull');
-        // After a local schema upgrade, pull everything again so the new columns arrive (the
-        // contract's pull has no migration parameter).
-        const t = await http.pull(migration ? null : (lastPulledAt ?? null));
-        r.bytesUp += t.bytesUp;
-        r.bytesDown += t.bytesDown;
-        r.pulled += count(t.body.changes ?? {});
-        inspectPull(t.body.changes, cfg.schemaVersion, pullAnomalies);
-        phase = 'apply';
-        return { changes: t.body.changes as any, timestamp: t.body.timestamp };
+        const body = await pull(migration ? null : (lastPulledAt ?? null));
+        return { changes: body.changes as any, timestamp: body.timestamp };
       },
       pushChanges: async ({ changes, lastPulledAt }) => {
-        phase = 'push';
-        rpc.emit('phase', 'push');
-        // Same changes as an unacknowledged earlier push (lost response, app kill) → same pushId,
-        // so the server recognises the retry. Persisted, so it survives a restart.
-        const hash = hashOf(changes);
-        const prev = (await database.localStorage.get(PENDING_PUSH_KEY)) as
-          | { pushId: string; hash: string }
-          | undefined;
-        const pushId = prev?.hash === hash ? prev.pushId : `${cfg.deviceId}:${randomUUID()}`;
-        if (prev?.pushId !== pushId) await database.localStorage.set(PENDING_PUSH_KEY, { pushId, hash });
-        // Remember what the server will hold for each pushed row, so the next pull's copy of it is
-        // recognised as our own echo, not a concurrent edit. Recorded before sending: a push whose
-        // response is lost (indeterminate) may still have been applied.
-        echo = new Map();
-        for (const [table, tc] of Object.entries(changes as DatabaseChanges)) {
-          if (!isTableName(table) || !tc) continue;
-          for (const rec of [...tc.created, ...tc.updated])
-            echo.set(`${table}:${rec.id}`, dataHash(table, rec, cfg.schemaVersion));
-        }
-        await saveEcho();
-        await db.flush();
-        const t = await http.push({
-          changes: changes as DatabaseChanges,
-          lastPulledAt,
-          deviceId: cfg.deviceId,
-          pushId,
-        });
-        r.bytesUp += t.bytesUp;
-        r.bytesDown += t.bytesDown;
-        r.pushed = count(changes as DatabaseChanges);
-        r.conflicts = t.body.conflictedRecords ?? [];
-        // Server-side conflict resolution changed some pushed rows: those come back resolved.
-        if (r.conflicts.length) {
-          for (const c of r.conflicts) {
-            if (isTableName(c.tableName))
-              echo.set(`${c.tableName}:${c.id}`, dataHash(c.tableName, c.resolvedRecord, cfg.schemaVersion));
-          }
-          await saveEcho();
-        }
-        r.lastPulledAt = t.body.timestamp ?? r.lastPulledAt;
-        phase = 'mark';
-        const rejected = (t.body as any).experimentalRejectedIds as Record<string, string[]> | undefined;
-        if (rejected) r.rejectedIds = rejected;
+        const rejected = await push(changes as DatabaseChanges, lastPulledAt);
         return rejected ? { experimentalRejectedIds: rejected } : {};
       },
     });
   };
+
+  /**
+   * A trigger's table subset (RFC §2.6) with WatermelonDB's own building blocks: pull only these
+   * tables (contract `tables=`), apply, then push only these tables' changes with the subset pull's
+   * timestamp (the device has seen every row of them up to it; the other tables' changes wait for a
+   * sync that pulled them, or their conflicts would be judged against a stamp they never saw).
+   */
+  const subset = async (tables: TableName[]) => {
+    const stamps = await tableStamps();
+    const base = (await getLastPulledAt(database)) as number;
+    const body = await pull(Math.min(...tables.map((t) => stamps[t] ?? base)), tables);
+    await database.write(async () => {
+      await applyRemoteChanges(body.changes as any, { db: database, sendCreatedAsUpdated: true, conflictResolver });
+    }, 'harness-subset-apply');
+    // The next full pull starts from `base` and brings these rows back: known versions, not conflicts.
+    for (const [table, tc] of Object.entries(body.changes ?? {})) {
+      if (!isTableName(table) || !tc) continue;
+      for (const rec of [...tc.created, ...tc.updated])
+        echo.set(`${table}:${rec.id}`, dataHash(table, rec, cfg.schemaVersion));
+      for (const id of tc.deleted) echo.delete(`${table}:${id}`);
+    }
+    await saveEcho();
+    for (const t of tables) stamps[t] = body.timestamp;
+    await database.localStorage.set(TABLE_STAMPS_KEY, stamps);
+    r.lastPulledAt = body.timestamp;
+    const local = await fetchLocalChanges(database);
+    const mine: DatabaseChanges = {};
+    let n = 0;
+    for (const t of tables) {
+      const tc = (local.changes as DatabaseChanges)[t];
+      if (!tc) continue;
+      mine[t] = tc;
+      n += tc.created.length + tc.updated.length + tc.deleted.length;
+    }
+    if (n === 0) return;
+    const rejected = await push(mine, body.timestamp);
+    await markLocalChangesAsSynced(database, { ...local, changes: mine as any }, rejected as any);
+  };
+
+  const once = () => (scope === 'all' ? full() : subset(scope));
 
   try {
     const { attempts } = await withBackoff(
@@ -312,8 +405,7 @@ async function runSync(_trigger: SyncTrigger): Promise<WorkerSyncResult> {
     r.ok = true;
     r.attempts = attempts;
     await database.localStorage.remove(PENDING_PUSH_KEY);
-    r.lastPulledAt = ((await database.adapter.getLocal('__watermelon_last_pulled_at')) as any) ?? r.lastPulledAt;
-    if (typeof r.lastPulledAt === 'string') r.lastPulledAt = Number(r.lastPulledAt);
+    if (scope === 'all') r.lastPulledAt = (await getLastPulledAt(database)) ?? r.lastPulledAt;
   } catch (e) {
     const err = e instanceof Fatal ? e.inner : e;
     r.attempts = (e as { attempts?: number }).attempts ?? 1;
