@@ -27,6 +27,14 @@ export interface DeviceSpec {
   schemaVersion?: SchemaVersion;
   /** Network preset name (wifi, lte, 3g, slow-3g, edge, very-bad, lossy, offline). */
   network?: string;
+  /**
+   * The radio the energy model charges (devices/energy): lte, 3g or wifi for devices that reach the
+   * cloud, ble for watches. Default: from `network` (wifi → wifi, lte → lte, 3g/slow-3g/edge → 3g),
+   * else the kind's own (phones lte, web wifi, watches ble).
+   */
+  radio?: RadioKind;
+  /** Battery the energy model divides by: capacity in mAh (at `volts`) or Wh. Default: the kind's. */
+  battery?: BatterySpec;
   /** Sync by itself on pokes, reconnect and background fetch (RFC 2.6). Default false: scripted control. */
   autoSync?: boolean;
   /** Web only: tabs per device, and a persistent browser profile (survives restart/kill). */
@@ -37,6 +45,17 @@ export interface DeviceSpec {
   linkProfile?: string;
   /** Kind-specific options a kind's own `validate` checks (e.g. a Detox app build). */
   options?: Record<string, unknown>;
+}
+
+export type RadioKind = 'lte' | '3g' | 'wifi' | 'ble';
+export const RADIO_KINDS: readonly RadioKind[] = ['lte', '3g', 'wifi', 'ble'];
+
+export interface BatterySpec {
+  mAh?: number;
+  /** Nominal cell voltage for mAh (default the kind's: 3.85 V phone, 3 V watch). */
+  volts?: number;
+  /** Capacity in Wh instead of mAh. */
+  wh?: number;
 }
 
 /** Run-wide choices a kind may read when it creates a device. */
@@ -106,6 +125,8 @@ export interface DeviceKind<K extends DeviceKindName = DeviceKindName> {
    * the kind has no wall clock of its own to skew.
    */
   readonly clockSkew: 'clock' | 'none';
+  /** Radios the energy model can charge for this kind (a spec's `radio` must be one); the first is the default. */
+  readonly radios?: readonly RadioKind[];
   /** The platform of one device when it depends on run options (a detox app on an iOS simulator); default `platform`. */
   platformOf?(spec: DeviceSpec, opts: DeviceCreateOptions): Platform;
   /** Kind-specific checks of a scenario's spec; return the problem (with the field name) or undefined. */
@@ -170,12 +191,29 @@ export interface SyncOutcome {
   lastPulledAt?: number;
 }
 
+/**
+ * A device's energy over the run: the radio/CPU model's estimate (every kind), and beside it what
+ * real hardware measured when there is some (Android batterystats, a watch's Battery Service).
+ */
 export interface EnergyReading {
-  /** 'modelled' from a radio/CPU model, 'measured' from a real battery reader. */
+  /** 'modelled' from a radio/CPU model; 'measured' only inside `measured`. */
   source: 'modelled' | 'measured';
   joules: number;
   batteryPct: number;
+  /** The radio the model charged. */
+  radio?: RadioKind;
+  /** Device-clock ms the reading covers (first sync or start to the end of the last tail), for per-day figures. */
+  spanMs?: number;
   /** Free-form breakdown (radio, cpu, awake time…) for the report. */
+  details?: Record<string, number>;
+  /** A real battery reading over the same run, when the hardware gives one. */
+  measured?: MeasuredEnergy;
+}
+
+export interface MeasuredEnergy {
+  source: 'measured';
+  joules: number;
+  batteryPct: number;
   details?: Record<string, number>;
 }
 

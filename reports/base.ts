@@ -239,3 +239,12 @@ export function summaryLines(result: RunResult, c: Colors, maxViolations = 5): s
   );
   return out;
 }
+
+/** Three significant digits, no exponent: 16.107481764887808 → 16.1, 0.0058107 → 0.00581. */
+export function sig(v: number): string {
+  if (!Number.isFinite(v)) return '–';
+  if (v === 0) return '0';
+  const abs = Math.abs(v);
+  const digits = Math.max(0, Math.min(8, 2 - Math.floor(Math.log10(abs))));
+  return Number(v.toFixed(digits)).toString();
+}

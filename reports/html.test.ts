@@ -34,6 +34,12 @@ describe('html reporter', () => {
     expect(html).toContain('p95 &lt; 2 s (payload &lt; 100 KB)');
   });
 
+  it('devices table: modelled energy with its radio, %/sync, %/day and the measured column', () => {
+    expect(html).toContain('<th class="num">Measured % / sync</th>');
+    expect(html).toMatch(/modelled · lte/);
+    expect(html).toContain('0.05%<div class="small muted">1% over the run</div>');
+  });
+
   it('links every violation to an anchored history row', () => {
     const s = result.scenarios.find((x) => x.name === 'server-crash-mid-push')!;
     for (const c of s.checks.filter((k) => !k.passed)) {

@@ -35,6 +35,17 @@ describe('markdown reporter', () => {
     expect(md).not.toContain('#### watch-context-pack › upload-queue-drained');
   });
 
+  it('has a battery table: modelled and measured per sync and per day, measured empty without hardware', () => {
+    expect(md).toContain('### Battery');
+    expect(md).toContain('| %/sync modelled | %/sync measured | %/day modelled | %/day measured |');
+    const rows = md
+      .split('\n')
+      .filter((l) => /^\| [\w-]+ \| [\w-]+ \| (phone|watch|vu|web) \| (lte|ble|wifi|3g) \|/.test(l));
+    expect(rows.length).toBeGreaterThan(1);
+    expect(rows.some((r) => r.includes('| 0.05% |'))).toBe(true);
+    expect(rows.some((r) => /\| [\d.]+% \| – \|/.test(r))).toBe(true);
+  });
+
   it('escapes pipes in cells', () => {
     const run = generateSampleRun({ scenarios: [{ name: 'a|b', ops: 100 }] }).result;
     expect(renderMarkdown(run)).toContain('a\\|b');

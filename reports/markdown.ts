@@ -4,7 +4,7 @@
  * index.html.
  */
 import type { RunResult, ScenarioResult, Verdict } from '../harness/results/types';
-import { attemptsNote, earlierAttempts, finalScenarios, formatDuration, formatMeasured } from './base';
+import { attemptsNote, earlierAttempts, finalScenarios, formatDuration, formatMeasured, sig } from './base';
 import { outputPath, writeFileAtomic } from './files';
 import { rfcTargetFor } from './rfc-targets';
 import type { Reporter, ReporterContext } from './types';
@@ -68,6 +68,24 @@ export function renderMarkdown(result: RunResult, opts: { maxViolations?: number
       const rfc = rfcTargetFor(t.metric);
       lines.push(
         `| ${t.passed ? '✅' : '❌'} | ${mdCell(s.name)} | ${code(t.metric)} | ${code(t.expression)} | ${formatMeasured(t.measured, t.metric)} | ${rfc ? mdCell(t.source === 'rfc' ? rfc.target : `${rfc.target} (RFC); set by ${t.source}`) : t.source} |`,
+      );
+    }
+    lines.push('');
+  }
+
+  const withEnergy = finals.flatMap((s) => s.devices.filter((d) => d.energy).map((d) => ({ s, d })));
+  if (withEnergy.length) {
+    const pct = (v: number | undefined) => (v === undefined ? '–' : `${sig(v)}%`);
+    lines.push(
+      '### Battery',
+      '',
+      '| Scenario | Device | Kind | Radio | Syncs | %/sync modelled | %/sync measured | %/day modelled | %/day measured | Energy modelled |',
+      '|---|---|---|---|--:|--:|--:|--:|--:|--:|',
+    );
+    for (const { s, d } of withEnergy) {
+      const e = d.energy!;
+      lines.push(
+        `| ${mdCell(s.name)} | ${mdCell(d.id)} | ${d.kind} | ${e.radio ?? '–'} | ${d.syncs} | ${pct(e.batteryPctPerSync)} | ${pct(e.measured?.batteryPctPerSync)} | ${pct(e.batteryPctPerDay)} | ${pct(e.measured?.batteryPctPerDay)} | ${sig(e.joules)} J |`,
       );
     }
     lines.push('');

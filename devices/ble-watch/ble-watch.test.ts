@@ -62,9 +62,9 @@ describe('ble-watch', () => {
       await dev.stop();
     }
     const e = dev.energy();
-    expect(e.source).toBe('measured');
-    expect(e.batteryPct).toBe(3);
-    expect(e.details?.modelledJoules).toBeGreaterThan(0);
+    expect(e.source).toBe('modelled');
+    expect(e.joules).toBeGreaterThan(0);
+    expect(e.measured).toMatchObject({ source: 'measured', batteryPct: 3 });
   });
 
   it('a 5 s scan lists the watches advertising the sync service', async () => {

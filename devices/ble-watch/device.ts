@@ -22,6 +22,7 @@ import {
 import { HarnessError } from '../../protocol/harness-error';
 import type { TableRecords } from '../../protocol/records';
 import { TABLE_NAMES } from '../../protocol/tables';
+import type { EnergyParams } from '../radio/energy';
 import { currentRadio, installVirtualRadio } from '../radio/install';
 import { WatchBridge } from '../watch/bridge';
 import { makeContextPack } from '../watch/context-fixture';
@@ -47,6 +48,8 @@ export class BleWatchDevice implements Device {
   constructor(
     readonly id: string,
     private readonly o: BleWatchOptions,
+    /** The simulated peripheral's BLE energy parameters (transport 'virtual'). */
+    private readonly energyParams?: EnergyParams,
   ) {}
 
   onActivityPack(handler: (pack: ActivityPack) => Promise<void>): void {
@@ -66,7 +69,12 @@ export class BleWatchDevice implements Device {
     if (this.o.transport === 'virtual') {
       if (!currentRadio()) installVirtualRadio({});
       const medium = currentRadio()!.medium!;
-      this.sim = await startSimWatch({ id: this.id, medium, dataDir: join(ctx.dataDir, 'sim-watch') });
+      this.sim = await startSimWatch({
+        id: this.id,
+        medium,
+        dataDir: join(ctx.dataDir, 'sim-watch'),
+        ...(this.energyParams ? { energy: this.energyParams } : {}),
+      });
       this.sim.faults.setInRange(true);
       address = this.sim.address;
     } else {
@@ -142,20 +150,27 @@ export class BleWatchDevice implements Device {
     return Object.fromEntries(TABLE_NAMES.map((t) => [t, []])) as unknown as TableRecords;
   }
 
-  /** Battery Service level at start and at the end of the run (notifications keep it current). */
+  /**
+   * The link model's estimate (the simulated peripheral's counters; a real watch's radio is not
+   * observable, so its model is empty), and beside it the Battery Service level at start and at the
+   * end of the run (notifications keep it current) as `measured`.
+   */
   energy(): EnergyReading {
     const before = this.batteryBefore;
     const after = this.batteryAfter ?? this.bridge?.battery ?? null;
     const modelled = this.modelledAtStop ?? this.sim?.energyReading();
     return {
-      source: 'measured',
-      joules: 0,
-      batteryPct: before !== null && after !== null ? before - after : 0,
-      details: {
-        ...(before !== null ? { levelBefore: before } : {}),
-        ...(after !== null ? { levelAfter: after } : {}),
-        ...(modelled ? { modelledJoules: modelled.joules } : {}),
-      },
+      ...(modelled ?? { source: 'modelled', joules: 0, batteryPct: 0, radio: 'ble' }),
+      ...(before !== null && after !== null
+        ? {
+            measured: {
+              source: 'measured',
+              joules: 0,
+              batteryPct: before - after,
+              details: { levelBefore: before, levelAfter: after },
+            },
+          }
+        : {}),
     };
   }
 

@@ -4,6 +4,8 @@
  * the virtual radio against a simulated watch. No adapter: the scenario is `skipped` with the reason.
  */
 import type { DeviceKind } from '../../protocol/device';
+import { WATCH_RADIOS } from '../energy/spec';
+import { watchEnergyParams } from '../watch/energy';
 import { pairWatchWithPhone } from '../watch/pair';
 import { bleAdapterUnavailable, hciAdapters } from './adapter';
 import type { BleWatchDevice } from './device';
@@ -21,6 +23,7 @@ export const deviceKind: DeviceKind<'ble-watch'> = {
   summary: 'a real watch through noble on a Bluetooth adapter (or the virtual radio with transport "virtual")',
   talks: 'paired',
   clockSkew: 'none',
+  radios: WATCH_RADIOS,
   validate(id, spec, all) {
     if (!spec.pairedWith) return `devices.${id}: a ble-watch needs pairedWith: '<phone id>'`;
     const peer = all[spec.pairedWith];
@@ -32,9 +35,9 @@ export const deviceKind: DeviceKind<'ble-watch'> = {
     const o = resolveBleWatchOptions(opts.devices?.['ble-watch']);
     return o.transport === 'virtual' ? undefined : bleAdapterUnavailable(o.adapter);
   },
-  async create(id, _spec, opts) {
+  async create(id, spec, opts) {
     const { BleWatchDevice } = await import('./device');
-    return new BleWatchDevice(id, resolveBleWatchOptions(opts.devices?.['ble-watch']));
+    return new BleWatchDevice(id, resolveBleWatchOptions(opts.devices?.['ble-watch']), watchEnergyParams(spec));
   },
   pair: pairWatchWithPhone,
   async attached({ scanMs }) {

@@ -11,6 +11,7 @@ import type {
   DeviceKindName,
   EnergyReading,
   LocalWrite,
+  MeasuredEnergy,
   SyncOutcome,
   SyncTrigger,
 } from '../../protocol/device';
@@ -44,7 +45,7 @@ export interface AppHost {
   background?(): Promise<void>;
   foreground?(r: LaunchRequest): Promise<void>;
   /** Battery readings of the real device for the run, labelled 'measured'. */
-  measureEnergy?(): Promise<EnergyReading | undefined>;
+  measureEnergy?(): Promise<MeasuredEnergy | undefined>;
   /** Release the device (Detox cleanup). */
   stop(): Promise<void>;
 }
@@ -67,7 +68,7 @@ export class BridgeDevice implements Device {
   private conn?: BridgeConnection;
   private ctx?: DeviceContext;
   private modelled?: EnergyReading;
-  private measured?: EnergyReading;
+  private measured?: MeasuredEnergy;
   private offsetSent: Promise<void> = Promise.resolve();
   /** Wall ms of every bridge round trip, per command (for the bench and the report). */
   readonly roundTrips: Array<{ method: string; ms: number }> = [];
@@ -168,11 +169,11 @@ export class BridgeDevice implements Device {
     this.offsetSent = this.offsetSent.then(() => this.call('setClockOffset', ms)).catch(() => {});
   }
 
+  /** The app's modelled reading, with the host's measured one (batterystats) beside it when there is one. */
   energy(): EnergyReading {
     const m = this.measured;
-    const e = this.modelled;
-    if (m) return { ...m, details: { ...(m.details ?? {}), ...(e ? { modelledJoules: e.joules } : {}) } };
-    return e ?? { source: 'modelled', joules: 0, batteryPct: 0 };
+    const e = this.modelled ?? { source: 'modelled', joules: 0, batteryPct: 0 };
+    return m ? { ...e, measured: m } : e;
   }
 
   /**

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { EnergyReading } from '../../protocol/device';
+import type { MeasuredEnergy } from '../../protocol/device';
 
 const run = promisify(execFile);
 
@@ -120,7 +120,7 @@ export function measuredReading(
   after: BatterySnapshot,
   appMah: number | undefined,
   uid: number,
-): EnergyReading {
+): MeasuredEnergy {
   const volts = (after.voltageMv ?? before.voltageMv ?? 3850) / 1000;
   const mah = appMah ?? 0;
   return {

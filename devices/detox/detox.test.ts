@@ -224,9 +224,10 @@ describe('detox device against fake detox + adb', () => {
       `-s emulator-5554 reverse --remove tcp:${bridgePort}`,
     ]);
     const e = dev.energy();
-    expect(e).toMatchObject({ source: 'measured', batteryPct: 1 });
-    expect(e.details).toMatchObject({ levelBefore: 80, levelAfter: 79, appMah: 2.5, uid: 10123 });
-    expect(e.details?.modelledJoules).toBeGreaterThan(0);
-    expect(e.joules).toBeCloseTo((2.5 / 1000) * 3600 * 4.012, 6);
+    expect(e.source).toBe('modelled');
+    expect(e.joules).toBeGreaterThan(0);
+    expect(e.measured).toMatchObject({ source: 'measured', batteryPct: 1 });
+    expect(e.measured?.details).toMatchObject({ levelBefore: 80, levelAfter: 79, appMah: 2.5, uid: 10123 });
+    expect(e.measured?.joules).toBeCloseTo((2.5 / 1000) * 3600 * 4.012, 6);
   });
 });

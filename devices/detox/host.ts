@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import type { DeviceContext, EnergyReading } from '../../protocol/device';
+import type { DeviceContext, MeasuredEnergy } from '../../protocol/device';
 import { HarnessError } from '../../protocol/harness-error';
 import type { AppHost, LaunchRequest } from '../bridge/bridge-device';
 import { Adb, adbPath, type BatterySnapshot, measuredReading, parseBattery, parseUid, parseUidMah } from './adb';
@@ -182,7 +182,7 @@ export class DetoxAppHost implements AppHost {
     await this.adb.airplaneMode(offline);
   }
 
-  async measureEnergy(): Promise<EnergyReading | undefined> {
+  async measureEnergy(): Promise<MeasuredEnergy | undefined> {
     if (!this.adb || !this.battery) return undefined;
     const after = parseBattery(await this.adb.shell('dumpsys', 'battery'));
     const mah = parseUidMah(await this.adb.shell('dumpsys', 'batterystats', '--charged'), this.battery.uid);

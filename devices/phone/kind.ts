@@ -1,5 +1,7 @@
 /** Device kind `phone`: the real WatermelonDB app in a worker thread (see phone.ts). */
 import type { DeviceKind } from '../../protocol/device';
+import { PHONE_LTE } from '../energy/radio-model';
+import { CLOUD_RADIOS, energyProfileOf } from '../energy/spec';
 import type { PhoneDevice } from './phone';
 
 declare module '../../protocol/device' {
@@ -14,6 +16,7 @@ export const deviceKind: DeviceKind<'phone'> = {
   summary: 'real WatermelonDB synchronize() in a worker thread (SQLite or LokiJS on file)',
   talks: 'contract',
   clockSkew: 'clock',
+  radios: CLOUD_RADIOS,
   async create(id, spec, opts) {
     const { createPhone } = await import('./phone');
     return createPhone({
@@ -21,6 +24,7 @@ export const deviceKind: DeviceKind<'phone'> = {
       schemaVersion: spec.schemaVersion ?? 2,
       autoTriggers: spec.autoSync ?? false,
       adapter: opts.phoneAdapter === 'lokijs' ? 'loki' : opts.phoneAdapter,
+      energy: energyProfileOf(spec, PHONE_LTE),
     });
   },
 };

@@ -123,6 +123,7 @@ export class PhoneDevice implements Device {
     // skew that very clock so both sides see the same device time; otherwise wrap the run clock.
     this.clock = ctx.clock instanceof SkewedClock ? ctx.clock : new SkewedClock(ctx.clock);
     if (this.clockOffsetMs) this.clock.offsetMs = this.clockOffsetMs;
+    this.meter.begin(this.clock.now());
     await this.boot();
   }
 
@@ -408,6 +409,7 @@ export class PhoneDevice implements Device {
       durationMs: res.durationMs,
       bytesUp: res.bytesUp,
       bytesDown: res.bytesDown,
+      ...(res.cpuMs !== undefined ? { cpuMs: res.cpuMs } : {}),
     });
     const outcome: PhoneSyncOutcome = {
       ok: res.ok,
@@ -454,6 +456,11 @@ export class PhoneDevice implements Device {
 
   energy(): EnergyReading {
     return this.meter.reading();
+  }
+
+  /** The profile the energy model charges (radio, battery). */
+  get energyProfile(): DeviceEnergyProfile {
+    return this.meter.profile;
   }
 
   /** V8 heap in use by this phone's worker (its isolate only; SQLite's native memory is not included). */

@@ -3,7 +3,9 @@
  * main thread talks to it through ./rpc; the worker asks the main thread for tokens and for sleeps on
  * the run's clock (so RFC backoff follows the time scale and any Clock implementation).
  */
+
 import { createHash, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { synchronize } from '@nozbe/watermelondb/sync';
@@ -61,6 +63,8 @@ export interface WorkerSyncResult {
   lastPulledAt?: number;
   anomalies: string[];
   peakHeapBytes: number;
+  /** This worker's event-loop busy time during the sync (ms): the app's CPU time for the energy model. */
+  cpuMs?: number;
   rejectedIds?: Record<string, string[]>;
   /** Tables this sync pulled and pushed: 'all' (synchronize()) or the trigger's subset (RFC §2.6). */
   scope: 'all' | TableName[];
@@ -237,6 +241,7 @@ async function runSync(trigger: SyncTrigger): Promise<WorkerSyncResult> {
   if (syncing) throw new Error('HRN_ERR_PHONE_BUSY: a sync is already running on this phone');
   syncing = true;
   const started = performance.now();
+  const elu = performance.eventLoopUtilization();
   const anomalyStart = anomalies.length;
   const pullAnomalies: string[] = [];
   const scope = await scopeOf(trigger).catch(() => 'all' as const);
@@ -422,5 +427,6 @@ async function runSync(trigger: SyncTrigger): Promise<WorkerSyncResult> {
   }
   r.anomalies = [...pullAnomalies, ...anomalies.slice(anomalyStart)];
   r.durationMs = performance.now() - started;
+  r.cpuMs = performance.eventLoopUtilization(elu).active;
   return r;
 }

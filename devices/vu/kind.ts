@@ -1,5 +1,7 @@
 /** Device kind `vu`: a protocol-level virtual user (no local database), for load and observation. */
 import type { DeviceKind } from '../../protocol/device';
+import { PHONE_LTE } from '../energy/radio-model';
+import { CLOUD_RADIOS, energyProfileOf } from '../energy/spec';
 import type { VirtualUser } from './virtual-user';
 
 declare module '../../protocol/device' {
@@ -14,8 +16,9 @@ export const deviceKind: DeviceKind<'vu'> = {
   summary: 'protocol-level virtual user for load (no local DB)',
   talks: 'contract',
   clockSkew: 'clock',
+  radios: CLOUD_RADIOS,
   async create(id, spec) {
     const { createVirtualUser } = await import('./virtual-user');
-    return createVirtualUser({ id, schemaVersion: spec.schemaVersion ?? 2 });
+    return createVirtualUser({ id, schemaVersion: spec.schemaVersion ?? 2, energy: energyProfileOf(spec, PHONE_LTE) });
   },
 };

@@ -18,7 +18,7 @@ import {
 import type { DatabaseChanges, SyncRecord, TableRecords, Value } from '../../protocol/records';
 import { columnNames, type SchemaVersion, TABLE_NAMES, type TableName } from '../../protocol/tables';
 import { SyncHttpClient, SyncHttpError, withBackoff } from '../common/sync-http';
-import { EnergyMeter, PHONE_LTE } from '../energy/radio-model';
+import { type DeviceEnergyProfile, EnergyMeter, PHONE_LTE } from '../energy/radio-model';
 import { dataHash, makeConflictResolver } from '../phone/resolver';
 
 type Status = 'synced' | 'created' | 'updated' | 'deleted';
@@ -35,6 +35,8 @@ export interface VirtualUserOptions {
   requestTimeoutMs?: number;
   /** Send WatermelonDB's _status/_changed with pushed rows, as a real app does (default true). */
   sendBookkeeping?: boolean;
+  /** Radio and battery the energy model charges (default a phone on LTE). */
+  energy?: DeviceEnergyProfile;
 }
 
 export class VirtualUser implements Device {
@@ -49,10 +51,11 @@ export class VirtualUser implements Device {
   /** `table:id` → dataHash of rows of our last push: their copy in the next pull is an echo (phone/resolver.ts). */
   private echo = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly meter = new EnergyMeter(PHONE_LTE);
+  private readonly meter: EnergyMeter;
 
   constructor(private readonly opts: VirtualUserOptions) {
     this.id = opts.id;
+    this.meter = new EnergyMeter(opts.energy ?? PHONE_LTE);
   }
 
   get schemaVersion(): SchemaVersion {
@@ -63,6 +66,7 @@ export class VirtualUser implements Device {
     this.ctx = ctx;
     // A SkewedClock from the runner is shared (it reads the device time too); else wrap the run clock.
     this.clock = ctx.clock instanceof SkewedClock ? ctx.clock : new SkewedClock(ctx.clock);
+    this.meter.begin(this.clock.now());
     this.http = new SyncHttpClient({
       baseUrl: ctx.serverUrl,
       deviceId: ctx.deviceId,

@@ -17,6 +17,7 @@ import {
 } from '../../protocol/device';
 import type { TableRecords } from '../../protocol/records';
 import { TABLE_NAMES } from '../../protocol/tables';
+import type { EnergyParams } from '../radio/energy';
 import { currentRadio, installVirtualRadio } from '../radio/install';
 import type { LinkProfileName } from '../radio/profiles';
 import { WatchBridge } from './bridge';
@@ -28,6 +29,8 @@ import { type SimWatch, startSimWatch } from './sim-watch';
 export interface WatchDeviceOptions {
   id: string;
   profile?: LinkProfileName;
+  /** BLE energy parameters (battery capacity from the spec); default the MCU-class watch. */
+  energy?: EnergyParams;
 }
 
 const FIXTURE_OF_SPORT: Record<string, FitFixture> = {
@@ -93,7 +96,13 @@ export class WatchDevice implements Device {
 
   async start(ctx: DeviceContext): Promise<void> {
     if (!currentRadio()) installVirtualRadio({});
-    this.watch = await startSimWatch({ id: this.id, medium: this.medium, profile: this.profile, dataDir: ctx.dataDir });
+    this.watch = await startSimWatch({
+      id: this.id,
+      medium: this.medium,
+      profile: this.profile,
+      dataDir: ctx.dataDir,
+      ...(this.opts.energy ? { energy: this.opts.energy } : {}),
+    });
     // The medium outlives scenarios and a watch's address comes from its id: start in range.
     this.watch.faults.setInRange(true);
     this.bridge = new WatchBridge({ watchAddress: this.watch.address, log: ctx.log });

@@ -4,8 +4,10 @@
  * phone (see pair.ts).
  */
 import type { DeviceKind } from '../../protocol/device';
+import { WATCH_RADIOS } from '../energy/spec';
 import type { LinkProfileName } from '../radio/profiles';
 import type { WatchDevice } from './device';
+import { watchEnergyParams } from './energy';
 import { pairWatchWithPhone } from './pair';
 
 declare module '../../protocol/device' {
@@ -21,6 +23,7 @@ export const deviceKind: DeviceKind<'watch'> = {
   talks: 'paired',
   // The watch stamps nothing that reaches LWW: the phone writes the activity with its own clock.
   clockSkew: 'none',
+  radios: WATCH_RADIOS,
   validate(id, spec, all) {
     if (!spec.pairedWith) return `devices.${id}: a watch needs pairedWith: '<phone id>'`;
     const peer = all[spec.pairedWith];
@@ -31,7 +34,11 @@ export const deviceKind: DeviceKind<'watch'> = {
   async create(id, spec) {
     const { createWatchDevice } = await import('./device');
     // An unknown profile is reported by the radio's resolveProfile (HRN_ERR_BLE_PROFILE) on start.
-    return createWatchDevice({ id, profile: spec.linkProfile as LinkProfileName | undefined });
+    return createWatchDevice({
+      id,
+      profile: spec.linkProfile as LinkProfileName | undefined,
+      energy: watchEnergyParams(spec),
+    });
   },
   pair: pairWatchWithPhone,
   async beginScenario({ seed }) {

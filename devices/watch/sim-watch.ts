@@ -52,6 +52,10 @@ export class SimWatch {
   private readonly calls = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
   private readonly dataFile: string;
   private readonly energyParams: EnergyParams;
+  /** Radio clock ms of the first start: the span behind per-day figures. */
+  private energySince?: number;
+  private energyAtStop?: RadioEnergy;
+  private energyStoppedAt?: number;
 
   constructor(private readonly opts: SimWatchOptions) {
     this.address = watchAddress(opts.id);
@@ -80,6 +84,7 @@ export class SimWatch {
   /** Boot the watch (worker thread + bleno); resolves once it advertises. */
   async start(): Promise<void> {
     if (this.worker) return;
+    this.energySince ??= this.opts.medium.clock.now();
     const { port1, port2 } = new MessageChannel();
     this.peer = serveRadioPort(this.opts.medium, port1);
     const clock = this.opts.medium.clock;
@@ -126,6 +131,9 @@ export class SimWatch {
 
   /** Power off: the worker ends; a connected phone sees a supervision timeout. */
   async stop(): Promise<void> {
+    // The controller goes with the worker: keep what it counted, for the run's report.
+    this.energyAtStop = this.energy() ?? this.energyAtStop;
+    this.energyStoppedAt = this.opts.medium.clock.now();
     const w = this.worker;
     this.worker = null;
     this.peer?.close();
@@ -154,7 +162,7 @@ export class SimWatch {
 
   /** Modelled radio energy of this watch (link model counters; see devices/radio/README.md). */
   energy(): RadioEnergy | undefined {
-    return this.opts.medium.energy(this.address);
+    return (this.worker ? this.opts.medium.energy(this.address) : undefined) ?? this.energyAtStop;
   }
 
   /** The same, as the harness `Device.energy()` reading. */
@@ -164,6 +172,10 @@ export class SimWatch {
       source: 'modelled',
       joules: e?.joules ?? 0,
       batteryPct: e?.batteryPct ?? 0,
+      radio: 'ble',
+      ...(this.energySince !== undefined
+        ? { spanMs: (this.worker ? this.opts.medium.clock.now() : (this.energyStoppedAt ?? 0)) - this.energySince }
+        : {}),
       details: e
         ? {
             chargeMC: e.chargeMC,

@@ -14,6 +14,7 @@ import { type Browser, type BrowserContext, type CDPSession, chromium, type Page
 import type { Device, DeviceContext, EnergyReading, LocalWrite, SyncOutcome, SyncTrigger } from '../../protocol/device';
 import type { TableRecords } from '../../protocol/records';
 import type { SchemaVersion } from '../../protocol/tables';
+import { type DeviceEnergyProfile, EnergyMeter, LAPTOP_WIFI } from '../energy/radio-model';
 import type { AppConfig } from './app/engine';
 import type { HarnessApi } from './app/main';
 import { startWebAppServer, type WebAppServer } from './app-server';
@@ -42,6 +43,8 @@ export interface WebDeviceOptions {
   /** Sync after each UI save (user action trigger; default true). */
   syncOnUserAction?: boolean;
   requestTimeoutMs?: number;
+  /** Radio and battery the energy model charges (default a laptop on Wi-Fi). */
+  energy?: DeviceEnergyProfile;
 }
 
 type Win = { __harness: HarnessApi };
@@ -60,10 +63,11 @@ export class WebDevice implements Device {
   private pages: Page[] = [];
   private cdp = new WeakMap<Page, CDPSession>();
   private offline = false;
-  private bytes = 0;
+  private readonly meter: EnergyMeter;
 
   constructor(readonly opts: WebDeviceOptions) {
     this.id = opts.id;
+    this.meter = new EnergyMeter(opts.energy ?? LAPTOP_WIFI);
   }
 
   get url(): string {
@@ -101,6 +105,7 @@ export class WebDevice implements Device {
 
   async start(ctx: DeviceContext): Promise<void> {
     this.ctx = ctx;
+    this.meter.begin(ctx.clock.now());
     const dist = await buildWebApp();
     const portFile = join(ctx.dataDir, 'web-origin-port');
     let port: number | undefined;
@@ -184,10 +189,19 @@ export class WebDevice implements Device {
 
   async sync(trigger: SyncTrigger, tab = 0): Promise<SyncOutcome> {
     const started = Date.now();
+    const startedAt = this.ctx.clock.now();
     try {
       const page = await this.page(tab);
+      const cpu0 = await this.taskSeconds(page);
       const out = await page.evaluate((t) => (window as unknown as Win).__harness.sync(t), trigger);
-      this.bytes += out.bytesUp + out.bytesDown;
+      const cpu1 = await this.taskSeconds(page);
+      this.meter.record({
+        startedAt,
+        durationMs: out.durationMs,
+        bytesUp: out.bytesUp,
+        bytesDown: out.bytesDown,
+        ...(cpu0 !== undefined && cpu1 !== undefined ? { cpuMs: (cpu1 - cpu0) * 1000 } : {}),
+      });
       return out;
     } catch (e) {
       // The tab died under the sync: whether its push applied is unknown until the next sync.
@@ -219,9 +233,22 @@ export class WebDevice implements Device {
     return (await this.page(tab)).evaluate(() => (window as unknown as Win).__harness.status());
   }
 
-  /** Web sync is not battery-bound; bytes moved are reported for the energy table. */
+  /**
+   * The laptop's radio and CPU for the syncs this driver ran (sync()); syncs the app starts by itself
+   * in the page are not metered.
+   */
   energy(): EnergyReading {
-    return { source: 'modelled', joules: 0, batteryPct: 0, details: { bytes: this.bytes } };
+    return this.meter.reading();
+  }
+
+  /** The renderer main thread's busy time so far (CDP TaskDuration, s): the page's CPU time. */
+  private async taskSeconds(page: Page): Promise<number | undefined> {
+    try {
+      const { metrics } = await (await this.session(page)).send('Performance.getMetrics');
+      return metrics.find((m) => m.name === 'TaskDuration')?.value;
+    } catch {
+      return undefined;
+    }
   }
 
   setClockOffset(ms: number): void {

@@ -2,6 +2,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { DeviceKind } from '../../protocol/device';
+import { LAPTOP_WIFI } from '../energy/radio-model';
+import { energyProfileOf } from '../energy/spec';
 import type { WebDevice } from './driver';
 
 declare module '../../protocol/device' {
@@ -16,6 +18,7 @@ export const deviceKind: DeviceKind<'web'> = {
   summary: 'Dexie app + service worker in Chromium under Playwright',
   talks: 'contract',
   clockSkew: 'clock',
+  radios: ['wifi', 'lte', '3g'],
   validate(id, spec) {
     if (spec.tabs !== undefined && !(Number.isInteger(spec.tabs) && spec.tabs >= 1))
       return `devices.${id}.tabs must be an integer >= 1, got ${JSON.stringify(spec.tabs)}`;
@@ -28,6 +31,7 @@ export const deviceKind: DeviceKind<'web'> = {
       tabs: spec.tabs ?? 1,
       schemaVersion: spec.schemaVersion ?? 2,
       autoSync: spec.autoSync ?? false,
+      energy: energyProfileOf(spec, LAPTOP_WIFI),
     });
   },
   async shutdown() {

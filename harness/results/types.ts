@@ -70,19 +70,32 @@ export interface DeviceSummary {
   ops: number;
   syncs: number;
   syncFailures: number;
-  energy?: {
-    source: 'modelled' | 'measured';
-    joules: number;
-    batteryPct: number;
-    batteryPctPerSync?: number;
-    /** Readings behind it: measured levels before/after, app mAh per UID, and the model's estimate beside them. */
-    details?: Record<string, number>;
+  /** The radio/CPU model's estimate over the run, and what real hardware measured beside it (if any). */
+  energy?: DeviceEnergySummary & {
+    source: 'modelled';
+    /** The radio the model charged (lte, 3g, wifi, ble). */
+    radio?: string;
+    /** Device-clock ms the reading covers. */
+    spanMs?: number;
+    /** Empty unless real hardware reported (Android batterystats, a watch's Battery Service). */
+    measured?: DeviceEnergySummary;
   };
   memoryMb?: { max: number; mean: number };
   /** File upload queue at the end (RFC 2.2.6), for devices that have one. */
   uploads?: UploadSummary;
   bytesUp: number;
   bytesDown: number;
+}
+
+export interface DeviceEnergySummary {
+  joules: number;
+  batteryPct: number;
+  batteryPctPerSync?: number;
+  /** Scaled to 24 h of device time; only when the reading covers at least an hour of it. */
+  joulesPerDay?: number;
+  batteryPctPerDay?: number;
+  /** The model's breakdown (promotion, active, tail, CPU) or the hardware's readings (levels, app mAh). */
+  details?: Record<string, number>;
 }
 
 export interface ScenarioResult {

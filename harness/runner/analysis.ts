@@ -26,7 +26,15 @@ export interface AnalysisInput {
   assertions: Array<{ ok: boolean; message: string }>;
   custom: Array<{ name: string; value: number; tags?: Record<string, string> }>;
   memory: Map<string, number[]>;
-  deviceInfo: Array<{ id: string; kind: string; user: string; energy?: EnergyReading; uploads?: UploadSummary }>;
+  deviceInfo: Array<{
+    id: string;
+    kind: string;
+    user: string;
+    energy?: EnergyReading;
+    uploads?: UploadSummary;
+    /** Syncs of a paired device (a watch), whose ops are not in `history`. */
+    pairedSyncs?: number;
+  }>;
   configThresholds: Record<string, string[]>;
   fatal?: { code: string; message: string };
   /** The server's sync_log rows of this scenario's devices (absent with --target). */
@@ -100,10 +108,48 @@ function uploadsCheck(devices: AnalysisInput['deviceInfo']): CheckResult | undef
   };
 }
 
+const DAY_MS = 86_400_000;
+/** Shorter spans are not scaled to a day: a few syncs in seconds say nothing about a day. */
+const MIN_SPAN_FOR_DAY_MS = 3_600_000;
+
+function perDay(v: { joules: number; batteryPct: number }, spanMs: number | undefined) {
+  if (spanMs === undefined || spanMs < MIN_SPAN_FOR_DAY_MS) return {};
+  const f = DAY_MS / spanMs;
+  return { joulesPerDay: v.joules * f, batteryPctPerDay: v.batteryPct * f };
+}
+
+/** The modelled reading with per-sync and per-day figures, and the measured one beside it. */
+export function energySummary(e: EnergyReading, syncs: number): NonNullable<DeviceSummary['energy']> {
+  const perSync = (pct: number) => (syncs ? pct / syncs : 0);
+  const m = e.measured;
+  return {
+    source: 'modelled',
+    ...(e.radio ? { radio: e.radio } : {}),
+    ...(e.spanMs !== undefined ? { spanMs: e.spanMs } : {}),
+    joules: e.joules,
+    batteryPct: e.batteryPct,
+    batteryPctPerSync: perSync(e.batteryPct),
+    ...perDay(e, e.spanMs),
+    ...(e.details ? { details: e.details } : {}),
+    ...(m
+      ? {
+          measured: {
+            joules: m.joules,
+            batteryPct: m.batteryPct,
+            batteryPctPerSync: perSync(m.batteryPct),
+            ...perDay(m, e.spanMs),
+            ...(m.details ? { details: m.details } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
 export function deviceSummaries(input: AnalysisInput): DeviceSummary[] {
   return input.deviceInfo.map((d) => {
     const ops = input.history.filter((o) => o.device === d.id && o.type !== 'invoke');
     const syncs = ops.filter((o) => o.f === 'sync');
+    const syncCount = d.pairedSyncs ?? syncs.length;
     const mem = input.memory.get(d.id) ?? [];
     const okSyncs = syncs.filter((s) => s.type === 'ok').length;
     return {
@@ -112,21 +158,11 @@ export function deviceSummaries(input: AnalysisInput): DeviceSummary[] {
       user: d.user,
       platform: '',
       ops: ops.length,
-      syncs: syncs.length,
+      syncs: syncCount,
       syncFailures: syncs.length - okSyncs,
       bytesUp: syncs.reduce((s, o) => s + (o.bytesUp ?? 0), 0),
       bytesDown: syncs.reduce((s, o) => s + (o.bytesDown ?? 0), 0),
-      ...(d.energy
-        ? {
-            energy: {
-              source: d.energy.source,
-              joules: d.energy.joules,
-              batteryPct: d.energy.batteryPct,
-              batteryPctPerSync: syncs.length ? d.energy.batteryPct / syncs.length : 0,
-              ...(d.energy.source === 'measured' && d.energy.details ? { details: d.energy.details } : {}),
-            },
-          }
-        : {}),
+      ...(d.energy ? { energy: energySummary(d.energy, syncCount) } : {}),
       ...(d.uploads ? { uploads: d.uploads } : {}),
       ...(mem.length
         ? { memoryMb: { max: Math.max(...mem) / 1048576, mean: mem.reduce((a, b) => a + b, 0) / mem.length / 1048576 } }
@@ -173,8 +209,17 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
     for (const b of samples) metrics.add('client_memory_mb', b / 1048576, { device }, 'mb');
   const devices = deviceSummaries(input);
   for (const d of devices) {
-    if (d.energy?.batteryPctPerSync !== undefined && d.syncs > 0)
-      metrics.gauge('battery_pct_per_sync', d.energy.batteryPctPerSync, { device: d.id, kind: d.kind }, 'pct');
+    if (!d.energy || d.syncs === 0) continue;
+    // Both readings feed the RFC threshold: the model everywhere, the hardware where there is one.
+    for (const [source, e] of [
+      ['modelled', d.energy],
+      ['measured', d.energy.measured],
+    ] as const) {
+      if (!e) continue;
+      const tags = { device: d.id, kind: d.kind, source, ...(d.energy.radio ? { radio: d.energy.radio } : {}) };
+      metrics.gauge('battery_pct_per_sync', e.batteryPctPerSync ?? 0, tags, 'pct');
+      if (e.batteryPctPerDay !== undefined) metrics.gauge('battery_pct_per_day', e.batteryPctPerDay, tags, 'pct');
+    }
   }
   let thresholds: ThresholdResult[] = [];
   try {

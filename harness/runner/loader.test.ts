@@ -79,6 +79,12 @@ describe('device kinds', () => {
   });
   it('a kind checks its own spec fields at load time', async () => {
     const def = (devices: ScenarioDefinition['devices']) => validateScenario(base({ devices }), 'x.ts');
+    await expect(validateDeviceSpecs(def({ p: { kind: 'phone', radio: 'ble' } }), 'x.ts')).rejects.toThrow(
+      /devices\.p\.radio must be one of lte, 3g, wifi for this kind/,
+    );
+    await expect(validateDeviceSpecs(def({ p: { kind: 'phone', battery: { mAh: 0 } } }), 'x.ts')).rejects.toThrow(
+      /devices\.p\.battery\.mAh must be a number > 0/,
+    );
     await expect(validateDeviceSpecs(def({ w: { kind: 'watch' } }), 'x.ts')).rejects.toThrow(
       /devices\.w: a watch needs pairedWith/,
     );

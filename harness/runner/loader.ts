@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { energySpecProblem } from '../../devices/energy/spec';
 import { deviceKind, deviceKindNames, isDeviceKind } from '../../devices/registry';
 import { isTableName } from '../../protocol/tables';
 import { checkerNames } from '../checkers/registry';
@@ -118,7 +119,10 @@ export async function loadScenarioFile(file: string): Promise<LoadedScenario> {
 /** Each kind's own checks of its devices' specs (e.g. a watch needs `pairedWith`). */
 export async function validateDeviceSpecs(def: ScenarioDefinition, file: string): Promise<void> {
   for (const [id, spec] of Object.entries(def.devices)) {
-    const problem = (await deviceKind(spec.kind)).validate?.(id, spec, def.devices);
+    const kind = await deviceKind(spec.kind);
+    const energy = energySpecProblem(id, spec, kind.radios);
+    if (energy) bad(file, energy);
+    const problem = kind.validate?.(id, spec, def.devices);
     if (problem) bad(file, problem);
   }
 }

@@ -141,6 +141,9 @@ export async function runScenario(
     deviceInfo: devices.all().map((d) => ({
       ...{ id: d.id, kind: d.spec.kind, user: d.user },
       energy: safe(() => d.dev.energy()),
+      ...(paired.has(d.id)
+        ? { pairedSyncs: rec.ops.filter((o) => o.device === d.id && o.f === 'sync' && o.type !== 'invoke').length }
+        : {}),
       uploads: safe(() => d.dev.uploadSummary?.()),
     })),
     configThresholds: env.config.thresholds,

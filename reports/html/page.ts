@@ -19,6 +19,7 @@ import {
   formatBytes,
   formatDuration,
   formatMeasured,
+  sig,
   VERDICT_SYMBOL,
 } from '../base';
 import { type HistoryView, historyViewOf } from '../history';
@@ -151,15 +152,6 @@ function dataCard(s: ScenarioResult): string {
   return `<div class="card"><h3>Data transferred <span class="muted" style="text-transform:none;letter-spacing:0">· ↑ ${esc(formatBytes(up))} · ↓ ${esc(formatBytes(down))}</span></h3><div class="legend"><span><i class="sw" style="background:var(--up)"></i>upload</span><span><i class="sw" style="background:var(--down)"></i>download</span></div><table>${rows}</table></div>`;
 }
 
-/** Three significant digits, no exponent: 16.107481764887808 → 16.1, 0.0058107 → 0.00581. */
-export function sig(v: number): string {
-  if (!Number.isFinite(v)) return '–';
-  if (v === 0) return '0';
-  const abs = Math.abs(v);
-  const digits = Math.max(0, Math.min(8, 2 - Math.floor(Math.log10(abs))));
-  return Number(v.toFixed(digits)).toString();
-}
-
 function devicesCard(s: ScenarioResult): string {
   const hasEnergy = s.devices.some((d) => d.energy);
   const hasMem = s.devices.some((d) => d.memoryMb);
@@ -168,10 +160,12 @@ function devicesCard(s: ScenarioResult): string {
       const rate = d.syncs ? (d.syncs - d.syncFailures) / d.syncs : null;
       const e = d.energy;
       const per = e?.batteryPctPerSync;
+      const pct = (v: number | undefined) => (v === undefined ? '<span class="muted">–</span>' : `${sig(v)}%`);
+      const m = e?.measured;
       const energy = hasEnergy
         ? e
-          ? `<td class="num">${sig(e.joules)} J<div class="small muted">${e.source}</div></td><td class="num">${sig(e.batteryPct)}%</td><td><div class="bar-cell"><div class="meter${per !== undefined && per >= 2 ? ' over' : ''}" title="RFC target: < 2% per sync"><span style="width:${Math.min(100, ((per ?? 0) / 2) * 100).toFixed(1)}%"></span></div><span class="num">${per === undefined ? '–' : `${sig(per)}%`}</span></div></td>`
-          : '<td class="num muted">–</td><td class="num muted">–</td><td class="muted">–</td>'
+          ? `<td class="num">${sig(e.joules)} J<div class="small muted">modelled${e.radio ? ` · ${esc(e.radio)}` : ''}</div></td><td class="num">${sig(e.batteryPct)}%</td><td><div class="bar-cell"><div class="meter${per !== undefined && per >= 2 ? ' over' : ''}" title="RFC target: < 2% per sync"><span style="width:${Math.min(100, ((per ?? 0) / 2) * 100).toFixed(1)}%"></span></div><span class="num">${pct(per)}</span></div></td><td class="num">${pct(e.batteryPctPerDay)}</td><td class="num">${m ? `${pct(m.batteryPctPerSync)}<div class="small muted">${sig(m.batteryPct)}% over the run${m.batteryPctPerDay !== undefined ? ` · ${sig(m.batteryPctPerDay)}%/day` : ''}</div>` : '<span class="muted">–</span>'}</td>`
+          : '<td class="num muted">–</td><td class="num muted">–</td><td class="muted">–</td><td class="num muted">–</td><td class="num muted">–</td>'
         : '';
       const mem = hasMem
         ? `<td class="num">${d.memoryMb ? `${sig(d.memoryMb.max)} <span class="muted small">/ ${sig(d.memoryMb.mean)}</span>` : '–'}</td>`
@@ -180,7 +174,7 @@ function devicesCard(s: ScenarioResult): string {
     })
     .join('');
   const eh = hasEnergy
-    ? '<th class="num">Energy</th><th class="num">Battery</th><th>Battery % / sync <span class="muted">(target &lt; 2)</span></th>'
+    ? '<th class="num">Energy</th><th class="num">Battery</th><th>Battery % / sync <span class="muted">(target &lt; 2)</span></th><th class="num">% / day</th><th class="num">Measured % / sync</th>'
     : '';
   const mh = hasMem ? '<th class="num">Memory MB max / mean</th>' : '';
   return `<div class="card"><h3>Devices</h3><div class="scroll"><table><thead><tr><th>Device</th><th class="num">Ops</th><th class="num">Syncs</th><th class="num">Failed</th><th class="num">Success</th>${eh}${mh}</tr></thead><tbody>${rows}</tbody></table></div></div>`;

@@ -507,6 +507,18 @@ function buildScenario(spec: SampleScenarioSpec, seed: number, startedAt: Date, 
           joules: Math.round(s.joules * 10) / 10,
           batteryPct: Math.round((s.joules / capacityJ) * 100 * 1000) / 1000,
           batteryPctPerSync: Math.round(((s.joules / capacityJ) * 100 * 10000) / Math.max(1, s.syncs || s.ops)) / 10000,
+          radio: d.kind === 'watch' ? 'ble' : 'lte',
+          // One phone on the real-device lane: batterystats beside the model.
+          ...(i === 0
+            ? {
+                measured: {
+                  joules: 20,
+                  batteryPct: 1,
+                  batteryPctPerSync: 0.05,
+                  details: { levelBefore: 80, levelAfter: 79 },
+                },
+              }
+            : {}),
         }
       : undefined;
     return {
