@@ -22,6 +22,11 @@ export interface PullResponse {
   timestamp: number;
 }
 
+/** RFC 0006 §5.2: a request body over 10 MB (after inflating) is refused with 413; a client splits its push below it. */
+export const SYNC_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+/** Bodies over 10 KB travel gzip-compressed, both ways. */
+export const SYNC_COMPRESS_THRESHOLD_BYTES = 10 * 1024;
+
 export interface PushRequest {
   changes: DatabaseChanges;
   lastPulledAt: number;

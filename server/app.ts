@@ -14,7 +14,7 @@ import Fastify, {
 } from 'fastify';
 import type pg from 'pg';
 import { SYNC_ERRORS, SyncApiError, type SyncErrorCode } from '../protocol/errors';
-import type { TableChanges } from '../protocol/records';
+import { SYNC_BODY_LIMIT_BYTES, SYNC_COMPRESS_THRESHOLD_BYTES, type TableChanges } from '../protocol/records';
 import {
   CURRENT_SCHEMA_VERSION,
   isTableName,
@@ -63,8 +63,8 @@ export interface SyncServerOptions {
   logStream?: NodeJS.WritableStream;
 }
 
-export const BODY_LIMIT = 10 * 1024 * 1024;
-export const COMPRESS_THRESHOLD = 10 * 1024;
+export const BODY_LIMIT = SYNC_BODY_LIMIT_BYTES;
+export const COMPRESS_THRESHOLD = SYNC_COMPRESS_THRESHOLD_BYTES;
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -67,6 +67,7 @@ export async function startSimulatedApp(o: SimulatedAppOptions): Promise<Simulat
           localConflicts: _l,
           peakHeapBytes: _p,
           energyJ: _e,
+          pushBatches: _b,
           ...out
         } = await need().sync(trigger);
         return out;

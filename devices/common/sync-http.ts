@@ -4,7 +4,12 @@
  * in `withBackoff`, not here: a single call reports exactly what happened so the history is honest.
  */
 import type { CompleteRequest, CompleteResponse, UploadUrlRequest, UploadUrlResponse } from '../../protocol/files';
-import type { PullResponse, PushRequest, PushResponse } from '../../protocol/records';
+import {
+  type PullResponse,
+  type PushRequest,
+  type PushResponse,
+  SYNC_COMPRESS_THRESHOLD_BYTES,
+} from '../../protocol/records';
 import type { SchemaVersion, TableName } from '../../protocol/tables';
 
 export type FailureKind =
@@ -51,6 +56,17 @@ export interface Transfer<T> {
 
 const encoder = new TextEncoder();
 
+/**
+ * RFC 0006 §5.2: a body over 10 KB goes gzip-compressed (Content-Encoding: gzip); smaller ones are
+ * not worth the CPU. CompressionStream exists in Node 18+ and every browser, so this stays isomorphic.
+ */
+async function encodeBody(json: string): Promise<{ bytes: Uint8Array<ArrayBuffer>; gzip: boolean }> {
+  const raw = encoder.encode(json);
+  if (raw.byteLength <= SYNC_COMPRESS_THRESHOLD_BYTES) return { bytes: raw, gzip: false };
+  const gz = new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream('gzip')));
+  return { bytes: new Uint8Array(await gz.arrayBuffer()), gzip: true };
+}
+
 export class SyncHttpClient {
   private readonly f: typeof fetch;
   constructor(private readonly opts: SyncHttpOptions) {
@@ -92,8 +108,9 @@ export class SyncHttpClient {
 
   private async request<T>(method: string, path: string, body: unknown, mutating: boolean): Promise<Transfer<T>> {
     const token = await this.opts.getToken();
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const bytesUp = payload ? encoder.encode(payload).byteLength : 0;
+    const payload = body === undefined ? undefined : await encodeBody(JSON.stringify(body));
+    // What went on the wire: the compressed size when compressed.
+    const bytesUp = payload?.bytes.byteLength ?? 0;
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(new Error('timeout')), this.opts.timeoutMs ?? 30_000);
     let res: Response;
@@ -105,8 +122,9 @@ export class SyncHttpClient {
           'x-schema-version': String(this.opts.schemaVersion),
           'accept-encoding': 'gzip',
           ...(payload ? { 'content-type': 'application/json' } : {}),
+          ...(payload?.gzip ? { 'content-encoding': 'gzip' } : {}),
         },
-        body: payload,
+        body: payload?.bytes,
         signal: ctrl.signal,
       });
       const text = await res.text();

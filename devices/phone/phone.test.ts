@@ -2,6 +2,8 @@
  * The simulated phone against the REAL sync server on embedded PostgreSQL (HARNESS_PG_URL for `url`
  * mode). Every phone runs WatermelonDB's real synchronize() in its own worker thread.
  */
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Clock, ScaledClock } from '../../protocol/clock';
 import type { SyncRecord, TableRecords } from '../../protocol/records';
@@ -38,6 +40,31 @@ async function phone(
     env.ctx({ userId, deviceId: id, schemaVersion: o.schemaVersion, serverUrl: o.serverUrl, clock: o.clock }),
   );
   return p;
+}
+
+/** A pass-through HTTP proxy in front of the server that keeps every push request as it was on the wire. */
+async function recordingProxy(target: string) {
+  const pushes: Array<{ headers: IncomingHttpHeaders; wire: Buffer }> = [];
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const wire = Buffer.concat(chunks);
+    if (req.url?.startsWith('/sync/push')) pushes.push({ headers: req.headers, wire });
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k)),
+    ) as Record<string, string>;
+    const up = await fetch(target + req.url, {
+      method: req.method,
+      headers,
+      ...(wire.length ? { body: wire } : {}),
+    });
+    const body = Buffer.from(await up.arrayBuffer());
+    res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
+    res.end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return { url, pushes, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 async function synced(p: PhoneDevice) {
@@ -186,6 +213,56 @@ describe('phone (WatermelonDB synchronize in a worker) against the real server',
     expect(row(sa2, 'activities', 'a-a')?.notes).toBe('edited on b');
     expect(await a.pendingChanges()).toBe(0);
     expect(await b.pendingChanges()).toBe(0);
+  });
+
+  it('a push over the body limit goes as several gzip-compressed contract pushes; the other phone gets every row', async () => {
+    const user = uid('user');
+    const proxy = await recordingProxy(env.serverUrl);
+    try {
+      // 60 KB batches stand in for the 10 MB limit: same code path, a test-sized push.
+      const a = await phone(user, { serverUrl: proxy.url, pushBatchBytes: 60_000 });
+      const b = await phone(user);
+      await synced(a);
+      const now = Date.now();
+      const ops = Array.from({ length: 200 }, (_, i) => ({
+        op: 'create' as const,
+        table: 'activities' as const,
+        id: `big-${i}`,
+        values: { sport: 'run', notes: `${i} ${'x'.repeat(1000)}`, updated_at: now },
+      }));
+      await a.writeMany(ops);
+      const out = await synced(a);
+      expect(out.pushed).toBe(200);
+      expect(out.pushBatches).toBeGreaterThan(3);
+      expect(proxy.pushes).toHaveLength(out.pushBatches!);
+      const ids = new Set<string>();
+      const pushIds = new Set<string>();
+      const pulledAt = new Set<number>();
+      for (const p of proxy.pushes) {
+        expect(p.headers['content-encoding']).toBe('gzip');
+        const json = gunzipSync(p.wire);
+        expect(json.length).toBeLessThanOrEqual(60_000);
+        expect(p.wire.length).toBeLessThan(json.length / 5);
+        const body = JSON.parse(json.toString('utf8'));
+        // The contract's body, nothing else; every batch judged against the same pull.
+        expect(Object.keys(body).sort()).toEqual(['changes', 'deviceId', 'lastPulledAt', 'pushId']);
+        pulledAt.add(body.lastPulledAt);
+        pushIds.add(body.pushId);
+        for (const r of body.changes.activities?.updated ?? []) ids.add(r.id);
+        for (const r of body.changes.activities?.created ?? []) ids.add(r.id);
+      }
+      expect(ids.size).toBe(200);
+      expect(pushIds.size).toBe(proxy.pushes.length);
+      expect(pulledAt.size).toBe(1);
+      expect(await a.pendingChanges()).toBe(0);
+      await synced(b);
+      expect((await b.snapshot()).activities.filter((r) => r.id.startsWith('big-'))).toHaveLength(200);
+      // Nothing left to send: the next sync pushes nothing and pulls only echoes.
+      const again = await synced(a);
+      expect(again.pushed).toBe(0);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('writes offline, keeps them pending, and pushes them when back online', async () => {

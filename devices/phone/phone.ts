@@ -49,6 +49,8 @@ export interface PhoneOptions {
   maxAttempts?: number;
   /** Per-request timeout in wall ms (default 30 s). */
   requestTimeoutMs?: number;
+  /** Push bodies above this are split into several contract pushes (default just under the 10 MB limit). */
+  pushBatchBytes?: number;
   energy?: DeviceEnergyProfile | keyof typeof ENERGY_PROFILES;
   /** Called after every sync, including the ones the phone started itself. */
   onSync?(outcome: PhoneSyncOutcome): void;
@@ -65,6 +67,8 @@ export interface PhoneSyncOutcome extends SyncOutcome {
   energyJ: number;
   /** Tables pulled and pushed: 'all', or the trigger's subset of RFC §2.6 (TRIGGER_PLANS). */
   scope: 'all' | TableName[];
+  /** Contract pushes the push was split into under the body limit (1 when it fit). */
+  pushBatches?: number;
 }
 
 const ALL_ON: AutoTriggers = { appLaunch: true, backgroundFetch: true, pokes: true, reconnect: true };
@@ -167,6 +171,7 @@ export class PhoneDevice implements Device {
       adapter: this.opts.adapter ?? 'sqlite',
       maxAttempts: this.opts.maxAttempts ?? 6,
       requestTimeoutMs: this.opts.requestTimeoutMs ?? 30_000,
+      ...(this.opts.pushBatchBytes ? { pushBatchBytes: this.opts.pushBatchBytes } : {}),
     };
     try {
       await rpc.call('init', config);
@@ -429,6 +434,7 @@ export class PhoneDevice implements Device {
       peakHeapBytes: res.peakHeapBytes,
       energyJ: energy.totalJ,
       scope: res.scope,
+      ...(res.pushBatches ? { pushBatches: res.pushBatches } : {}),
     };
     this.outcomes.push(outcome);
     // Uploads waiting for their record to reach the server can complete now.

@@ -21,6 +21,7 @@ import type { LocalWrite, SyncTrigger } from '../../protocol/device';
 import type { ConflictRecord, DatabaseChanges } from '../../protocol/records';
 import { TRIGGER_PLANS } from '../../protocol/sync-triggers';
 import { columnsFor, isTableName, type SchemaVersion, type TableName } from '../../protocol/tables';
+import { batchPushId, splitChanges } from '../common/push-batches';
 import { Rpc } from '../common/rpc';
 import { SyncHttpClient, SyncHttpError, withBackoff } from '../common/sync-http';
 import {
@@ -44,6 +45,8 @@ export interface WorkerConfig {
   adapter: PhoneAdapterKind;
   maxAttempts: number;
   requestTimeoutMs: number;
+  /** Largest push body before the push is split (default just under the server's 10 MB limit). */
+  pushBatchBytes?: number;
 }
 
 /** What the worker reports for one sync; the main thread adds trigger and energy. */
@@ -63,6 +66,8 @@ export interface WorkerSyncResult {
   lastPulledAt?: number;
   anomalies: string[];
   peakHeapBytes: number;
+  /** Contract pushes the sync's push took (more than 1 when it was split under the body limit). */
+  pushBatches?: number;
   /** This worker's event-loop busy time during the sync (ms): the app's CPU time for the energy model. */
   cpuMs?: number;
   rejectedIds?: Record<string, string[]>;
@@ -302,22 +307,41 @@ async function runSync(trigger: SyncTrigger): Promise<WorkerSyncResult> {
     }
     await saveEcho();
     await db.flush();
-    const t = await http.push({ changes, lastPulledAt, deviceId: cfg.deviceId, pushId });
-    r.bytesUp += t.bytesUp;
-    r.bytesDown += t.bytesDown;
-    r.pushed = count(changes);
-    r.conflicts = t.body.conflictedRecords ?? [];
-    // Server-side conflict resolution changed some pushed rows: those come back resolved.
-    if (r.conflicts.length) {
-      for (const c of r.conflicts) {
-        if (isTableName(c.tableName))
-          echo.set(`${c.tableName}:${c.id}`, dataHash(c.tableName, c.resolvedRecord, cfg.schemaVersion));
+    // Over the server's body limit: several contract pushes, each with the pull's lastPulledAt (a row
+    // is in one batch only, so an earlier batch never makes a later one stale). A retry splits the
+    // same changes the same way, so each applied batch is replayed by its pushId, not applied twice.
+    const batches = splitChanges(changes, cfg.pushBatchBytes);
+    r.conflicts = [];
+    let rejected: Record<string, string[]> | undefined;
+    for (const [i, batch] of batches.entries()) {
+      const t = await http.push({
+        changes: batch,
+        lastPulledAt,
+        deviceId: cfg.deviceId,
+        pushId: batchPushId(pushId, i, batches.length),
+      });
+      r.bytesUp += t.bytesUp;
+      r.bytesDown += t.bytesDown;
+      const conflicts = t.body.conflictedRecords ?? [];
+      r.conflicts.push(...conflicts);
+      // Server-side conflict resolution changed some pushed rows: those come back resolved.
+      if (conflicts.length) {
+        for (const c of conflicts) {
+          if (isTableName(c.tableName))
+            echo.set(`${c.tableName}:${c.id}`, dataHash(c.tableName, c.resolvedRecord, cfg.schemaVersion));
+        }
+        await saveEcho();
       }
-      await saveEcho();
+      r.lastPulledAt = t.body.timestamp ?? r.lastPulledAt;
+      const rej = (t.body as any).experimentalRejectedIds as Record<string, string[]> | undefined;
+      for (const [table, ids] of Object.entries(rej ?? {})) {
+        rejected ??= {};
+        rejected[table] = [...(rejected[table] ?? []), ...ids];
+      }
     }
-    r.lastPulledAt = t.body.timestamp ?? r.lastPulledAt;
+    r.pushed = count(changes);
+    r.pushBatches = batches.length;
     phase = 'mark';
-    const rejected = (t.body as any).experimentalRejectedIds as Record<string, string[]> | undefined;
     if (rejected) r.rejectedIds = rejected;
     return rejected;
   };

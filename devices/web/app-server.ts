@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { extname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { AppConfig } from './app/engine';
 
 export interface PushLogEntry {
@@ -113,7 +114,9 @@ export async function startWebAppServer(opts: WebAppServerOptions): Promise<WebA
     if (req.method === 'POST' && path.startsWith('/sync/push')) {
       entry = { at: Date.now(), pushId: null, lastPulledAt: 0, records: [] };
       try {
-        const p = JSON.parse(body.toString('utf8'));
+        // Bodies over 10 KB arrive gzip-compressed (RFC 0006 §5.2); the log holds what they say.
+        const raw = req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
+        const p = JSON.parse(raw.toString('utf8'));
         entry.pushId = p.pushId ?? null;
         entry.lastPulledAt = p.lastPulledAt;
         for (const [table, tc] of Object.entries<any>(p.changes ?? {})) {
@@ -149,7 +152,7 @@ export async function startWebAppServer(opts: WebAppServerOptions): Promise<WebA
         const buf = Buffer.concat(parts);
         entry.status = ur.statusCode;
         try {
-          const text = ur.headers['content-encoding'] === 'gzip' ? (await import('node:zlib')).gunzipSync(buf) : buf;
+          const text = ur.headers['content-encoding'] === 'gzip' ? gunzipSync(buf) : buf;
           entry.conflicts = JSON.parse(text.toString('utf8')).conflictedRecords?.length;
         } catch {
           /* not JSON */
