@@ -5,7 +5,7 @@ NPM_STAMP := node_modules/.install-stamp
 HARNESS := node bin/harness.js
 SCENARIO ?= smoke
 
-.PHONY: setup run test bench bench-server bench-proxy bench-checkers bench-phone bench-load bench-web bench-ble bench-report bench-scale bench-bridge lint typecheck chromium clean doctor
+.PHONY: setup run test bench bench-server bench-proxy bench-checkers bench-phone bench-load bench-web bench-ble bench-report bench-scale bench-bridge bench-fit lint typecheck chromium clean doctor
 
 setup: $(NPM_STAMP) chromium
 
@@ -36,7 +36,7 @@ lint: $(NPM_STAMP)
 doctor: $(NPM_STAMP)
 	$(HARNESS) doctor
 
-bench: bench-server bench-proxy bench-checkers bench-phone bench-load bench-report bench-ble bench-web bench-scale bench-bridge
+bench: bench-server bench-proxy bench-checkers bench-phone bench-load bench-report bench-ble bench-web bench-scale bench-bridge bench-fit
 
 bench-server: setup
 	npx tsx bench/server-sync.ts
@@ -58,6 +58,8 @@ bench-scale: setup
 	npx tsx bench/scale-out.ts
 bench-bridge: setup
 	npx tsx bench/bridge-rtt.ts
+bench-fit: setup
+	npx tsx bench/fit-upload.ts
 
 clean:
 	rm -rf harness-results node_modules/.install-stamp

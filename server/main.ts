@@ -9,9 +9,10 @@
  * the postgres line go to stderr so a parent can parse stdout.
  */
 import { pathToFileURL } from 'node:url';
-import { type PostgresMode, type ResolvedPostgres, resolvePostgres } from './services/postgres';
 import { type StartedSyncServer, startSyncServer } from './app';
 import { parseBrokenModes } from './broken';
+import type { ObjectStoreConfig } from './files/object-store';
+import { type PostgresMode, type ResolvedPostgres, resolvePostgres } from './services/postgres';
 
 export interface ServeOptions {
   port?: number;
@@ -24,6 +25,8 @@ export interface ServeOptions {
   /** Stops the server like Ctrl-C does (tests). */
   signal?: AbortSignal;
   logLevel?: string;
+  /** S3 endpoint for `/files/*` (FIT uploads); without it those routes answer 501. */
+  objectStore?: ObjectStoreConfig;
 }
 
 /**
@@ -52,6 +55,7 @@ export async function runServeCommand(opts: ServeOptions): Promise<void> {
       port: opts.port ?? 0,
       logLevel: opts.logLevel,
       logStream: process.stderr,
+      ...(opts.objectStore ? { objectStore: opts.objectStore } : {}),
     });
   } catch (e) {
     await stopAll();
@@ -63,6 +67,10 @@ export async function runServeCommand(opts: ServeOptions): Promise<void> {
       `-d '{"userId":"u1","deviceId":"d1","platform":"IOS"}'  then: curl -s -H "authorization: Bearer $TOKEN" ` +
       `'http://127.0.0.1:${server.port}/sync/pull?lastPulledAt=0&schemaVersion=2&deviceId=d1'`,
   );
+  if (opts.objectStore)
+    print(
+      `file uploads: /files/upload-url and /files/complete store into ${opts.objectStore.endpoint}/${opts.objectStore.bucket} (server/README.md "Upload a FIT file by hand")`,
+    );
   await new Promise<void>((resolve) => {
     const done = () => {
       process.off('SIGINT', done);

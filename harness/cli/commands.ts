@@ -265,6 +265,12 @@ Examples:
         .default('auto'),
     )
     .option('--database-url <url>', 'PostgreSQL URL (implies --services url)')
+    .addOption(
+      new Option('--object-store <mode>', 'S3 store behind /files/* (FIT uploads); none: those routes answer 501')
+        .choices(['embedded', 'container', 'url', 'auto', 'none'])
+        .default('embedded'),
+    )
+    .option('--object-store-url <url>', 'S3 endpoint for --object-store url: http://KEY:SECRET@host:port/bucket')
     .option(
       '--instances <n>',
       'server processes behind one round-robin front (see README "Scaling out")',
@@ -284,12 +290,25 @@ Examples:
         return;
       }
       const { runServeCommand } = await import('../../server/main');
-      await runServeCommand({
-        port: o.port,
-        host: o.host,
-        services: o.databaseUrl ? 'url' : o.services,
-        databaseUrl: o.databaseUrl,
-      });
+      const os = await import('../services/object-store/index');
+      const store =
+        o.objectStore === 'none'
+          ? undefined
+          : await os.resolveObjectStore(o.objectStore, {
+              url: o.objectStoreUrl,
+              log: (l) => process.stderr.write(`${l}\n`),
+            });
+      try {
+        await runServeCommand({
+          port: o.port,
+          host: o.host,
+          services: o.databaseUrl ? 'url' : o.services,
+          databaseUrl: o.databaseUrl,
+          ...(store ? { objectStore: os.serverObjectStoreConfig(store) } : {}),
+        });
+      } finally {
+        await store?.stop();
+      }
     });
 
   program

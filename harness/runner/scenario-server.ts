@@ -6,6 +6,7 @@
 import type { ServerLogRow } from '../checkers/types';
 import type { ProcessControl } from '../faults/plugin';
 import { faultNeeds } from '../faults/registry';
+import { serverObjectStoreConfig } from '../services/object-store/index';
 import type { RunEnvironment, ScenarioRunOptions } from './run-scenario';
 import type { ScenarioDefinition } from './scenario';
 import { type RunningCluster, startCluster } from './server-cluster';
@@ -61,11 +62,7 @@ export async function startScenarioServer(
               databaseUrl,
               broken,
               objectStore: os && {
-                endpoint: os.endpoint,
-                bucket: os.bucket,
-                region: os.region,
-                accessKeyId: os.accessKeyId,
-                secretAccessKey: os.secretAccessKey,
+                ...serverObjectStoreConfig(os),
                 publicEndpointFor: (deviceId) => uploadRoutes.get(deviceId),
               },
             });

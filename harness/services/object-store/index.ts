@@ -250,3 +250,14 @@ export function objectStoreView(r: ResolvedObjectStore): ObjectStoreView {
     },
   };
 }
+
+/** What the sync server needs of a resolved store (its `objectStore` option). */
+export function serverObjectStoreConfig(r: ResolvedObjectStore) {
+  return {
+    endpoint: r.endpoint,
+    bucket: r.bucket,
+    region: r.region,
+    accessKeyId: r.accessKeyId,
+    secretAccessKey: r.secretAccessKey,
+  };
+}
