@@ -12,6 +12,8 @@ export interface PlannedActivity {
   id: string;
   sport: GeneratedSport;
   durationS: number;
+  /** The session's total distance as the generator wrote it (m). */
+  distanceM: number;
   bytes: Uint8Array;
   sha256: string;
 }
@@ -22,8 +24,20 @@ export function planActivities(ctx: ScenarioContext, durations: number[]): Plann
   return durations.map((durationS, i) => {
     const sport = SPORTS[ctx.rng.int(0, SPORTS.length - 1)]!;
     const seed = ctx.rng.int(1, 2 ** 31 - 1);
-    const { bytes } = generateFitActivity({ seed, sport, durationS, startTime: new Date(Date.UTC(2024, 5, 1 + i, 6)) });
-    return { id: ctx.id('act'), sport, durationS, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+    const { bytes, session } = generateFitActivity({
+      seed,
+      sport,
+      durationS,
+      startTime: new Date(Date.UTC(2024, 5, 1 + i, 6)),
+    });
+    return {
+      id: ctx.id('act'),
+      sport,
+      durationS,
+      distanceM: session.totalDistanceM,
+      bytes,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    };
   });
 }
 
