@@ -14,7 +14,7 @@ import type { HarnessConfig } from '../config/types';
 import { type DatabaseControl, Nemesis } from '../faults/nemesis';
 import type { DeviceNetwork } from '../faults/network';
 import { History, JsonlHistoryWriter } from '../history/index';
-import type { ResolvedObjectStore } from '../services/object-store/index';
+import { type ResolvedObjectStore, scopedObjectStoreView } from '../services/object-store/index';
 import { analyse } from './analysis';
 import { DeviceSet } from './device-set';
 import { unavailableDevices } from './devices';
@@ -92,6 +92,8 @@ export async function runScenario(
 
   try {
     server = await startScenarioServer(env, def, opts, slug);
+    // Before any device can upload: what other scenarios of this run left in the store is not ours.
+    const objectStore = env.objectStore && (await scopedObjectStoreView(env.objectStore));
     await devices.start(def.devices, server, clock);
     const nem = scenarioNemesis(devices, clock, server, env, rec);
     nemesis = nem;
@@ -102,7 +104,7 @@ export async function runScenario(
     const random = new RandomWorkloadDriver(devices.byId, handles, rng, clock);
     const ctx = scenarioContext({
       ...{ handles, nemesis: nem, rng, clock, seed: opts.seed, serverUrl: server.url, record },
-      objectStore: env.objectStore,
+      objectStore,
       random: (w) => random.run(w),
     });
     await driveWorkload({

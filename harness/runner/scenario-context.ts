@@ -5,7 +5,7 @@
 import type { Clock } from '../../protocol/clock';
 import type { Rng } from '../../protocol/rng';
 import type { Nemesis } from '../faults/nemesis';
-import { objectStoreView, type ResolvedObjectStore } from '../services/object-store/index';
+import type { ObjectStoreView } from '../services/object-store/index';
 import type { DeviceHandle, RandomWorkload, ScenarioContext } from './scenario';
 
 /** What the workload reports besides the history. */
@@ -26,13 +26,14 @@ export function scenarioContext(o: {
   clock: Clock;
   seed: number;
   serverUrl: string;
-  objectStore?: ResolvedObjectStore;
+  /** The run's store as this scenario sees it (scopedObjectStoreView). */
+  objectStore?: ObjectStoreView;
   random(w: RandomWorkload): Promise<void>;
   record: ScenarioRecord;
 }): ScenarioContext {
   const { handles, nemesis: nem, rng, clock, record } = o;
   return {
-    objectStore: o.objectStore && objectStoreView(o.objectStore),
+    objectStore: o.objectStore,
     devices: handles,
     device: (id) => {
       const h = handles[id];

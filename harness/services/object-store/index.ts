@@ -208,7 +208,11 @@ export interface StoredObjectInfo {
   writes?: number;
 }
 
-/** What a scenario may read from the store: every object with its size and sha256. */
+/**
+ * What a scenario may read from the store: every object with its size and sha256. One store serves
+ * every scenario of a run, so a scenario's view leaves out what was there before it began
+ * (`scopedObjectStoreView`).
+ */
 export interface ObjectStoreView {
   readonly mode: ResolvedObjectStore['mode'];
   readonly bucket: string;
@@ -247,6 +251,29 @@ export function objectStoreView(r: ResolvedObjectStore): ObjectStoreView {
       } finally {
         c.destroy();
       }
+    },
+  };
+}
+
+/**
+ * The view of one scenario: objects written since `before` was listed. A key that was there and was
+ * written again shows with the PUTs since (embedded store), or when its content changed (elsewhere).
+ */
+export async function scopedObjectStoreView(r: ResolvedObjectStore): Promise<ObjectStoreView> {
+  const all = objectStoreView(r);
+  const before = new Map((await all.list()).map((o) => [o.key, o]));
+  return {
+    ...all,
+    async list(prefix = '') {
+      const out: StoredObjectInfo[] = [];
+      for (const o of await all.list(prefix)) {
+        const was = before.get(o.key);
+        if (!was) out.push(o);
+        else if (o.writes !== undefined && was.writes !== undefined && o.writes > was.writes)
+          out.push({ ...o, writes: o.writes - was.writes });
+        else if (o.writes === undefined && o.sha256 !== was.sha256) out.push(o);
+      }
+      return out;
     },
   };
 }

@@ -5,7 +5,7 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { containerRuntimeAvailable } from '../container-runtime';
-import { resolveObjectStore } from './index';
+import { resolveObjectStore, scopedObjectStoreView } from './index';
 
 describe('object store provider', () => {
   it('embedded: the AWS SDK can put, get and list through SigV4 header auth; a wrong secret is refused', async () => {
@@ -35,6 +35,36 @@ describe('object store provider', () => {
       c.destroy();
       bad.destroy();
     } finally {
+      await s.stop();
+    }
+  });
+
+  it("a scenario's view leaves out what earlier scenarios of the run stored, except what it writes again", async () => {
+    const s = await resolveObjectStore('embedded', { log: () => {} });
+    const c = new S3Client({
+      endpoint: s.endpoint,
+      region: s.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      maxAttempts: 1,
+    });
+    const put = (Key: string, body: string) =>
+      c.send(new PutObjectCommand({ Bucket: s.bucket, Key, Body: Buffer.from(body) }));
+    try {
+      await put('earlier.fit', 'a');
+      await put('again.fit', 'b');
+      const view = await scopedObjectStoreView(s);
+      expect(await view.list()).toEqual([]);
+      await put('mine.fit', 'c');
+      await put('again.fit', 'b');
+      const seen = (await view.list()).map((o) => [o.key, o.writes]);
+      expect(seen.sort()).toEqual([
+        ['again.fit', 1],
+        ['mine.fit', 1],
+      ]);
+    } finally {
+      c.destroy();
       await s.stop();
     }
   });
