@@ -13,6 +13,8 @@ export const SYNC_ERRORS = {
   SYNC_ERR_FORBIDDEN: { status: 403, message: '%s' },
   SYNC_ERR_NOT_FOUND: { status: 404, message: '%s' },
   SYNC_ERR_STALE_PULL: { status: 409, message: '%s' },
+  /** A push claiming a lastPulledAt the server never handed out: it would skip conflict detection. */
+  SYNC_ERR_FUTURE_PULL: { status: 409, message: '%s' },
   SYNC_ERR_UPLOAD_INCOMPLETE: { status: 409, message: '%s' },
   SYNC_ERR_RECORD_NOT_SYNCED: { status: 409, message: '%s' },
   SYNC_ERR_SCHEMA_VERSION: { status: 412, message: '%s' },

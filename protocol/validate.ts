@@ -24,24 +24,50 @@ export const MAX_STRING_LENGTH = 1_000_000;
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** A string as it appears in a message: quoted and escaped, so NULs and control characters stay visible. */
+export function quoted(s: string, max = 40): string {
+  return JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Why PostgreSQL's text type could not store `s` (and UTF-8 cannot encode it), or undefined when it
+ * can: text holds no NUL, and a lone UTF-16 surrogate has no UTF-8 form. Checked up front so such a
+ * value is a 400 naming its field, never a database error halfway through a push.
+ */
+export function textProblem(s: string): string | undefined {
+  const nul = s.indexOf('\u0000');
+  if (nul >= 0) return `contains a NUL character (\\u0000) at position ${nul}; text cannot hold NUL`;
+  const m = LONE_SURROGATE.exec(s);
+  if (m)
+    return `contains a lone UTF-16 surrogate (\\u${m[0].charCodeAt(0).toString(16)}) at position ${m.index}; send well-formed Unicode`;
+  return undefined;
+}
+
+/** A non-empty id of at most MAX_ID_LENGTH storable characters; `what` names the field in the message. */
+function checkId(v: unknown, what: string, code: 'SYNC_ERR_BAD_REQUEST' | 'SYNC_ERR_WRONG_TYPE'): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID_LENGTH)
+    throw new SyncApiError(code, [
+      `${what} must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${describe(v)}`,
+    ]);
+  const bad = textProblem(v);
+  if (bad) throw new SyncApiError(code, [`${what} ${quoted(v)} ${bad}`]);
+  return v;
+}
+
 function describe(v: unknown): string {
+  if (v === undefined) return 'nothing (the field is missing)';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  return typeof v === 'string'
-    ? `a string (${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)})`
-    : `a ${typeof v}`;
+  return typeof v === 'string' ? `a string (${quoted(v)})` : `a ${typeof v}`;
 }
 
 export function validateRecord(table: TableName, raw: unknown, path: string, version: SchemaVersion): SyncRecord {
   if (!isPlainObject(raw))
     throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [`${path} must be an object, got ${describe(raw)}`]);
-  const id = raw.id;
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
-    throw new SyncApiError('SYNC_ERR_WRONG_TYPE', [
-      `${path}.id must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${describe(id)}`,
-    ]);
-  }
+  const id = checkId(raw.id, `${path}.id`, 'SYNC_ERR_WRONG_TYPE');
   const out: SyncRecord = { id };
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'id' || CLIENT_BOOKKEEPING.has(key)) continue;
@@ -51,7 +77,7 @@ export function validateRecord(table: TableName, raw: unknown, path: string, ver
         ? ` (column "${key}" exists only from schema version ${spec.since}; this client declared ${version})`
         : '';
       throw new SyncApiError('SYNC_ERR_UNKNOWN_COLUMN', [
-        `${path} has unknown column "${key}" for table "${table}"${why}`,
+        `${path} has unknown column ${quoted(key)} for table "${table}"${why}`,
       ]);
     }
     if (value === null) {
@@ -70,6 +96,9 @@ export function validateRecord(table: TableName, raw: unknown, path: string, ver
       ]);
     } else if (value.length > MAX_STRING_LENGTH) {
       throw new SyncApiError('SYNC_ERR_WRONG_TYPE', [`${path}.${key} is longer than ${MAX_STRING_LENGTH} characters`]);
+    } else {
+      const bad = textProblem(value);
+      if (bad) throw new SyncApiError('SYNC_ERR_WRONG_TYPE', [`${path}.${key} ${bad}`]);
     }
     out[key] = value;
   }
@@ -84,7 +113,7 @@ function validateTableChanges(table: TableName, raw: unknown, path: string, vers
   for (const key of Object.keys(raw)) {
     if (key !== 'created' && key !== 'updated' && key !== 'deleted') {
       throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [
-        `${path} has unexpected key "${key}"; expected created, updated, deleted`,
+        `${path} has unexpected key ${quoted(key)}; expected created, updated, deleted`,
       ]);
     }
   }
@@ -96,21 +125,16 @@ function validateTableChanges(table: TableName, raw: unknown, path: string, vers
   };
   const created = arr('created').map((r, i) => validateRecord(table, r, `${path}.created[${i}]`, version));
   const updated = arr('updated').map((r, i) => validateRecord(table, r, `${path}.updated[${i}]`, version));
-  const deleted = arr('deleted').map((id, i) => {
-    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
-      throw new SyncApiError('SYNC_ERR_WRONG_TYPE', [
-        `${path}.deleted[${i}] must be a non-empty record id string, got ${describe(id)}`,
-      ]);
-    }
-    return id;
-  });
+  const deleted = arr('deleted').map((id, i) =>
+    checkId(id, `${path}.deleted[${i}] (a record id)`, 'SYNC_ERR_WRONG_TYPE'),
+  );
   // The same id twice in one change set is ambiguous (which version wins?) and breaks WatermelonDB.
   const seen = new Map<string, string>();
   const note = (id: string, where: string) => {
     const prev = seen.get(id);
     if (prev)
       throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [
-        `${path}: record id "${id}" appears twice (${prev} and ${where})`,
+        `${path}: record id ${quoted(id)} appears twice (${prev} and ${where})`,
       ]);
     seen.set(id, where);
   };
@@ -127,16 +151,29 @@ export function validateChanges(raw: unknown, version: SchemaVersion, path = 'ch
     ]);
   const out: DatabaseChanges = {};
   for (const [table, tc] of Object.entries(raw)) {
-    if (!isTableName(table)) throw new SyncApiError('SYNC_ERR_UNKNOWN_TABLE', [table, TABLE_NAMES.join(', ')]);
+    if (!isTableName(table)) throw unknownTable(table);
     out[table] = validateTableChanges(table, tc, `${path}.${table}`, version);
   }
   return out;
 }
 
-export function parseSchemaVersion(raw: unknown): SchemaVersion {
-  const v = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
-  if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [`schemaVersion must be an integer, got ${describe(raw)}`]);
+export function unknownTable(name: string): SyncApiError {
+  return new SyncApiError('SYNC_ERR_UNKNOWN_TABLE', [JSON.stringify(name).slice(1, -1), TABLE_NAMES.join(', ')]);
+}
+
+/** A whole non-negative decimal integer as text: no sign, point, exponent, spaces or hex. */
+const DECIMAL = /^\d{1,16}$/;
+
+/**
+ * The schema version, from a JSON number or a query/header text of digits only. A value that is
+ * no integer is a 400 (the client sent garbage); an integer this server does not speak is a 412.
+ */
+export function parseSchemaVersion(raw: unknown, where = 'schemaVersion'): SchemaVersion {
+  const v = typeof raw === 'string' && DECIMAL.test(raw) ? Number(raw) : raw;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
+    throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [
+      `${where} must be an integer (${SUPPORTED_SCHEMA_VERSIONS.join(' or ')}), got ${describe(raw)}`,
+    ]);
   }
   if (!isSupportedSchemaVersion(v)) {
     throw new SyncApiError('SYNC_ERR_SCHEMA_VERSION', [
@@ -146,24 +183,48 @@ export function parseSchemaVersion(raw: unknown): SchemaVersion {
   return v;
 }
 
+const TIMESTAMP_RULE = `a non-negative integer of milliseconds no larger than ${Number.MAX_SAFE_INTEGER}`;
+
+/** A timestamp in a JSON body: a JSON number, never a string that looks like one. */
 export function parseTimestamp(raw: unknown, name: string): number {
-  const v = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
-  if (v === null || v === undefined || v === 'null') return 0;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+  if (typeof raw !== 'number' || !Number.isSafeInteger(raw) || raw < 0) {
     throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [
-      `${name} must be a non-negative integer of milliseconds, got ${describe(raw)}`,
+      `${name} must be ${TIMESTAMP_RULE} (a JSON number: the timestamp of the last pull, 0 before the first), got ${describe(raw)}`,
+    ]);
+  }
+  return raw;
+}
+
+/** A timestamp in the query string: required, digits only ("null", "1.5", "-1", "1e3" are errors). */
+export function parseTimestampParam(raw: string | undefined, name: string): number {
+  const v = raw !== undefined && DECIMAL.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(v)) {
+    throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [
+      raw === undefined
+        ? `query parameter ${name} is required: ${TIMESTAMP_RULE} (0 for a first sync)`
+        : `query parameter ${name} must be ${TIMESTAMP_RULE} (0 for a first sync), got ${quoted(raw)}`,
     ]);
   }
   return v;
 }
 
 export function parseDeviceId(raw: unknown): string {
-  if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_ID_LENGTH) {
+  return checkId(raw, 'deviceId', 'SYNC_ERR_BAD_REQUEST');
+}
+
+/** The `tables` query parameter: comma-separated table names, each one known; absent = every table. */
+export function parseTablesParam(raw: string | undefined): TableName[] {
+  if (raw === undefined) return [...TABLE_NAMES];
+  if (raw === '')
     throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [
-      `deviceId must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${describe(raw)}`,
+      `query parameter tables is empty; omit it for every table or list some of: ${TABLE_NAMES.join(', ')}`,
     ]);
+  const out: TableName[] = [];
+  for (const t of raw.split(',')) {
+    if (!isTableName(t)) throw unknownTable(t);
+    if (!out.includes(t)) out.push(t);
   }
-  return raw;
+  return out;
 }
 
 /** The contract's push body, and nothing else (a strict server rejects any other key). */
@@ -175,23 +236,18 @@ export function validatePushBody(raw: unknown, version: SchemaVersion): PushRequ
   for (const k of Object.keys(raw)) {
     if (!PUSH_BODY_FIELDS.has(k))
       throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [
-        `push body has unexpected field "${k}"; expected ${[...PUSH_BODY_FIELDS].join(', ')}`,
+        `push body has unexpected field ${quoted(k)}; expected ${[...PUSH_BODY_FIELDS].join(', ')}`,
       ]);
   }
   if (raw.lastPulledAt === undefined)
     throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [
       'push body is missing lastPulledAt (the timestamp of the pull just made)',
     ]);
-  const pushId = raw.pushId;
-  if (pushId !== undefined && (typeof pushId !== 'string' || pushId.length === 0 || pushId.length > MAX_ID_LENGTH)) {
-    throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [
-      `pushId must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${describe(pushId)}`,
-    ]);
-  }
+  const pushId = raw.pushId === undefined ? undefined : checkId(raw.pushId, 'pushId', 'SYNC_ERR_BAD_REQUEST');
   return {
     changes: validateChanges(raw.changes, version),
     lastPulledAt: parseTimestamp(raw.lastPulledAt, 'lastPulledAt'),
     deviceId: parseDeviceId(raw.deviceId),
-    ...(pushId !== undefined ? { pushId: pushId as string } : {}),
+    ...(pushId !== undefined ? { pushId } : {}),
   };
 }

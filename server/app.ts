@@ -15,31 +15,30 @@ import Fastify, {
 import type pg from 'pg';
 import { SYNC_ERRORS, SyncApiError, type SyncErrorCode } from '../protocol/errors';
 import { SYNC_BODY_LIMIT_BYTES, SYNC_COMPRESS_THRESHOLD_BYTES, type TableChanges } from '../protocol/records';
-import {
-  CURRENT_SCHEMA_VERSION,
-  isTableName,
-  type SchemaVersion,
-  TABLE_NAMES,
-  type TableName,
-} from '../protocol/tables';
+import { CURRENT_SCHEMA_VERSION, isTableName, type SchemaVersion, type TableName } from '../protocol/tables';
 import {
   parseDeviceId,
   parseSchemaVersion,
-  parseTimestamp,
+  parseTablesParam,
+  parseTimestampParam,
+  unknownTable,
   validateChanges,
   validatePushBody,
 } from '../protocol/validate';
 import { Auth, DEFAULT_TEST_SECRET, parseTokenRequest, type TokenClaims } from './auth';
 import { type BrokenMode, parseBrokenModes } from './broken';
+import { boundConnectionsPerIp, type ConnectionLimits, checkingIntervalMs, resolveLimits } from './connection-limits';
 import { createPool } from './db';
 import { PokeHub } from './events';
 import type { ObjectStoreConfig } from './files/object-store';
 import { registerFileRoutes } from './files/routes';
 import { createMetrics, type SyncMetrics } from './metrics';
+import { normaliseContentEncoding, registerStrictJson, strictQuery } from './request-parsing';
 import { migrate } from './schema';
 import { type Actor, SyncStore } from './store';
 
 export type { BrokenMode } from './broken';
+export { type ConnectionLimits, DEFAULT_LIMITS } from './connection-limits';
 
 export interface SyncServerOptions {
   databaseUrl: string;
@@ -61,6 +60,8 @@ export interface SyncServerOptions {
   poolSize?: number;
   /** Where pino writes (default stdout). */
   logStream?: NodeJS.WritableStream;
+  /** Timeouts and the per-address connection bound (server/connection-limits.ts DEFAULT_LIMITS). */
+  limits?: Partial<ConnectionLimits>;
 }
 
 export const BODY_LIMIT = SYNC_BODY_LIMIT_BYTES;
@@ -113,7 +114,9 @@ export function toSyncError(err: unknown, traceId: string, contentType?: string)
     case 'FST_ERR_BAD_URL':
       return new SyncApiError('SYNC_ERR_BAD_REQUEST', [`the URL is not valid: ${msg}`]);
     case 'FST_CP_ERR_INVALID_CONTENT_ENCODING':
-      return new SyncApiError('SYNC_ERR_UNSUPPORTED_MEDIA', [`${msg}; send gzip, deflate or an uncompressed body`]);
+      return new SyncApiError('SYNC_ERR_UNSUPPORTED_MEDIA', [
+        `${msg}; send gzip, deflate, identity or an uncompressed body`,
+      ]);
     case 'FST_CP_ERR_INVALID_CONTENT':
       return new SyncApiError('SYNC_ERR_BAD_ENCODING', [
         `${msg} (Content-Encoding says it is compressed, but it is not valid)`,
@@ -141,21 +144,10 @@ export function toSyncError(err: unknown, traceId: string, contentType?: string)
   return new SyncApiError('SYNC_ERR_INTERNAL', [traceId]);
 }
 
-function single(v: unknown, name: string): string | undefined {
-  if (Array.isArray(v))
-    throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [`query parameter ${name} was given more than once`]);
-  return typeof v === 'string' ? v : undefined;
-}
-
-function parseTables(raw: string | undefined): TableName[] {
-  if (raw === undefined || raw.trim() === '') return [...TABLE_NAMES];
-  const out: TableName[] = [];
-  for (const t of raw.split(',').map((s) => s.trim())) {
-    if (!isTableName(t)) throw new SyncApiError('SYNC_ERR_UNKNOWN_TABLE', [t, TABLE_NAMES.join(', ')]);
-    if (!out.includes(t)) out.push(t);
-  }
-  return out;
-}
+/** The query parameters each endpoint takes (sync-contract.md); any other is a 400. */
+const PULL_PARAMS = ['lastPulledAt', 'schemaVersion', 'deviceId', 'tables'] as const;
+const PUSH_PARAMS = ['schemaVersion'] as const;
+const EVENTS_PARAMS = ['deviceId'] as const;
 
 export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance> {
   const testMode = opts.testMode ?? true;
@@ -166,6 +158,7 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   const secret = opts.jwtSecret ?? process.env.SYNC_JWT_SECRET ?? (testMode ? DEFAULT_TEST_SECRET : undefined);
   if (!secret) throw new Error('jwtSecret (or SYNC_JWT_SECRET) is required when testMode is false');
 
+  const limits = resolveLimits(opts.limits);
   const app = Fastify({
     logger: {
       level: opts.logLevel ?? process.env.SYNC_SERVER_LOG_LEVEL ?? 'info',
@@ -176,7 +169,20 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
     genReqId: (req) => traceIdOf(req),
     logController: new LogController({ requestIdLogLabel: 'traceId', disableRequestLogging: true }),
     forceCloseConnections: true,
+    connectionTimeout: limits.idleTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: checkingIntervalMs(limits),
+    },
+    // No route may coerce: a schema added later validates types, it never turns "123" into 123.
+    ajv: { customOptions: { coerceTypes: false } },
   });
+  boundConnectionsPerIp(app.server, limits.maxConnectionsPerIp, (address) =>
+    app.log.warn({ address, max: limits.maxConnectionsPerIp }, 'connection refused: too many from this address'),
+  );
 
   const pool = createPool(opts.databaseUrl, opts.poolSize ?? 20);
   try {
@@ -202,6 +208,7 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   // --- cross-cutting hooks -------------------------------------------------------------------
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-trace-id', req.id);
+    normaliseContentEncoding(req.headers);
   });
   // Registered before compress so it sees the uncompressed payload size.
   app.addHook('onSend', async (req, _reply, payload) => {
@@ -236,12 +243,16 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
 
   // The API speaks JSON only: a text/plain body gets 415 with a hint instead of a confusing 400.
   app.removeContentTypeParser('text/plain');
+  registerStrictJson(app, BODY_LIMIT);
 
   app.setErrorHandler((err, req, reply) => {
     const e = toSyncError(err, String(req.id), req.headers['content-type']);
     metrics.errors.inc({ code: e.code });
-    if (e.status >= 500 && e.code !== 'SYNC_ERR_UNAVAILABLE') req.log.error({ err }, 'request failed');
-    else req.log.info({ code: e.code, msg: e.message }, 'request rejected');
+    // Only a bug of ours is an error; a client's mistake (4xx), a route this server lacks (501) and
+    // a database restart (503) are not. The reason is `reason`, never a second `msg` key.
+    if (e.code === 'SYNC_ERR_INTERNAL') req.log.error({ err }, 'request failed');
+    else if (e.code === 'SYNC_ERR_UNAVAILABLE') req.log.warn({ code: e.code, reason: e.message }, 'request failed');
+    else req.log.info({ code: e.code, status: e.status, reason: e.message }, 'request rejected');
     void reply.code(e.status).send(e.toBody());
   });
   app.setNotFoundHandler((req, reply) => {
@@ -266,9 +277,13 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
     return { userId: claims.userId, deviceId: claims.deviceId, platform: claims.platform };
   }
 
-  function headerVersion(req: FastifyRequest): string | undefined {
+  /** From the query, else the x-schema-version header, else the device's last one, else the current. */
+  async function schemaVersionOf(req: FastifyRequest, query: Record<string, string>, actor: Actor) {
+    if (query.schemaVersion !== undefined)
+      return parseSchemaVersion(query.schemaVersion, 'query parameter schemaVersion');
     const h = req.headers['x-schema-version'];
-    return Array.isArray(h) ? h[0] : h;
+    if (h !== undefined) return parseSchemaVersion(h, 'header x-schema-version');
+    return parseSchemaVersion((await store.deviceSchemaVersion(actor)) ?? CURRENT_SCHEMA_VERSION);
   }
 
   // --- routes ------------------------------------------------------------------------------------
@@ -300,25 +315,23 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   if (testMode) {
     app.post('/auth/test-token', async (req) => {
       const t = parseTokenRequest(req.body);
+      // The contract binds the device when its token is issued: a device id already owned by
+      // another user gets no token at all (403), rather than a token that fails on first use.
+      await auth.bindDevice(t);
       return { token: await auth.issue(t, t.expiresInSeconds) };
     });
   }
 
   app.get('/sync/pull', async (req, reply) => {
-    const query = (req.query ?? {}) as Record<string, unknown>;
-    const actor = await authenticate(req, () => {
-      const raw = single(query.deviceId, 'deviceId');
-      return raw === undefined ? undefined : parseDeviceId(raw);
-    });
+    const query = strictQuery(req.url, PULL_PARAMS);
+    const actor = await authenticate(req, () =>
+      query.deviceId === undefined ? undefined : parseDeviceId(query.deviceId),
+    );
     const started = performance.now();
     try {
-      const lastPulledAt = parseTimestamp(single(query.lastPulledAt, 'lastPulledAt'), 'lastPulledAt');
-      const rawVersion = single(query.schemaVersion, 'schemaVersion') ?? headerVersion(req);
-      const version: SchemaVersion =
-        rawVersion !== undefined
-          ? parseSchemaVersion(rawVersion)
-          : parseSchemaVersion((await store.deviceSchemaVersion(actor)) ?? CURRENT_SCHEMA_VERSION);
-      const tables = parseTables(single(query.tables, 'tables'));
+      const lastPulledAt = parseTimestampParam(query.lastPulledAt, 'lastPulledAt');
+      const version = await schemaVersionOf(req, query, actor);
+      const tables = parseTablesParam(query.tables);
       const { body, recordCount } = await store.pull(actor, { lastPulledAt, version, tables });
       metrics.records.inc({ route: 'pull' }, recordCount);
       reply.header('content-type', 'application/json; charset=utf-8');
@@ -330,6 +343,7 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   });
 
   app.post('/sync/push', async (req) => {
+    const query = strictQuery(req.url, PUSH_PARAMS);
     const raw = req.body;
     const body = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
     const actor = await authenticate(req, () =>
@@ -337,19 +351,14 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
     );
     const started = performance.now();
     try {
-      const query = (req.query ?? {}) as Record<string, unknown>;
-      const rawVersion = single(query.schemaVersion, 'schemaVersion') ?? headerVersion(req);
-      const version: SchemaVersion =
-        rawVersion !== undefined
-          ? parseSchemaVersion(rawVersion)
-          : parseSchemaVersion((await store.deviceSchemaVersion(actor)) ?? CURRENT_SCHEMA_VERSION);
+      const version: SchemaVersion = await schemaVersionOf(req, query, actor);
       let result: Awaited<ReturnType<SyncStore['push']>>;
       if (broken.has('split-push-transactions') && typeof body.changes === 'object' && body.changes !== null) {
         // Broken: validate the envelope now and each table only when its turn comes.
         const env = validatePushBody({ ...body, changes: {} }, version);
         const rawChanges = body.changes as Record<string, unknown>;
         for (const t of Object.keys(rawChanges)) {
-          if (!isTableName(t)) throw new SyncApiError('SYNC_ERR_UNKNOWN_TABLE', [t, TABLE_NAMES.join(', ')]);
+          if (!isTableName(t)) throw unknownTable(t);
         }
         const validateTable = (t: TableName, tc: unknown): TableChanges => validateChanges({ [t]: tc }, version)[t]!;
         result = await store.push(actor, { ...env, changes: {}, version, rawChanges, validateTable });
@@ -374,12 +383,13 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   });
 
   app.get('/sync/events', async (req, reply: FastifyReply) => {
-    const query = (req.query ?? {}) as Record<string, unknown>;
-    const actor = await authenticate(req, () => {
-      const raw = single(query.deviceId, 'deviceId');
-      return raw === undefined ? undefined : parseDeviceId(raw);
-    });
+    const query = strictQuery(req.url, EVENTS_PARAMS);
+    const actor = await authenticate(req, () =>
+      query.deviceId === undefined ? undefined : parseDeviceId(query.deviceId),
+    );
     reply.hijack();
+    // A stream is quiet between heartbeats by design; the idle timeout is for stalled requests.
+    req.raw.socket.setTimeout(0);
     const res = reply.raw;
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',

@@ -1,12 +1,13 @@
 /**
- * JWT (HS256, jose) on every sync request, and the device-to-user binding of RFC 5.1: the first user
- * to present a device id owns it; anyone else presenting it gets 403.
+ * JWT (HS256, jose) on every sync request, and the device-to-user binding of RFC 5.1: a device id
+ * belongs to the user it was first issued (test mode) or presented (tokens from elsewhere) for;
+ * anyone else gets 403.
  */
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type pg from 'pg';
 import { SyncApiError } from '../protocol/errors';
 import { PLATFORMS, type Platform } from '../protocol/records';
-import { MAX_ID_LENGTH } from '../protocol/validate';
+import { MAX_ID_LENGTH, quoted, textProblem } from '../protocol/validate';
 
 export interface TokenClaims {
   userId: string;
@@ -103,7 +104,9 @@ export function isPlatform(p: unknown): p is Platform {
   return typeof p === 'string' && (PLATFORMS as readonly string[]).includes(p);
 }
 
-/** Validates the body of POST /auth/test-token. */
+const TOKEN_REQUEST_FIELDS: ReadonlySet<string> = new Set(['userId', 'deviceId', 'platform', 'expiresInSeconds']);
+
+/** Validates the body of POST /auth/test-token (exactly the contract's fields). */
 export function parseTokenRequest(raw: unknown): TokenClaims & { expiresInSeconds: number } {
   const body = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : null) as Record<
     string,
@@ -113,6 +116,12 @@ export function parseTokenRequest(raw: unknown): TokenClaims & { expiresInSecond
     throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [
       'body must be a JSON object { userId, deviceId, platform, expiresInSeconds? }',
     ]);
+  for (const k of Object.keys(body)) {
+    if (!TOKEN_REQUEST_FIELDS.has(k))
+      throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [
+        `unexpected field ${quoted(k)}; expected ${[...TOKEN_REQUEST_FIELDS].join(', ')}`,
+      ]);
+  }
   const str = (k: string) => {
     const v = body[k];
     if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID_LENGTH) {
@@ -120,6 +129,8 @@ export function parseTokenRequest(raw: unknown): TokenClaims & { expiresInSecond
         `${k} must be a non-empty string of at most ${MAX_ID_LENGTH} characters`,
       ]);
     }
+    const bad = textProblem(v);
+    if (bad) throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [`${k} ${quoted(v)} ${bad}`]);
     return v;
   };
   const userId = str('userId');

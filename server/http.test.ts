@@ -90,25 +90,43 @@ describe('auth and isolation', () => {
     expect(aliceFull.body.changes.goals!.deleted).toEqual([]);
   });
 
-  it("a device id is bound to its first user; another user's token with it gets 403", async () => {
-    const a = await TestDevice.create(app(), 'owner', 'bound-device');
-    await a.pull();
-    const thief = await issueToken(app(), 'intruder', 'bound-device');
+  it('a device id is bound to its user when the token is issued: another user gets no token (403)', async () => {
+    // Issued, never used: the binding exists already.
+    await issueToken(app(), 'owner', 'bound-device');
+    const stolen = await app().inject({
+      method: 'POST',
+      url: '/auth/test-token',
+      payload: { userId: 'intruder', deviceId: 'bound-device', platform: 'IOS' },
+    });
+    expect(stolen.statusCode).toBe(403);
+    expect(stolen.json().error).toMatchObject({
+      code: 'SYNC_ERR_FORBIDDEN',
+      message: expect.stringMatching(/"bound-device" is bound to another user/),
+    });
+    // The owner may get further tokens for it.
+    expect(await issueToken(app(), 'owner', 'bound-device')).toMatch(/^ey/);
+  });
+
+  it("a token from elsewhere (signed with the server's secret) for a bound device gets 403 on every route", async () => {
+    await issueToken(app(), 'owner2', 'bound-device-2');
+    const thief = await new SignJWT({ deviceId: 'bound-device-2', platform: 'IOS' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('intruder2')
+      .setIssuer('sync-harness')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(DEFAULT_TEST_SECRET));
     const r = await app().inject({
       method: 'GET',
-      url: '/sync/pull?lastPulledAt=0&deviceId=bound-device',
+      url: '/sync/pull?lastPulledAt=0&deviceId=bound-device-2',
       headers: auth(thief),
     });
     expect(r.statusCode).toBe(403);
-    expect(r.json().error).toMatchObject({
-      code: 'SYNC_ERR_FORBIDDEN',
-      message: expect.stringMatching(/bound to another user/),
-    });
+    expect(r.json().error.message).toMatch(/bound to another user/);
     const p = await app().inject({
       method: 'POST',
       url: '/sync/push',
       headers: auth(thief),
-      payload: { changes: changes('goals', { created: [{ id: 'x' }] }), lastPulledAt: 0, deviceId: 'bound-device' },
+      payload: { changes: changes('goals', { created: [{ id: 'x' }] }), lastPulledAt: 0, deviceId: 'bound-device-2' },
     });
     expect(p.statusCode).toBe(403);
   });
@@ -128,6 +146,21 @@ describe('auth and isolation', () => {
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.message).toMatch(/platform must be one of IOS, ANDROID, WEB, WATCH_APPLE, WATCH_GARMIN/);
+    for (const [payload, msg] of [
+      [{ userId: 'u', deviceId: 'd', platform: 'IOS', role: 'admin' }, /unexpected field "role"/],
+      [{ userId: 'u\u0000', deviceId: 'd', platform: 'IOS' }, /userId "u\\u0000" contains a NUL/],
+      [{ userId: 'u', deviceId: 'd\udc00', platform: 'IOS' }, /deviceId .* lone UTF-16 surrogate/],
+      [{ userId: 'u', deviceId: 'd', platform: 'IOS', expiresInSeconds: '60' }, /expiresInSeconds must be an integer/],
+    ] as const) {
+      const r = await app().inject({
+        method: 'POST',
+        url: '/auth/test-token',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify(payload),
+      });
+      expect(r.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(r.json().error.message).toMatch(msg);
+    }
     const prod = await buildApp({
       databaseUrl: server.databaseUrl,
       testMode: false,
@@ -266,7 +299,119 @@ describe('malformed input gets 400 with a precise message, never a 5xx', () => {
       () => ({ ...base(), changes: { goals: { created: [], updated: [], deleted: [42] } } }),
       400,
       'SYNC_ERR_WRONG_TYPE',
-      /changes\.goals\.deleted\[0\] must be a non-empty record id string/,
+      /changes\.goals\.deleted\[0\] \(a record id\) must be a non-empty string/,
+    ],
+    [
+      'lastPulledAt a numeric string (never coerced)',
+      () => ({ ...base(), lastPulledAt: String(dev.lastPulledAt), changes: {} }),
+      400,
+      'SYNC_ERR_BAD_REQUEST',
+      /lastPulledAt must be a non-negative integer of milliseconds .*got a string/,
+    ],
+    [
+      'lastPulledAt null',
+      () => ({ ...base(), lastPulledAt: null, changes: {} }),
+      400,
+      'SYNC_ERR_BAD_REQUEST',
+      /lastPulledAt must be .*got null/,
+    ],
+    [
+      'lastPulledAt a fraction',
+      () => ({ ...base(), lastPulledAt: 1.5, changes: {} }),
+      400,
+      'SYNC_ERR_BAD_REQUEST',
+      /lastPulledAt must be a non-negative integer/,
+    ],
+    [
+      'lastPulledAt beyond MAX_SAFE_INTEGER',
+      () => ({ ...base(), lastPulledAt: 2 ** 60, changes: {} }),
+      400,
+      'SYNC_ERR_BAD_REQUEST',
+      /no larger than 9007199254740991/,
+    ],
+    [
+      'lastPulledAt in the future (never handed out)',
+      () => ({ ...base(), lastPulledAt: 9e15, changes: {} }),
+      409,
+      'SYNC_ERR_FUTURE_PULL',
+      /newer than any timestamp this server has given device "malformed-dev"/,
+    ],
+    [
+      'deviceId empty',
+      () => ({ ...base(), deviceId: '', changes: {} }),
+      400,
+      'SYNC_ERR_BAD_REQUEST',
+      /deviceId must be a non-empty string of at most 128 characters/,
+    ],
+    [
+      'deviceId missing',
+      () => ({ lastPulledAt: dev.lastPulledAt, changes: {} }),
+      400,
+      'SYNC_ERR_BAD_REQUEST',
+      /deviceId must be .*the field is missing/,
+    ],
+    [
+      'NUL in a record id',
+      () => ({ ...base(), changes: rec('goals', { id: 'g\u0000' }) }),
+      400,
+      'SYNC_ERR_WRONG_TYPE',
+      /changes\.goals\.created\[0\]\.id "g\\u0000" contains a NUL character/,
+    ],
+    [
+      'NUL in a string column',
+      () => ({ ...base(), changes: rec('goals', { id: 'g', title: 'a\u0000b' }, 'updated') }),
+      400,
+      'SYNC_ERR_WRONG_TYPE',
+      /changes\.goals\.updated\[0\]\.title contains a NUL character \(\\u0000\) at position 1/,
+    ],
+    [
+      'NUL in a deleted id',
+      () => ({ ...base(), changes: { goals: { created: [], updated: [], deleted: ['\u0000'] } } }),
+      400,
+      'SYNC_ERR_WRONG_TYPE',
+      /changes\.goals\.deleted\[0\] \(a record id\) "\\u0000" contains a NUL/,
+    ],
+    [
+      'NUL in pushId',
+      () => ({ ...base(), changes: {}, pushId: 'p\u0000' }),
+      400,
+      'SYNC_ERR_BAD_REQUEST',
+      /pushId "p\\u0000" contains a NUL/,
+    ],
+    [
+      'lone surrogate in a record id',
+      () => ({ ...base(), changes: rec('activities', { id: '\ud800x' }) }),
+      400,
+      'SYNC_ERR_WRONG_TYPE',
+      /changes\.activities\.created\[0\]\.id .* lone UTF-16 surrogate \(\\ud800\) at position 0/,
+    ],
+    [
+      'lone surrogate in a string column',
+      () => ({ ...base(), changes: rec('users', { id: 'u', name: 'x\udfff' }) }),
+      400,
+      'SYNC_ERR_WRONG_TYPE',
+      /changes\.users\.created\[0\]\.name contains a lone UTF-16 surrogate/,
+    ],
+    [
+      'lone surrogate in a deleted id',
+      () => ({ ...base(), changes: { goals: { created: [], updated: [], deleted: ['\udc01'] } } }),
+      400,
+      'SYNC_ERR_WRONG_TYPE',
+      /deleted\[0\] \(a record id\) .* lone UTF-16 surrogate/,
+    ],
+    [
+      'lone surrogate in pushId',
+      () => ({ ...base(), changes: {}, pushId: '\ud83d' }),
+      400,
+      'SYNC_ERR_BAD_REQUEST',
+      /pushId .* lone UTF-16 surrogate/,
+    ],
+    [
+      'a well-formed emoji (surrogate pair) is fine',
+      () => ({ ...base(), changes: rec('goals', { id: 'emoji-\ud83d\ude00', title: '\ud83c\udfc3' }) }),
+      200,
+      '',
+      /./,
     ],
   ];
   it.each(pushCases)('push: %s', async (_name, body, status, code, msg) => {
@@ -276,7 +421,8 @@ describe('malformed input gets 400 with a precise message, never a 5xx', () => {
       headers: { ...auth(dev.token), 'content-type': 'application/json' },
       payload: JSON.stringify(body()),
     });
-    expect(r.statusCode).toBe(status);
+    expect(r.statusCode, r.body).toBe(status);
+    if (status === 200) return;
     expect(r.json().error.code).toBe(code);
     expect(r.json().error.message).toMatch(msg);
   });
@@ -309,6 +455,34 @@ describe('malformed input gets 400 with a precise message, never a 5xx', () => {
       /zstd/,
     ],
     [
+      'invalid UTF-8 in a string (never replaced by U+FFFD)',
+      { 'content-type': 'application/json' },
+      Buffer.concat([
+        Buffer.from('{"changes":{"goals":{"created":[{"id":"g-'),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('"}],"updated":[],"deleted":[]}},"lastPulledAt":0,"deviceId":"malformed-dev"}'),
+      ]),
+      400,
+      'SYNC_ERR_BAD_ENCODING',
+      /not valid UTF-8 \(byte 41 starts an invalid sequence\)/,
+    ],
+    [
+      'UTF-8 of a lone surrogate (CESU bytes ED A0 80)',
+      { 'content-type': 'application/json' },
+      Buffer.concat([Buffer.from('{"changes":{},"x":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]),
+      400,
+      'SYNC_ERR_BAD_ENCODING',
+      /not valid UTF-8/,
+    ],
+    [
+      'unsupported encoding, upper case',
+      { 'content-type': 'application/json', 'content-encoding': 'BR-X' },
+      '{}',
+      415,
+      'SYNC_ERR_UNSUPPORTED_MEDIA',
+      /br-x/,
+    ],
+    [
       'proto pollution',
       { 'content-type': 'application/json' },
       '{"__proto__": {"x": 1}, "changes": {}}',
@@ -338,6 +512,35 @@ describe('malformed input gets 400 with a precise message, never a 5xx', () => {
       /lastPulledAt must be a non-negative integer/,
     ],
     ['lastPulledAt twice', 'lastPulledAt=1&lastPulledAt=2', 400, 'SYNC_ERR_BAD_REQUEST', /more than once/],
+    ['lastPulledAt=null', 'lastPulledAt=null', 400, 'SYNC_ERR_BAD_REQUEST', /lastPulledAt must be .*got "null"/],
+    ['lastPulledAt=abc', 'lastPulledAt=abc', 400, 'SYNC_ERR_BAD_REQUEST', /lastPulledAt must be .*got "abc"/],
+    ['lastPulledAt=1.5', 'lastPulledAt=1.5', 400, 'SYNC_ERR_BAD_REQUEST', /non-negative integer/],
+    ['lastPulledAt=-1', 'lastPulledAt=-1', 400, 'SYNC_ERR_BAD_REQUEST', /non-negative integer/],
+    ['lastPulledAt=1e3', 'lastPulledAt=1e3', 400, 'SYNC_ERR_BAD_REQUEST', /non-negative integer/],
+    ['lastPulledAt with a space', 'lastPulledAt=%201', 400, 'SYNC_ERR_BAD_REQUEST', /got " 1"/],
+    [
+      'lastPulledAt beyond MAX_SAFE_INTEGER',
+      'lastPulledAt=9007199254740992',
+      400,
+      'SYNC_ERR_BAD_REQUEST',
+      /no larger than 9007199254740991/,
+    ],
+    ['lastPulledAt empty', 'lastPulledAt=', 400, 'SYNC_ERR_BAD_REQUEST', /got ""/],
+    ['lastPulledAt missing', 'tables=goals', 400, 'SYNC_ERR_BAD_REQUEST', /lastPulledAt is required/],
+    ['schemaVersion 2.0', 'lastPulledAt=0&schemaVersion=2.0', 400, 'SYNC_ERR_BAD_REQUEST', /must be an integer/],
+    ['schemaVersion empty', 'lastPulledAt=0&schemaVersion=', 400, 'SYNC_ERR_BAD_REQUEST', /must be an integer/],
+    ['tables empty', 'lastPulledAt=0&tables=', 400, 'SYNC_ERR_BAD_REQUEST', /tables is empty/],
+    ['tables with a space', 'lastPulledAt=0&tables=goals,%20users', 400, 'SYNC_ERR_UNKNOWN_TABLE', /" users"/],
+    ['tables trailing comma', 'lastPulledAt=0&tables=goals,', 400, 'SYNC_ERR_UNKNOWN_TABLE', /Unknown table ""/],
+    ['unknown parameter', 'lastPulledAt=0&since=5', 400, 'SYNC_ERR_BAD_REQUEST', /unknown query parameter "since"/],
+    ['bad percent escape', 'lastPulledAt=0&tables=%ZZ', 400, 'SYNC_ERR_BAD_REQUEST', /not valid percent-encoded UTF-8/],
+    [
+      'percent-encoded lone surrogate',
+      'lastPulledAt=0&tables=%ED%A0%80',
+      400,
+      'SYNC_ERR_BAD_REQUEST',
+      /not valid percent-encoded UTF-8/,
+    ],
     ['unknown table', 'lastPulledAt=0&tables=goals,nope', 400, 'SYNC_ERR_UNKNOWN_TABLE', /Unknown table "nope"/],
     ['schemaVersion 3', 'lastPulledAt=0&schemaVersion=3', 412, 'SYNC_ERR_SCHEMA_VERSION', /update the app/],
     [
@@ -359,17 +562,91 @@ describe('malformed input gets 400 with a precise message, never a 5xx', () => {
     expect(r.json().error.message).toMatch(msg);
   });
 
-  it('null lastPulledAt means a first sync', async () => {
-    const r = await app().inject({
+  const deviceCases: Array<[string, string, RegExp]> = [
+    ['empty', 'deviceId=', /deviceId must be a non-empty string/],
+    ['too long', `deviceId=${'d'.repeat(129)}`, /at most 128 characters/],
+    [
+      'NUL',
+      'deviceId=malformed-dev%00',
+      /query parameter "deviceId" contains a NUL character \(\\u0000\) at position 13/,
+    ],
+    ['twice', 'deviceId=malformed-dev&deviceId=malformed-dev', /more than once/],
+  ];
+  it.each(deviceCases)('pull: deviceId %s gets 400', async (_name, qs, msg) => {
+    const r = await app().inject({ method: 'GET', url: `/sync/pull?lastPulledAt=0&${qs}`, headers: auth(dev.token) });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.message).toMatch(msg);
+  });
+
+  it('x-schema-version must be an integer too; push takes no query parameter but schemaVersion', async () => {
+    const pull = await app().inject({
       method: 'GET',
-      url: `/sync/pull?lastPulledAt=null&deviceId=${dev.deviceId}`,
-      headers: auth(dev.token),
+      url: `/sync/pull?lastPulledAt=0&deviceId=${dev.deviceId}`,
+      headers: { ...auth(dev.token), 'x-schema-version': 'two' },
     });
-    expect(r.statusCode).toBe(200);
+    expect(pull.statusCode).toBe(400);
+    expect(pull.json().error.message).toMatch(
+      /header x-schema-version must be an integer \(1 or 2\), got a string \("two"\)/,
+    );
+    const push = await app().inject({
+      method: 'POST',
+      url: '/sync/push?deviceId=malformed-dev',
+      headers: { ...auth(dev.token), 'content-type': 'application/json' },
+      payload: JSON.stringify({ ...base(), changes: {} }),
+    });
+    expect(push.statusCode).toBe(400);
+    expect(push.json().error.message).toMatch(/unknown query parameter "deviceId"; this endpoint takes schemaVersion/);
+  });
+
+  it('rejected bodies write nothing', async () => {
+    const before = await dev.pullRaw(0);
+    for (const [, body, status] of pushCases) {
+      if (status === 200) continue;
+      await app().inject({
+        method: 'POST',
+        url: '/sync/push',
+        headers: { ...auth(dev.token), 'content-type': 'application/json' },
+        payload: JSON.stringify(body()),
+      });
+    }
+    const after = await dev.pullRaw(0);
+    expect(after.body.changes).toEqual(before.body.changes);
   });
 });
 
 describe('limits and compression', () => {
+  it('Content-Encoding is case-insensitive; identity means uncompressed', async () => {
+    const dev = await TestDevice.create(app(), 'enc-user', 'enc-dev');
+    await dev.pull();
+    const body = (id: string) =>
+      JSON.stringify({
+        changes: changes('goals', { created: [{ id, title: id }] }),
+        lastPulledAt: dev.lastPulledAt,
+        deviceId: dev.deviceId,
+      });
+    for (const [encoding, payload] of [
+      ['GZIP', gzipSync(body('upper'))],
+      ['Gzip', gzipSync(body('mixed'))],
+      ['identity', body('identity')],
+      ['IDENTITY', body('identity-upper')],
+    ] as const) {
+      const r = await app().inject({
+        method: 'POST',
+        url: '/sync/push',
+        headers: { ...auth(dev.token), 'content-type': 'application/json', 'content-encoding': encoding },
+        payload,
+      });
+      expect(r.statusCode, `${encoding}: ${r.body}`).toBe(200);
+    }
+    const all = await dev.pullRaw(0, '&tables=goals');
+    expect(all.body.changes.goals!.updated.map((g) => g.id).sort()).toEqual([
+      'identity',
+      'identity-upper',
+      'mixed',
+      'upper',
+    ]);
+  });
+
   it('413 over 10 MB, plain or gzip (zip bomb)', async () => {
     const dev = await TestDevice.create(app(), 'big-user', 'big-dev');
     const big = JSON.stringify({

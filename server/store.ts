@@ -274,7 +274,8 @@ export class SyncStore {
     await this.pool
       .query(
         `INSERT INTO sync_log (user_id, device_id, operation, duration_ms, success, error) VALUES ($1, $2, $3, $4, false, $5)`,
-        [actor.userId, actor.deviceId, operation, Math.round(durationMs), error.slice(0, 2000)],
+        // The message may quote what the client sent; text cannot hold the NULs it may contain.
+        [actor.userId, actor.deviceId, operation, Math.round(durationMs), error.slice(0, 2000).replace(/\0/g, '\\0')],
       )
       .catch(() => {});
   }
@@ -343,7 +344,8 @@ export class SyncStore {
     const r = await c.query({
       name: 'push_precheck',
       text: `SELECT (SELECT response FROM push_results WHERE user_id = $1 AND device_id = $2 AND push_key = $3) AS response,
-                    (SELECT last_pulled_at FROM sync_state WHERE user_id = $1 AND device_id = $2) AS last_pulled_at`,
+                    st.last_pulled_at, st.last_pushed_at
+             FROM (SELECT 1) one LEFT JOIN sync_state st ON st.user_id = $1 AND st.device_id = $2`,
       values: [actor.userId, actor.deviceId, pushKey],
     });
     const row = r.rows[0];
@@ -352,6 +354,15 @@ export class SyncStore {
     if (args.lastPulledAt < devLast) {
       throw new SyncApiError('SYNC_ERR_STALE_PULL', [
         `lastPulledAt ${args.lastPulledAt} is older than this device's last pull (${devLast}); pull first, then push again.`,
+      ]);
+    }
+    // Conflicts are detected against lastPulledAt, so one from the future would let a stale push
+    // overwrite every newer row. It must be a timestamp this server gave this device: its latest
+    // pull's, or a push response's (both stamps of this user, never ahead of the user's clock).
+    const handedOut = Math.max(devLast, row.last_pushed_at === null ? 0 : Number(row.last_pushed_at));
+    if (args.lastPulledAt > handedOut) {
+      throw new SyncApiError('SYNC_ERR_FUTURE_PULL', [
+        `lastPulledAt ${args.lastPulledAt} is newer than any timestamp this server has given device "${actor.deviceId}" (latest ${handedOut}); send the timestamp of the last pull (pull first, then push again).`,
       ]);
     }
     return undefined;
