@@ -34,6 +34,8 @@ export interface BridgeConfigure {
   deviceId: string;
   platform: Platform;
   schemaVersion: SchemaVersion;
+  /** What the app's own energy model charges (the scenario's device spec); an app may ignore it. */
+  energy?: { radio: 'lte' | '3g' | 'wifi'; batteryMah: number; batteryVolts: number };
 }
 
 /** Commands harness → app: the calls of `Device` (protocol/device.ts), one method each. */

@@ -4,7 +4,7 @@
  * runner asks goes over the bridge protocol, so one driver serves every app host.
  */
 
-import type { BridgeCommandName } from '../../protocol/bridge';
+import type { BridgeCommandName, BridgeConfigure } from '../../protocol/bridge';
 import type {
   Device,
   DeviceContext,
@@ -58,6 +58,8 @@ export interface BridgeDeviceOptions {
   bridgePort?: number;
   /** Wall ms to wait for the app to connect after a launch. */
   connectTimeoutMs?: number;
+  /** Radio and battery for the app's energy model (sent in configure). */
+  energy?: BridgeConfigure['energy'];
 }
 
 export class BridgeDevice implements Device {
@@ -126,7 +128,8 @@ export class BridgeDevice implements Device {
       deviceId: ctx.deviceId,
       platform: ctx.platform,
       schemaVersion: ctx.schemaVersion,
-    });
+      ...(this.o.energy ? { energy: this.o.energy } : {}),
+    } satisfies BridgeConfigure);
   }
 
   private async call(method: BridgeCommandName, ...args: unknown[]): Promise<any> {

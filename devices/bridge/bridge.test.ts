@@ -44,7 +44,14 @@ const activity = (id: string) => ({
 
 async function bridged(userId: string) {
   const id = uid('bp');
-  const dev = new BridgeDevice({ id, kind: 'detox', host: new SimulatedAppHost(), connectTimeoutMs: 30_000 });
+  const dev = new BridgeDevice({
+    id,
+    kind: 'detox',
+    host: new SimulatedAppHost(),
+    connectTimeoutMs: 30_000,
+    // The spec's radio and battery reach the app's energy model in configure.
+    energy: { radio: 'wifi', batteryMah: 3000, batteryVolts: 3.85 },
+  });
   await dev.start(env.ctx({ userId, deviceId: id }));
   return dev;
 }
@@ -77,6 +84,8 @@ describe('bridge protocol against the simulated phone', () => {
       const e = dev.energy();
       expect(e.source).toBe('modelled');
       expect(e.joules).toBeGreaterThan(0);
+      expect(e.radio).toBe('wifi');
+      expect(e.details?.batteryCapacityJ).toBeCloseTo(3 * 3600 * 3.85);
       expect(await dev.ping()).toBeGreaterThanOrEqual(0);
       const methods = new Set(dev.roundTrips.map((r) => r.method));
       for (const m of ['configure', 'write', 'pendingChanges', 'sync', 'snapshot', 'energy', 'setClockOffset', 'ping'])

@@ -7,6 +7,8 @@
 import WebSocket from 'ws';
 import type { Clock } from '../../protocol/clock';
 import { ScaledClock } from '../../protocol/clock';
+import { PHONE_LTE } from '../energy/radio-model';
+import { energyProfileOf } from '../energy/spec';
 import type { PhoneAdapterKind } from '../phone/db';
 import { createPhone, type PhoneDevice } from '../phone/index';
 import { type AppBridge, connectAppBridge } from './app/app-bridge';
@@ -50,6 +52,14 @@ export async function startSimulatedApp(o: SimulatedAppOptions): Promise<Simulat
           schemaVersion: c.schemaVersion,
           autoTriggers: false,
           adapter: o.adapter,
+          ...(c.energy
+            ? {
+                energy: energyProfileOf(
+                  { radio: c.energy.radio, battery: { mAh: c.energy.batteryMah, volts: c.energy.batteryVolts } },
+                  PHONE_LTE,
+                ),
+              }
+            : {}),
         });
         await phone.start({
           ...c,

@@ -9,6 +9,8 @@ import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { DeviceKind } from '../../protocol/device';
 import type { BridgeDevice } from '../bridge/bridge-device';
+import { PHONE_LTE } from '../energy/radio-model';
+import { CLOUD_RADIOS, energyProfileOf } from '../energy/spec';
 import { requireTarget, resolveDetoxOptions } from './options';
 
 declare module '../../protocol/device' {
@@ -36,7 +38,8 @@ export const deviceKind: DeviceKind<'detox'> = {
     const { detoxUnavailable } = await import('./host');
     return detoxUnavailable(resolveDetoxOptions(opts.devices?.detox));
   },
-  async create(id, _spec, opts) {
+  radios: CLOUD_RADIOS,
+  async create(id, spec, opts) {
     const o = resolveDetoxOptions(opts.devices?.detox);
     requireTarget(o);
     const { BridgeDevice } = await import('../bridge/bridge-device');
@@ -44,7 +47,15 @@ export const deviceKind: DeviceKind<'detox'> = {
       o.app === 'simulated'
         ? new (await import('../bridge/sim-host')).SimulatedAppHost()
         : new (await import('./host')).DetoxAppHost(o, id);
-    return new BridgeDevice({ id, kind: 'detox', host, bridgePort: o.bridgePort, connectTimeoutMs: o.launchTimeoutMs });
+    const e = energyProfileOf(spec, PHONE_LTE);
+    return new BridgeDevice({
+      id,
+      kind: 'detox',
+      host,
+      bridgePort: o.bridgePort,
+      connectTimeoutMs: o.launchTimeoutMs,
+      energy: { radio: e.radio.kind, batteryMah: e.batteryMah, batteryVolts: e.batteryVolts },
+    });
   },
   async attached() {
     const { attachedMobileDevices } = await import('./attached');
