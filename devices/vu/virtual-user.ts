@@ -17,6 +17,7 @@ import {
 } from '../../protocol/device';
 import type { DatabaseChanges, SyncRecord, TableRecords, Value } from '../../protocol/records';
 import { columnNames, type SchemaVersion, TABLE_NAMES, type TableName } from '../../protocol/tables';
+import { batchPushId, splitChanges } from '../common/push-batches';
 import { SyncHttpClient, SyncHttpError, withBackoff } from '../common/sync-http';
 import { type DeviceEnergyProfile, EnergyMeter, PHONE_LTE } from '../energy/radio-model';
 import { dataHash, makeConflictResolver } from '../phone/resolver';
@@ -35,6 +36,8 @@ export interface VirtualUserOptions {
   requestTimeoutMs?: number;
   /** Send WatermelonDB's _status/_changed with pushed rows, as a real app does (default true). */
   sendBookkeeping?: boolean;
+  /** Push bodies above this are split into several contract pushes (default just under the 10 MB limit). */
+  pushBatchBytes?: number;
   /** Radio and battery the energy model charges (default a phone on LTE). */
   energy?: DeviceEnergyProfile;
 }
@@ -231,19 +234,23 @@ export class VirtualUser implements Device {
       if (row.status !== 'deleted')
         this.echo.set(`${table}:${row.data.id}`, dataHash(table, row.data, this.schemaVersion));
     }
-    const t = await this.http!.push({
-      changes,
-      lastPulledAt: this.lastPulledAt ?? 0,
-      deviceId: this.ctx!.deviceId,
-      pushId: this.pending.pushId,
-    });
-    out.bytesUp += t.bytesUp;
-    out.bytesDown += t.bytesDown;
-    out.pushed += n;
-    out.conflicts.push(...(t.body.conflictedRecords ?? []));
-    for (const c of t.body.conflictedRecords ?? []) {
-      this.echo.set(`${c.tableName}:${c.id}`, dataHash(c.tableName, c.resolvedRecord, this.schemaVersion));
+    // Over the body limit: several contract pushes against the same pull (see common/push-batches).
+    const batches = splitChanges(changes, this.opts.pushBatchBytes);
+    for (const [i, batch] of batches.entries()) {
+      const t = await this.http!.push({
+        changes: batch,
+        lastPulledAt: this.lastPulledAt ?? 0,
+        deviceId: this.ctx!.deviceId,
+        pushId: batchPushId(this.pending.pushId, i, batches.length),
+      });
+      out.bytesUp += t.bytesUp;
+      out.bytesDown += t.bytesDown;
+      out.conflicts.push(...(t.body.conflictedRecords ?? []));
+      for (const c of t.body.conflictedRecords ?? []) {
+        this.echo.set(`${c.tableName}:${c.id}`, dataHash(c.tableName, c.resolvedRecord, this.schemaVersion));
+      }
     }
+    out.pushed += n;
     this.pending = undefined;
     // Mark as synced what was pushed and not edited since (the same object is still in place).
     for (const [table, id, row] of sent) {

@@ -45,6 +45,30 @@ describe('virtual users', () => {
     }
   });
 
+  it('a push over the body limit goes in batches: every row arrives, nothing stays pending', async () => {
+    const user = uid('vu-batch');
+    const vu = createVirtualUser({ id: uid('vu'), pushBatchBytes: 20_000 });
+    const reader = createVirtualUser({ id: uid('vu-r') });
+    await vu.start(env.ctx({ userId: user, deviceId: vu.id }));
+    await reader.start(env.ctx({ userId: user, deviceId: reader.id }));
+    const now = Date.now();
+    for (let i = 0; i < 80; i++)
+      await vu.write({
+        op: 'create',
+        table: 'goals',
+        id: `g-${i}`,
+        values: { title: `${i} ${'x'.repeat(800)}`, updated_at: now },
+      });
+    const out = await vu.sync('manual');
+    expect(out.error ?? '').toBe('');
+    expect(out.pushed).toBe(80);
+    // 80 rows of ~1 KB in 20 KB batches, each gzip-compressed: far fewer bytes than the rows.
+    expect(out.bytesUp).toBeLessThan(80 * 800);
+    expect(await vu.pendingChanges()).toBe(0);
+    expect((await reader.sync('manual')).ok).toBe(true);
+    expect((await reader.snapshot()).goals).toHaveLength(80);
+  });
+
   it('runVirtualUsers holds concurrent syncs and reports latency', async () => {
     const report = await runVirtualUsers({
       serverUrl: env.serverUrl,
