@@ -3,9 +3,11 @@
  * caps a step summary at 1 MiB, so violations are capped per check and the full detail stays in
  * index.html.
  */
+
 import type { RunResult, ScenarioResult, Verdict } from '../harness/results/types';
 import { attemptsNote, earlierAttempts, finalScenarios, formatDuration, formatMeasured, sig } from './base';
 import { outputPath, writeFileAtomic } from './files';
+import { reproduceCommand } from './reproduce';
 import { rfcTargetFor } from './rfc-targets';
 import type { Reporter, ReporterContext } from './types';
 
@@ -105,7 +107,7 @@ export function renderMarkdown(result: RunResult, opts: { maxViolations?: number
         }
         if (c.violations.length > maxViolations)
           lines.push(`- … ${c.violations.length - maxViolations} more in index.html`);
-        lines.push('', `Reproduce: ${code(`harness run ${s.name} --seed ${s.seed}`)}`, '');
+        lines.push('', `Reproduce: ${code(reproduceCommand(result, s))}`, '');
       }
     }
   }

@@ -6,6 +6,7 @@ import { HarnessError } from '../config/errors';
 import type { CheckResult } from '../results/types';
 import { conflictRules } from './conflict-rules';
 import { convergence } from './convergence';
+import { userIsolation } from './isolation';
 import { lostWrites } from './lost-writes';
 import { noDuplicates, noResurrection } from './records';
 import type { Checker, CheckInput, CheckOptions } from './types';
@@ -16,7 +17,7 @@ export function registerChecker(c: Checker): void {
   registry.set(c.name, c);
 }
 
-for (const c of [convergence, lostWrites, conflictRules, noResurrection, noDuplicates]) registerChecker(c);
+for (const c of [convergence, lostWrites, conflictRules, noResurrection, noDuplicates, userIsolation]) registerChecker(c);
 
 export function checkerNames(): string[] {
   return [...registry.keys()];

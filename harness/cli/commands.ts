@@ -42,7 +42,11 @@ export function registerCommands(program: Command) {
     .option('--reporter <names>', 'comma-separated reporters: list, line, dot, json, junit, markdown, html')
     .option('-c, --config <path>', 'config file (default harness.config.ts)')
     .option('--project <name>', 'run a project of the config (its scenarios and `use` overrides)')
-    .option('--target <url>', 'test another server speaking the sync contract instead of starting ours')
+    .option('--target <url>', 'test another server instead of starting ours (see "Testing your own server")')
+    .option(
+      '--adapter <name|file>',
+      "how the target's wire differs from the contract: contract (default), watermelondb-docs, or an adapter file",
+    )
     .addOption(
       new Option('--services <mode>', 'how to get PostgreSQL and the proxy').choices([
         'embedded',
@@ -126,6 +130,7 @@ Examples:
         shard: sh,
         reporters,
         target: o.target,
+        adapter: o.adapter,
         timeScale: o.timeScale,
         network: o.network,
         brokenServer: o.brokenServer ? String(o.brokenServer).split(',') : undefined,

@@ -108,9 +108,19 @@ export function resolveConfig(user: UserConfig): HarnessConfig {
     const s = user.server as Record<string, unknown>;
     if (!s || typeof s !== 'object') fail('server', '{ start: true } or { target: "http://…" }', s);
     if ('target' in s) {
-      if (typeof s.target !== 'string' || !/^https?:\/\//.test(s.target))
-        fail('server.target', 'an http(s) URL', s.target);
-      c.server = { target: s.target };
+      // `target: { url, adapter }` and `target: "http://…"` (with `adapter` beside it) are the same.
+      const t = s.target as unknown;
+      const url = t && typeof t === 'object' ? (t as { url?: unknown }).url : t;
+      const adapter = t && typeof t === 'object' ? (t as { adapter?: unknown }).adapter : s.adapter;
+      if (typeof url !== 'string' || !/^https?:\/\//.test(url))
+        fail('server.target', 'an http(s) URL or { url, adapter }', url);
+      if (adapter !== undefined && typeof adapter !== 'string' && (typeof adapter !== 'object' || adapter === null))
+        fail(
+          'server.target.adapter',
+          'a built-in adapter name, an adapter file path, or defineAdapter({ … })',
+          adapter,
+        );
+      c.server = { target: url as string, ...(adapter !== undefined ? { adapter: adapter as string } : {}) };
     } else if (s.start === true) {
       c.server = { start: true, broken: Array.isArray(s.broken) ? (s.broken as string[]) : undefined };
     } else fail('server', '{ start: true } or { target: "http://…" }', s);

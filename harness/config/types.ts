@@ -1,3 +1,5 @@
+import type { TargetAdapter } from '../target/types';
+
 export type ServiceMode = 'auto' | 'embedded' | 'container' | 'url';
 
 export interface ServiceConfig {
@@ -39,8 +41,11 @@ export interface HarnessConfig {
   repeat: number;
   retries: number;
   services: { postgres: ServiceConfig; proxy: ServiceConfig; objectStore: ServiceConfig };
-  /** `start` runs our reference server; `target` points every device at another server. */
-  server: { start: true; broken?: string[] } | { target: string };
+  /**
+   * `start` runs our reference server; `target` points every device at another server, spoken to
+   * through `adapter` (a built-in name, a file path, or a `defineAdapter` object; default `contract`).
+   */
+  server: { start: true; broken?: string[] } | { target: string; adapter?: string | TargetAdapter };
   /** k6 syntax: { 'sync_latency_ms{path:phone-cloud}': ['p(95)<2000'] }, merged over the RFC defaults. */
   thresholds: Record<string, string[]>;
   reporters: ReporterSpec[];

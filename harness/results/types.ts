@@ -138,11 +138,12 @@ export interface RunResult {
     brokenServer?: string[];
     serverInstances?: number;
     target?: string;
+    adapter?: string;
     configFile?: string;
   };
   seed: number;
   shard?: { index: number; total: number };
-  target: { mode: 'started' | 'external'; url: string; services: Record<string, string> };
+  target: { mode: 'started' | 'external'; url: string; services: Record<string, string>; adapter?: string };
   environment: { node: string; platform: string; cpus: number; hostname: string };
   scenarios: ScenarioResult[];
   verdict: Verdict;

@@ -39,6 +39,8 @@ export interface AnalysisInput {
   fatal?: { code: string; message: string };
   /** The server's sync_log rows of this scenario's devices (absent with --target). */
   serverLog?: readonly ServerLogRow[];
+  /** Checks decided outside the checkers: the scenario's own (probes), the gateway's, a stopped workload. */
+  extraChecks?: CheckResult[];
 }
 
 export interface Analysis {
@@ -191,6 +193,7 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
   }
   const a = assertionsCheck(input.assertions);
   if (a) checks.push(a);
+  checks.push(...(input.extraChecks ?? []));
   const u = uploadsCheck(input.deviceInfo);
   if (u && !input.fatal) checks.push(u);
   if (input.fatal) {

@@ -73,7 +73,8 @@ export class DeviceSet {
         Number(new URL(server.url).port),
         tp.addressing,
       );
-      const serverDeviceId = `${slug}-${id}-${this.seed}`;
+      const serverDeviceId = `${slug}-${id}-${this.seed}${env.namespace ? `-${env.namespace}` : ''}`;
+      const serverUser = server.serverUser(user);
       if (env.objectStore) {
         // Uploads go to the store through a second proxy of the same device, linked so that every
         // fault and preset of the device applies to its uploads as well.
@@ -89,11 +90,11 @@ export class DeviceSet {
       const platform = kind.platformOf?.(spec, createOpts) ?? kind.platform;
       const devClock = new SkewedClock(clock);
       const ctx: DeviceContext = {
-        userId: user,
+        userId: serverUser,
         deviceId: serverDeviceId,
         platform,
         serverUrl: net.url,
-        getToken: tokenProvider(server.url, user, serverDeviceId, platform),
+        getToken: tokenProvider(server.url, serverUser, serverDeviceId, platform),
         schemaVersion: spec.schemaVersion ?? 2,
         clock: devClock,
         dataDir: join(this.dir, 'devices', id),

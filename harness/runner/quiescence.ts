@@ -37,8 +37,13 @@ export interface FinalState {
   devices: Array<DeviceFinalState & { snapshot: TableRecords }>;
 }
 
-export async function readFinalState(serverUrl: string, devices: RunDevice[], into: FinalState): Promise<void> {
-  for (const u of new Set(devices.map((d) => d.user))) into.server[u] = await readServerState(serverUrl, u);
+export async function readFinalState(
+  serverUrl: string,
+  devices: RunDevice[],
+  into: FinalState,
+  serverUser: (user: string) => string = (u) => u,
+): Promise<void> {
+  for (const u of new Set(devices.map((d) => d.user))) into.server[u] = await readServerState(serverUrl, serverUser(u));
   for (const d of devices) {
     if (d.kind.talks !== 'contract') continue;
     into.devices.push({

@@ -15,13 +15,18 @@ import { type DatabaseControl, Nemesis } from '../faults/nemesis';
 import type { DeviceNetwork } from '../faults/network';
 import { History, JsonlHistoryWriter } from '../history/index';
 import { type ResolvedObjectStore, scopedObjectStoreView } from '../services/object-store/index';
+import type { ResolvedAdapter } from '../target/types';
 import { analyse } from './analysis';
 import { DeviceSet } from './device-set';
 import { unavailableDevices } from './devices';
 import { pairDevices, recordingHandle } from './handle';
 import type { LoadedScenario } from './loader';
 import { type FinalState, healAndQuiesce, QUIESCENCE_ROUNDS, readFinalState } from './quiescence';
-import { ScenarioRecord, scenarioContext } from './scenario-context';
+import { ScenarioRecord, scenarioChecks, scenarioContext } from './scenario-context';
+import { ProbeClient } from '../target/probe-client';
+import { targetGaps } from '../target/requirements';
+import { gatewayChecks } from '../target/gateway-checks';
+import { TABLE_NAMES } from '../../protocol/tables';
 import { readServerLog, type ScenarioServer, startScenarioServer } from './scenario-server';
 import { scenarioResult, skippedResult, verdictOf } from './verdict';
 import { driveWorkload, RandomWorkloadDriver, scenarioWorkload } from './workload-driver';
@@ -33,6 +38,13 @@ export interface RunEnvironment {
   postgres?: { adminUrl: string; createDatabase(name: string): Promise<string>; control?: DatabaseControl };
   toxiproxy: { url: string; client: Toxiproxy; addressing: Parameters<typeof DeviceNetwork.create>[3] };
   target?: string;
+  /** How the target speaks (with --target): the gateway translates through it, and scenarios that need what it lacks are skipped. */
+  adapter?: ResolvedAdapter;
+  /**
+   * Suffix of every user and device id this run presents to a target: someone else's server keeps
+   * its data between runs, so each run's users start empty and never meet an earlier run's.
+   */
+  namespace?: string;
   /** S3-compatible store for FIT uploads; each device reaches it through its own proxy. */
   objectStore?: ResolvedObjectStore;
   log(line: string): void;
@@ -69,6 +81,8 @@ export async function runScenario(
     phoneAdapter: env.config.use.phoneAdapter,
     devices: env.config.use.devices,
   });
+  // A target that lacks what the scenario needs: skipped with the reason, never a false alarm.
+  if (env.adapter) reasons.push(...targetGaps(def, env.adapter).map((r) => `target: ${r}`));
   if (reasons.length) {
     env.log(`scenario ${def.name}: skipped: ${reasons.join('; ')}`);
     return skippedResult({ def, seed: opts.seed, attempt: opts.attempt, startedAt: started, slug, reasons });
@@ -85,6 +99,8 @@ export async function runScenario(
   let server: ScenarioServer | undefined;
   let nemesis: Nemesis | undefined;
   let fatal: { code: string; message: string } | undefined;
+  // A scripted operation that threw: reported as a failed check, and the checkers still run.
+  let workloadError: { code: string; message: string } | undefined;
   const progress = setInterval(() => {
     const p = { opsDone: rec.length, devices: devices.byId.size, faultsActive: nemesis?.activeFaults() ?? [] };
     env.onProgress?.({ scenario: def.name, ...p, elapsedMs: performance.now() - t0 });
@@ -101,19 +117,38 @@ export async function runScenario(
       devices.all().map((d) => [d.id, recordingHandle(d, { rec, rng, nemesis: nem, memory: record.memory })]),
     );
     pairDevices(devices.all(), handles, rec);
-    const random = new RandomWorkloadDriver(devices.byId, handles, rng, clock);
+    const served = env.adapter ? { tables: env.adapter.tables, deletes: env.adapter.capabilities.deletes } : undefined;
+    const random = new RandomWorkloadDriver(devices.byId, handles, rng, clock, served);
+    const srv = server;
     const ctx = scenarioContext({
       ...{ handles, nemesis: nem, rng, clock, seed: opts.seed, serverUrl: server.url, record },
       objectStore,
       random: (w) => random.run(w),
+      tables: served ? [...served.tables] : [...TABLE_NAMES],
+      ...(env.target && env.adapter
+        ? { target: { url: env.target, adapter: env.adapter.name, capabilities: env.adapter.capabilities } }
+        : {}),
+      client: (user, name) =>
+        new ProbeClient({
+          ...{ serverUrl: srv.url, user, serverUser: srv.serverUser(user), name, rec },
+          deviceId: `${slug}-${name}-${opts.seed}${env.namespace ? `-${env.namespace}` : ''}`,
+        }),
     });
-    await driveWorkload({
-      ...{ workload: scenarioWorkload(def), ctx, nemesis: nem, faults: def.faults, rng },
-      ...{ deviceIds: devices.ids(), timeoutMs: def.timeoutMs ?? env.config.timeoutMs, note: record.note },
-    });
+    try {
+      await driveWorkload({
+        ...{ workload: scenarioWorkload(def), ctx, nemesis: nem, faults: def.faults, rng },
+        ...{ deviceIds: devices.ids(), timeoutMs: def.timeoutMs ?? env.config.timeoutMs, note: record.note },
+      });
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      // A usage error (unknown device, bad table) is the scenario's bug: nothing to check then.
+      if (err.code && /^HRN_ERR_(SCENARIO|USAGE|CONFIG)/.test(err.code)) throw e;
+      workloadError = { code: err.code ?? 'HRN_ERR_RUN', message: err.message };
+      env.log(`scenario ${def.name}: the workload stopped: ${err.message}; healing and checking what happened`);
+    }
     if (!(await healAndQuiesce(nem, devices.all(), handles)))
       record.note(`devices did not reach quiescence within ${QUIESCENCE_ROUNDS} sync rounds`);
-    await readFinalState(server.url, devices.all(), final);
+    await readFinalState(server.url, devices.all(), final, server.serverUser);
   } catch (e) {
     const err = e as Error & { code?: string };
     fatal = { code: err.code ?? 'HRN_ERR_RUN', message: err.message };
@@ -151,6 +186,21 @@ export async function runScenario(
     configThresholds: env.config.thresholds,
     fatal,
     serverLog,
+    extraChecks: [
+      ...scenarioChecks(record),
+      ...(server?.gateway ? gatewayChecks(server.gateway.problems()) : []),
+      ...(workloadError
+        ? [
+            {
+              name: 'workload',
+              passed: false,
+              summary: `the workload stopped early: ${workloadError.message}`,
+              violations: [{ message: workloadError.message }],
+              durationMs: 0,
+            },
+          ]
+        : []),
+    ],
   });
   const notes = [...(server?.notes ?? []), ...record.notes];
   const verdict = verdictOf(def, analysis, fatal, (m) => notes.push(m));

@@ -24,6 +24,8 @@ export interface RunOptions {
   shard?: { index: number; total: number };
   reporters?: ReporterSpec[];
   target?: string;
+  /** `--adapter`: a built-in adapter name or an adapter file (with --target). */
+  adapter?: string;
   timeScale?: number;
   network?: string;
   brokenServer?: string[];
@@ -73,6 +75,11 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
   const services: Record<string, string> = {};
   let env: RunEnvironment | undefined;
   const target = opts.target ?? ('target' in config.server ? config.server.target : undefined);
+  const adapterSpec = opts.adapter ?? ('target' in config.server ? config.server.adapter : undefined);
+  if (adapterSpec !== undefined && !target)
+    throw new HarnessError('HRN_ERR_USAGE', '--adapter needs --target URL (the adapter describes that server)');
+  const { loadAdapter } = await import('../target/load');
+  const adapter = target ? await loadAdapter(adapterSpec) : undefined;
   try {
     // Services: PostgreSQL only when we start the server ourselves; the proxy always.
     const { resolveToxiproxy } = await import('../services/toxiproxy/provider');
@@ -99,10 +106,15 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
         control: pgs.control,
       };
     } else {
-      const ok = await fetch(`${target.replace(/\/$/, '')}/healthz`)
-        .then((r) => r.ok)
-        .catch(() => false);
-      if (!ok) throw new HarnessError('HRN_ERR_TARGET', `--target ${target} does not answer GET /healthz`);
+      const health = adapter!.health.path;
+      const status = await fetch(`${target.replace(/\/$/, '')}${health}`)
+        .then((r) => r.status)
+        .catch((e: Error) => `${e.message}${e.cause instanceof Error ? `: ${e.cause.message}` : ''}`);
+      if (status !== 200)
+        throw new HarnessError(
+          'HRN_ERR_TARGET',
+          `--target ${target} does not answer GET ${health} with 200 (${typeof status === 'number' ? `it answered ${status}` : status})${status === 404 ? ': set adapter.health.path' : ''}`,
+        );
     }
     let objectStore: RunEnvironment['objectStore'];
     if (!target) {
@@ -122,6 +134,9 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
       objectStore,
       toxiproxy: { url: tp.url, client: tp.client, addressing: tp },
       target,
+      adapter,
+      // Base 36 of the start time: short, increasing, and unique per run on one target.
+      namespace: target ? `r${Date.now().toString(36)}` : undefined,
       log,
       onProgress: (p) => reporter.onProgress?.(p),
     };
@@ -204,11 +219,17 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
       brokenServer: opts.brokenServer,
       serverInstances: opts.serverInstances,
       target: opts.target,
+      adapter: opts.adapter,
       configFile: opts.configFile,
     },
     seed,
     ...(opts.shard ? { shard: opts.shard } : {}),
-    target: { mode: target ? 'external' : 'started', url: target ?? 'in-process', services },
+    target: {
+      mode: target ? 'external' : 'started',
+      url: target ?? 'in-process',
+      services,
+      ...(adapter ? { adapter: adapter.name } : {}),
+    },
     environment: {
       node: process.version,
       platform: `${process.platform}-${process.arch}`,

@@ -3,9 +3,13 @@
  * assertions, notes, custom metrics and memory samples.
  */
 import type { Clock } from '../../protocol/clock';
+import type { CheckResult } from '../results/types';
 import type { Rng } from '../../protocol/rng';
 import type { Nemesis } from '../faults/nemesis';
 import type { ObjectStoreView } from '../services/object-store/index';
+import type { TableName } from '../../protocol/tables';
+import type { Violation } from '../checkers/types';
+import type { ProbeClient } from '../target/probe-client';
 import type { DeviceHandle, RandomWorkload, ScenarioContext } from './scenario';
 
 /** What the workload reports besides the history. */
@@ -14,6 +18,8 @@ export class ScenarioRecord {
   readonly assertions: Array<{ ok: boolean; message: string }> = [];
   readonly custom: Array<{ name: string; value: number; tags?: Record<string, string> }> = [];
   readonly memory = new Map<string, number[]>();
+  /** Checks the scenario decided itself (ctx.check), by name. */
+  readonly checks = new Map<string, { description: string; violations: Violation[] }>();
   note = (m: string) => {
     this.notes.push(m);
   };
@@ -30,6 +36,9 @@ export function scenarioContext(o: {
   objectStore?: ObjectStoreView;
   random(w: RandomWorkload): Promise<void>;
   record: ScenarioRecord;
+  tables: TableName[];
+  target?: ScenarioContext['target'];
+  client(user: string, name: string): ProbeClient;
 }): ScenarioContext {
   const { handles, nemesis: nem, rng, clock, record } = o;
   return {
@@ -61,5 +70,26 @@ export function scenarioContext(o: {
     note: record.note,
     metric: (name, value, tags) => record.custom.push({ name, value, tags }),
     id: (prefix = 'rec') => rng.id(prefix),
+    tables: o.tables,
+    ...(o.target ? { target: o.target } : {}),
+    client: o.client,
+    check: (name, description, violations = []) => {
+      const c = record.checks.get(name) ?? { description, violations: [] };
+      c.violations.push(...violations);
+      record.checks.set(name, c);
+    },
   };
+}
+
+/** The scenario's own checks (ctx.check) as results: passed when nothing was found. */
+export function scenarioChecks(record: ScenarioRecord): CheckResult[] {
+  return [...record.checks].map(([name, c]) => ({
+    name,
+    passed: c.violations.length === 0,
+    summary: c.violations.length
+      ? `${c.violations.length} finding${c.violations.length === 1 ? '' : 's'}: ${c.violations[0].message}`
+      : c.description,
+    violations: c.violations,
+    durationMs: 0,
+  }));
 }

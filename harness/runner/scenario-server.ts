@@ -7,6 +7,8 @@ import type { ServerLogRow } from '../checkers/types';
 import type { ProcessControl } from '../faults/plugin';
 import { faultNeeds } from '../faults/registry';
 import { serverObjectStoreConfig } from '../services/object-store/index';
+import { type Gateway, startGateway } from '../target/gateway';
+import { loadAdapter } from '../target/load';
 import type { RunEnvironment, ScenarioRunOptions } from './run-scenario';
 import type { ScenarioDefinition } from './scenario';
 import { type RunningCluster, startCluster } from './server-cluster';
@@ -21,6 +23,10 @@ export interface ScenarioServer {
   uploadRoutes: Map<string, string>;
   /** The per-scenario database (absent with --target). */
   databaseUrl?: string;
+  /** The id a scenario's user has on the server (namespaced per run on a target). */
+  serverUser(user: string): string;
+  /** The adapter gateway in front of a target (absent for the reference server). */
+  gateway?: Gateway;
   /** Notes for the result (instances, the front's counters at close). */
   notes: string[];
   close(): Promise<void>;
@@ -40,12 +46,18 @@ export async function startScenarioServer(
   const notes: string[] = [];
   let server: RunningServer;
   let databaseUrl: string | undefined;
+  let gateway: Gateway | undefined;
   if (env.target) {
     if (broken.length)
       throw Object.assign(new Error('broken server modes need the harness to start the server (not with --target)'), {
         code: 'HRN_ERR_USAGE',
       });
-    server = { url: env.target.replace(/\/$/, ''), hostPort: new URL(env.target).host, close: async () => {} };
+    // Every request to a target goes through the gateway: it checks the harness's own requests
+    // against the contract and translates them through the adapter (harness/target/gateway.ts).
+    const gw = await startGateway({ targetUrl: env.target, adapter: env.adapter ?? (await loadAdapter(undefined)) });
+    gateway = gw;
+    server = { url: gw.url, hostPort: new URL(gw.url).host, close: () => gw.close() };
+    notes.push(`target ${env.target} through adapter "${env.adapter?.name ?? 'contract'}"`);
   } else {
     const dbName = `h_${slug.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${opts.seed}_${Date.now().toString(36)}`.slice(
       0,
@@ -75,7 +87,13 @@ export async function startScenarioServer(
     uploadRoutes,
     databaseUrl,
     notes,
+    gateway,
+    serverUser: (u) => (env.namespace ? `${u}-${env.namespace}` : u),
     async close() {
+      if (gateway) {
+        const c = Object.entries(gateway.statusCounts()).map(([k, n]) => `${k}: ${n}`);
+        if (c.length) notes.push(`target answers: ${c.join(', ')}`);
+      }
       if ('frontStats' in server) {
         const f = (server as RunningCluster).frontStats();
         notes.push(

@@ -16,6 +16,9 @@ import type { SchemaVersion, TableName } from '../../protocol/tables';
 import type { FaultPlan, FaultSpec } from '../faults/types';
 import type { ObjectStoreView } from '../services/object-store/index';
 import type { Rng } from './rng';
+import type { Violation } from '../checkers/types';
+import type { ProbeClient } from '../target/probe-client';
+import type { Capabilities, CapabilityName } from '../target/types';
 
 export type { DeviceSpec } from '../../protocol/device';
 
@@ -86,6 +89,20 @@ export interface ScenarioContext {
   metric(name: string, value: number, tags?: Record<string, string>): void;
   /** Deterministic record id. */
   id(prefix?: string): string;
+  /** The tables the server serves: all six for the reference server, the adapter's with --target. */
+  tables: TableName[];
+  /** With --target: which server, through which adapter, and what it can do. */
+  target?: { url: string; adapter: string; capabilities: Capabilities };
+  /**
+   * A bare contract client of `user` (probes: one request at a time, no local state), each exchange
+   * recorded in the history. `name` tells clients of one user apart (it becomes their device id).
+   */
+  client(user: string, name: string): ProbeClient;
+  /**
+   * A named check decided by the scenario itself (a probe's finding): it fails with these
+   * violations, passes with none. Calls with the same name add up.
+   */
+  check(name: string, description: string, violations?: Violation[]): void;
 }
 
 /**
@@ -154,6 +171,12 @@ export interface ScenarioDefinition {
     /** Reference-server processes behind a round-robin front (default 1; `--server-instances` overrides). */
     instances?: number;
   };
+  /**
+   * What the scenario needs of a target (with --target; the reference server has everything):
+   * tables it writes (default all six; `'any'` when it uses only `ctx.tables`) and capabilities. A
+   * target lacking one makes the scenario `skipped`, with the reason.
+   */
+  requires?: { tables?: TableName[] | 'any'; capabilities?: CapabilityName[] };
   /** What a passing run looks like: 'pass' (default) or 'fail' for scenarios proving a checker catches a bug. */
   expect?: 'pass' | 'fail';
 }

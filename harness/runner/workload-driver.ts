@@ -5,6 +5,7 @@
  */
 import type { Clock } from '../../protocol/clock';
 import type { Rng } from '../../protocol/rng';
+import { TABLE_NAMES, type TableName } from '../../protocol/tables';
 import { Nemesis } from '../faults/nemesis';
 import type { FaultPlan } from '../faults/types';
 import type { RunDevice } from './device-set';
@@ -62,17 +63,20 @@ export class RandomWorkloadDriver {
     private readonly handles: Record<string, DeviceHandle>,
     private readonly rng: Rng,
     private readonly clock: Clock,
+    /** What the server serves (a target's adapter): the workload writes only these tables, deletes only if it applies them. */
+    private readonly served?: { tables: readonly TableName[]; deletes: boolean },
   ) {}
 
-  async run(w: RandomWorkload): Promise<void> {
+  async run(input: RandomWorkload): Promise<void> {
     const { devices, handles, rng } = this;
+    const w = this.restrict(input);
     const call = this.calls++;
     const targets = w.devices ?? [...devices.keys()];
     const byUser = new Map<string, string[]>();
     for (const id of targets) byUser.set(devices.get(id)!.user, [...(byUser.get(devices.get(id)!.user) ?? []), id]);
     for (const [user, devs] of byUser) {
       if (this.pools.has(user)) continue;
-      const pool = seedIds(rng.fork(`pool-${user}`), user, 3);
+      const pool = seedIds(rng.fork(`pool-${user}`), user, 3, this.served?.tables);
       this.pools.set(user, pool);
       const first = handles[devs[0]];
       const v = devices.get(devs[0])!.spec.schemaVersion ?? 2;
@@ -101,6 +105,19 @@ export class RandomWorkloadDriver {
         }
       }),
     );
+  }
+
+  private restrict(w: RandomWorkload): RandomWorkload {
+    const all = w.tables ?? Object.fromEntries(TABLE_NAMES.map((t) => [t, 1]));
+    const tables = Object.fromEntries(
+      Object.entries(all).filter(([t, n]) => n && (!this.served || this.served.tables.includes(t as TableName))),
+    );
+    if (!Object.keys(tables).length)
+      throw Object.assign(
+        new Error(`the random workload's tables (${Object.keys(all).join(', ')}) are all outside what the target serves (${this.served?.tables.join(', ')})`),
+        { code: 'HRN_ERR_SCENARIO' },
+      );
+    return { ...w, tables, mix: this.served && !this.served.deletes ? { ...w.mix, delete: 0 } : w.mix };
   }
 }
 

@@ -55,9 +55,14 @@ export function randomRecordValues(
 }
 
 /** The shared pool of record ids of one user: seeded before the random phase so every device knows them. */
-export function seedIds(rng: Rng, user: string, perTable: number): Array<{ table: TableName; id: string }> {
+export function seedIds(
+  rng: Rng,
+  user: string,
+  perTable: number,
+  tables: readonly TableName[] = TABLE_NAMES,
+): Array<{ table: TableName; id: string }> {
   const out: Array<{ table: TableName; id: string }> = [];
-  for (const table of TABLE_NAMES)
+  for (const table of tables)
     for (let i = 0; i < perTable; i++)
       out.push({ table, id: `${table.slice(0, 3)}-${user}-s${i}-${rng.int(0, 1e6).toString(36)}` });
   return out;

@@ -3,6 +3,7 @@
  * as JSON (for tools and for anyone who wants to poke at it in devtools). Nothing is fetched: the file
  * opens from a CI artifact, an email or a laptop offline.
  */
+
 import type {
   CheckResult,
   MetricSummary,
@@ -23,6 +24,7 @@ import {
   VERDICT_SYMBOL,
 } from '../base';
 import { type HistoryView, historyViewOf } from '../history';
+import { reproduceCommand } from '../reproduce';
 import { metricKey, parseThresholdExpression, rfcTargetFor } from '../rfc-targets';
 import { axisLabel, esc, histogramSvg, type ThresholdMarker, TIMELINE_LEGEND, timelineSvg } from './charts';
 import { CSS } from './style';
@@ -220,6 +222,7 @@ function failedCheckCard(
   history: HistoryView,
   prefix: string,
   o: Required<RenderOptions>,
+  run: Pick<RunResult, 'options'>,
 ) {
   const anchor = (i: number) => `${prefix}op-${i}`;
   const idx = c.violations.flatMap((v) => v.historyIndexes ?? []);
@@ -238,7 +241,7 @@ function failedCheckCard(
       ? `<li class="muted">… ${c.violations.length - o.maxViolations} more in the embedded data</li>`
       : '';
   return {
-    html: `<div class="card check-fail" id="${prefix}check-${slug(c.name)}"><h3 style="color:var(--fail)">✘ ${esc(c.name)}</h3><p style="margin:0"><b>${esc(c.summary)}</b> <span class="muted small">· reproduce with <code>harness run ${esc(s.name)} --seed ${s.seed}</code></span></p><ul class="violations">${items}${more}</ul><h3 style="margin-top:14px">History excerpt</h3>${excerptTable(ex, hits, anchor, o.maxExcerptRows)}</div>`,
+    html: `<div class="card check-fail" id="${prefix}check-${slug(c.name)}"><h3 style="color:var(--fail)">✘ ${esc(c.name)}</h3><p style="margin:0"><b>${esc(c.summary)}</b> <span class="muted small">· reproduce with <code>${esc(reproduceCommand(run, s))}</code></span></p><ul class="violations">${items}${more}</ul><h3 style="margin-top:14px">History excerpt</h3>${excerptTable(ex, hits, anchor, o.maxExcerptRows)}</div>`,
     excerpt: ex,
     anchors: ex.map((op) => [op.index, anchor(op.index)] as const),
   };
@@ -274,10 +277,11 @@ function scenarioSection(
   history: HistoryView,
   multi: boolean,
   o: Required<RenderOptions>,
+  run: Pick<RunResult, 'options'>,
 ) {
   const prefix = multi ? `${sid}-` : '';
   const digest = history.digest();
-  const failed = s.checks.filter((c) => !c.passed).map((c) => failedCheckCard(c, s, history, prefix, o));
+  const failed = s.checks.filter((c) => !c.passed).map((c) => failedCheckCard(c, s, history, prefix, o, run));
   const anchors = new Map<number, string>(failed.flatMap((f) => f.anchors));
   const deviceIds = [...new Set([...s.devices.map((d) => d.id), ...digest.devices])];
   const endTime = Math.max(digest.endTime, s.durationMs, ...s.faults.map((f) => f.end ?? f.start));
@@ -323,7 +327,7 @@ export function renderHtml(
   const sids = uniqueSlugs(result.scenarios.map((s) => s.name));
   const finals = new Set(finalScenarios(result.scenarios));
   const sections = result.scenarios.map((s, i) =>
-    scenarioSection(s, sids[i]!, viewOf(histories.get(s.historyFile)), multi, o),
+    scenarioSection(s, sids[i]!, viewOf(histories.get(s.historyFile)), multi, o, result),
   );
   const st = result.stats;
   const failedThr = [...finals].reduce((a, s) => a + s.thresholds.filter((t) => !t.passed).length, 0);
