@@ -203,10 +203,10 @@ export async function runScenario(
     ],
   });
   const notes = [...(server?.notes ?? []), ...record.notes];
-  const verdict = verdictOf(def, analysis, fatal, (m) => notes.push(m));
+  const verdict = verdictOf(def, analysis, fatal ?? workloadError, (m) => notes.push(m));
   return scenarioResult({
     ...{ def, seed: opts.seed, attempt: opts.attempt, startedAt: started, durationMs: performance.now() - t0 },
-    ...{ slug, operations: rec.length, analysis, verdict, fatal, notes },
+    ...{ slug, operations: rec.length, analysis, verdict, fatal: fatal ?? workloadError, notes },
   });
 }
 
