@@ -35,7 +35,8 @@ export function checkUserIsolation(input: CheckInput, opts?: CheckOptions) {
     });
   };
   for (const [user, tables] of Object.entries(input.serverState))
-    for (const t of TABLE_NAMES) for (const r of tables[t] ?? []) judge(user, "the server's answer to a full pull", t, r.id);
+    for (const t of TABLE_NAMES)
+      for (const r of tables[t] ?? []) judge(user, "the server's answer to a full pull", t, r.id);
   for (const d of input.devices)
     for (const t of TABLE_NAMES) for (const r of d.snapshot[t] ?? []) judge(d.user, `device ${d.id}`, t, r.id, d.id);
   return v.result(

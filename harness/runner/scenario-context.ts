@@ -3,12 +3,12 @@
  * assertions, notes, custom metrics and memory samples.
  */
 import type { Clock } from '../../protocol/clock';
-import type { CheckResult } from '../results/types';
 import type { Rng } from '../../protocol/rng';
-import type { Nemesis } from '../faults/nemesis';
-import type { ObjectStoreView } from '../services/object-store/index';
 import type { TableName } from '../../protocol/tables';
 import type { Violation } from '../checkers/types';
+import type { Nemesis } from '../faults/nemesis';
+import type { CheckResult } from '../results/types';
+import type { ObjectStoreView } from '../services/object-store/index';
 import type { ProbeClient } from '../target/probe-client';
 import type { DeviceHandle, RandomWorkload, ScenarioContext } from './scenario';
 

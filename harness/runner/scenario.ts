@@ -13,12 +13,12 @@ import type {
 } from '../../protocol/device';
 import type { SyncRecord, TableRecords } from '../../protocol/records';
 import type { SchemaVersion, TableName } from '../../protocol/tables';
+import type { Violation } from '../checkers/types';
 import type { FaultPlan, FaultSpec } from '../faults/types';
 import type { ObjectStoreView } from '../services/object-store/index';
-import type { Rng } from './rng';
-import type { Violation } from '../checkers/types';
 import type { ProbeClient } from '../target/probe-client';
 import type { Capabilities, CapabilityName } from '../target/types';
+import type { Rng } from './rng';
 
 export type { DeviceSpec } from '../../protocol/device';
 

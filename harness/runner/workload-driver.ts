@@ -114,7 +114,9 @@ export class RandomWorkloadDriver {
     );
     if (!Object.keys(tables).length)
       throw Object.assign(
-        new Error(`the random workload's tables (${Object.keys(all).join(', ')}) are all outside what the target serves (${this.served?.tables.join(', ')})`),
+        new Error(
+          `the random workload's tables (${Object.keys(all).join(', ')}) are all outside what the target serves (${this.served?.tables.join(', ')})`,
+        ),
         { code: 'HRN_ERR_SCENARIO' },
       );
     return { ...w, tables, mix: this.served && !this.served.deletes ? { ...w.mix, delete: 0 } : w.mix };

@@ -26,7 +26,7 @@ export function gatewayChecks(problems: GatewayProblem[]): CheckResult[] {
       passed: adp.length === 0,
       summary: adp.length
         ? `${adp.length} answer(s) of the target did not fit the adapter (fix the adapter, not the server): ${first(adp)}`
-        : "every answer of the target fitted the adapter",
+        : 'every answer of the target fitted the adapter',
       violations: adp.map((p) => ({ message: `${p.method} ${p.path}: ${p.message}` })),
       durationMs: 0,
     },

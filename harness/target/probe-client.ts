@@ -5,13 +5,13 @@
  * so a finding can point at the exact exchange. Pull and push go through the same SyncHttpClient
  * the devices use; `raw` sends a deliberately wrong request, marked so the gateway lets it pass.
  */
+
+import { SyncHttpClient, SyncHttpError } from '../../devices/common/sync-http';
 import type { DatabaseChanges, PullResponse, PushResponse } from '../../protocol/records';
 import type { SchemaVersion, TableName } from '../../protocol/tables';
-import { SyncHttpClient, SyncHttpError } from '../../devices/common/sync-http';
 import type { History } from '../history/index';
 import { tokenProvider } from '../runner/tokens';
 import { DELIBERATE_HEADER } from './wire';
-
 
 export interface ProbeAnswer<T> {
   /** HTTP status; 0 when the connection failed. */
@@ -22,11 +22,14 @@ export interface ProbeAnswer<T> {
   index: number;
 }
 
-export function idsOf(changes: DatabaseChanges | undefined): Record<string, { updated: string[]; created: string[]; deleted: string[] }> {
+export function idsOf(
+  changes: DatabaseChanges | undefined,
+): Record<string, { updated: string[]; created: string[]; deleted: string[] }> {
   const out: Record<string, { updated: string[]; created: string[]; deleted: string[] }> = {};
   for (const [t, tc] of Object.entries(changes ?? {})) {
     if (!tc) continue;
-    const ids = (a: unknown) => (Array.isArray(a) ? a.map((r) => String(typeof r === 'string' ? r : (r as { id?: unknown })?.id)) : []);
+    const ids = (a: unknown) =>
+      Array.isArray(a) ? a.map((r) => String(typeof r === 'string' ? r : (r as { id?: unknown })?.id)) : [];
     const e = { created: ids(tc.created), updated: ids(tc.updated), deleted: ids(tc.deleted) };
     if (e.created.length || e.updated.length || e.deleted.length) out[t] = e;
   }

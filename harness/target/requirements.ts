@@ -21,11 +21,14 @@ export function targetGaps(def: ScenarioDefinition, a: ResolvedAdapter): string[
   const versions = new Set(Object.values(def.devices).map((d) => d.schemaVersion ?? 2));
   for (const v of versions)
     if (!a.capabilities.schemaVersions.includes(v))
-      out.push(`a device runs schema version ${v}, which the target does not accept (adapter.capabilities.schemaVersions)`);
+      out.push(
+        `a device runs schema version ${v}, which the target does not accept (adapter.capabilities.schemaVersions)`,
+      );
   const users = new Set(Object.values(def.devices).map((d) => d.user ?? 'user-1'));
   if (users.size > 1 && !a.capabilities.multiUser)
     out.push(`it has ${users.size} users, and auth "${a.auth.kind}" gives every device the same one (adapter.auth)`);
   const uploads = Object.values(def.devices).some((d) => d.kind === 'watch' || d.kind === 'ble-watch');
-  if (uploads && !a.capabilities.files) out.push('its watches upload FIT files, and the target lacks files (adapter.capabilities.files)');
+  if (uploads && !a.capabilities.files)
+    out.push('its watches upload FIT files, and the target lacks files (adapter.capabilities.files)');
   return out;
 }

@@ -18,7 +18,9 @@ export async function probeAtomicPush(ctx: ScenarioContext, user = 'prober'): Pr
 
   // 1. A valid push across tables.
   const ids = tables.map((t) => ({ t, id: probeId(ctx, `at-${t.slice(0, 4)}`) }));
-  const changes: DatabaseChanges = Object.fromEntries(ids.map(({ t, id }, i) => [t, created([sampleRow(t, id, i + 2)])]));
+  const changes: DatabaseChanges = Object.fromEntries(
+    ids.map(({ t, id }, i) => [t, created([sampleRow(t, id, i + 2)])]),
+  );
   const push = await c.push(changes, t0);
   let view = await fullView(c);
   const present = ids.filter(({ t, id }) => view.rows.has(`${t}/${id}`));
@@ -61,9 +63,15 @@ export async function probeAtomicPush(ctx: ScenarioContext, user = 'prober'): Pr
   const applied = bad.filter(({ t, id }) => view.rows.has(`${t}/${id}`));
   const findings = [];
   if (r.status >= 500 || r.status === 0)
-    findings.push({ historyIndexes: [r.index], message: `a push with one wrong-typed value ${said(r)} (a 4xx naming the field is due)` });
+    findings.push({
+      historyIndexes: [r.index],
+      message: `a push with one wrong-typed value ${said(r)} (a 4xx naming the field is due)`,
+    });
   if (r.status >= 200 && r.status < 300)
-    findings.push({ historyIndexes: [r.index], message: `a push with updated_at "not-a-number" was accepted (${r.status}): wrong types must be refused, never coerced or stored` });
+    findings.push({
+      historyIndexes: [r.index],
+      message: `a push with updated_at "not-a-number" was accepted (${r.status}): wrong types must be refused, never coerced or stored`,
+    });
   if (applied.length && r.status >= 300)
     findings.push({
       historyIndexes: [r.index, view.answer.index],

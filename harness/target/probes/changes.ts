@@ -18,7 +18,12 @@ function shapeFindings(p: ProbeAnswer<PullResponse>): Finding[] {
     const seen = new Set<string>();
     for (const id of [...(tc.created ?? []), ...(tc.updated ?? [])].map((r) => r.id).concat(tc.deleted ?? [])) {
       if (seen.has(id))
-        out.push({ table: t, id, historyIndexes: [p.index], message: `duplicate in pull: ${t}/${id} appears twice in one pull (history #${p.index}); WatermelonDB breaks on it` });
+        out.push({
+          table: t,
+          id,
+          historyIndexes: [p.index],
+          message: `duplicate in pull: ${t}/${id} appears twice in one pull (history #${p.index}); WatermelonDB breaks on it`,
+        });
       seen.add(id);
     }
   }
@@ -45,7 +50,9 @@ export async function probeChanges(ctx: ScenarioContext, user = 'prober'): Promi
       lp = (await b.pull(lp)).body?.timestamp ?? lp;
       const next = await a.pull(pa.body?.timestamp ?? 0);
       shape.push(...shapeFindings(next));
-      const got = [...(next.body?.changes?.[t]?.updated ?? []), ...(next.body?.changes?.[t]?.created ?? [])].some((r) => r.id === id);
+      const got = [...(next.body?.changes?.[t]?.updated ?? []), ...(next.body?.changes?.[t]?.created ?? [])].some(
+        (r) => r.id === id,
+      );
       if (next.body && !got)
         vis.push({
           table: t,
@@ -59,7 +66,8 @@ export async function probeChanges(ctx: ScenarioContext, user = 'prober'): Promi
   ctx.check('change-visibility', 'every acknowledged write reached the next pull of another device', vis);
   ctx.check('pull-shape', 'no pull named an id twice', shape);
 
-  if (ctx.target && !ctx.target.capabilities.deletes) return ctx.note('deletes: the adapter says the target does not apply deletes');
+  if (ctx.target && !ctx.target.capabilities.deletes)
+    return ctx.note('deletes: the adapter says the target does not apply deletes');
   const del: Finding[] = [];
   const t = ctx.tables[0];
   const id = probeId(ctx, 'del');
@@ -71,13 +79,32 @@ export async function probeChanges(ctx: ScenarioContext, user = 'prober'): Promi
   const view = await fullView(b);
   if (!d.body) del.push({ table: t, id, historyIndexes: [d.index], message: `a delete ${said(d)}` });
   else if (view.rows.has(`${t}/${id}`))
-    del.push({ table: t, id, historyIndexes: [d.index, view.answer.index], message: `acknowledged delete not applied: ${t}/${id} was deleted at history #${d.index} (200) but a full pull still returns it` });
+    del.push({
+      table: t,
+      id,
+      historyIndexes: [d.index, view.answer.index],
+      message: `acknowledged delete not applied: ${t}/${id} was deleted at history #${d.index} (200) but a full pull still returns it`,
+    });
   else if (aNext.body && !aNext.body.changes?.[t]?.deleted?.includes(id))
-    del.push({ table: t, id, historyIndexes: [d.index, aNext.index], message: `delete not propagated: a device that had ${t}/${id} pulled after the delete (history #${aNext.index}) without the id in "deleted"; it keeps the row forever` });
+    del.push({
+      table: t,
+      id,
+      historyIndexes: [d.index, aNext.index],
+      message: `delete not propagated: a device that had ${t}/${id} pulled after the delete (history #${aNext.index}) without the id in "deleted"; it keeps the row forever`,
+    });
   // Deletes win: A's update based on its pull before the delete must not bring the row back.
   const stale = await a.push({ [t]: updated([sampleRow(t, id, 81)]) }, aSaw.body?.timestamp ?? 0);
   const after = await fullView(b);
   if (after.rows.has(`${t}/${id}`))
-    del.push({ table: t, id, historyIndexes: [stale.index, after.answer.index], message: `resurrection: a stale update of ${t}/${id} (history #${stale.index}, lastPulledAt before the delete) brought the deleted row back` });
-  ctx.check('delete-semantics', 'acknowledged deletes were applied, propagated, and never undone by a stale update', del);
+    del.push({
+      table: t,
+      id,
+      historyIndexes: [stale.index, after.answer.index],
+      message: `resurrection: a stale update of ${t}/${id} (history #${stale.index}, lastPulledAt before the delete) brought the deleted row back`,
+    });
+  ctx.check(
+    'delete-semantics',
+    'acknowledged deletes were applied, propagated, and never undone by a stale update',
+    del,
+  );
 }

@@ -7,7 +7,7 @@
 import type { SyncRecord } from '../../../protocol/records';
 import type { TableName } from '../../../protocol/tables';
 import type { ScenarioContext } from '../../runner/scenario';
-import { probeId, said, sampleRow, serverRow, created, updated } from './kit';
+import { created, probeId, said, sampleRow, serverRow, updated } from './kit';
 import { differingColumns, expectedResolution, RULE_IN_WORDS } from './oracle';
 
 /** B's (newer, acknowledged) and A's (stale) edits of one row, chosen so each table's rule gives a result that differs from a blind overwrite. */
@@ -32,7 +32,12 @@ export async function probeConflicts(ctx: ScenarioContext, user = 'prober'): Pro
     const bPull = await b.pull(0);
     if (!made.body || !aPull.body || !bPull.body) {
       ctx.check('conflict-detection', 'every stale push was resolved by its table rule', [
-        { table, id, message: `could not set up the race on ${table}: create ${said(made)}`, historyIndexes: [made.index] },
+        {
+          table,
+          id,
+          message: `could not set up the race on ${table}: create ${said(made)}`,
+          historyIndexes: [made.index],
+        },
       ]);
       continue;
     }
@@ -47,7 +52,12 @@ export async function probeConflicts(ctx: ScenarioContext, user = 'prober'): Pro
     const at = [pushB.index, pushA.index];
     if (!pushB.body || !pushA.body) {
       ctx.check('conflict-detection', 'every stale push was resolved by its table rule', [
-        { table, id, message: `a push of the race on ${table} failed: B ${said(pushB)}, A ${said(pushA)}`, historyIndexes: at },
+        {
+          table,
+          id,
+          message: `a push of the race on ${table} failed: B ${said(pushB)}, A ${said(pushA)}`,
+          historyIndexes: at,
+        },
       ]);
       continue;
     }

@@ -15,7 +15,10 @@ export async function probeIsolation(ctx: ScenarioContext, user = 'prober'): Pro
   const me = ctx.client(user, 'iso-user');
   const t0 = (await by.pull(0)).body?.timestamp ?? 0;
   const ids = ctx.tables.map((t, i) => ({ t, id: probeId(ctx, `iso-${t.slice(0, 4)}`), i }));
-  const push = await by.push(Object.fromEntries(ids.map(({ t, id, i }) => [t, created([sampleRow(t, id, 40 + i)])])), t0);
+  const push = await by.push(
+    Object.fromEntries(ids.map(({ t, id, i }) => [t, created([sampleRow(t, id, 40 + i)])])),
+    t0,
+  );
   const findings = [];
   if (!push.body) findings.push({ historyIndexes: [push.index], message: `the bystander's push ${said(push)}` });
   const view = await fullView(me);
@@ -32,7 +35,10 @@ export async function probeIsolation(ctx: ScenarioContext, user = 'prober'): Pro
   const lp = (await me.pull(0)).body?.timestamp ?? 0;
   const intrude = await me.push({ [victim.t]: updated([{ ...sampleRow(victim.t, victim.id, 99) }]) }, lp);
   if (intrude.status >= 500 || intrude.status === 0)
-    findings.push({ historyIndexes: [intrude.index], message: `a push naming another user's id ${said(intrude)} (403, or keeping the ids apart, is due)` });
+    findings.push({
+      historyIndexes: [intrude.index],
+      message: `a push naming another user's id ${said(intrude)} (403, or keeping the ids apart, is due)`,
+    });
   const after = await serverRow(by, victim.t, victim.id);
   if (before && JSON.stringify(before) !== JSON.stringify(after))
     findings.push({

@@ -32,7 +32,9 @@ export async function serverRow(c: ProbeClient, table: TableName, id: string): P
   return [...(tc?.updated ?? []), ...(tc?.created ?? [])].find((r) => r.id === id);
 }
 
-export async function fullView(c: ProbeClient): Promise<{ answer: ProbeAnswer<unknown>; rows: Map<string, SyncRecord> }> {
+export async function fullView(
+  c: ProbeClient,
+): Promise<{ answer: ProbeAnswer<unknown>; rows: Map<string, SyncRecord> }> {
   const p = await c.pull(0);
   const rows = new Map<string, SyncRecord>();
   for (const [t, tc] of Object.entries((p.body?.changes ?? {}) as DatabaseChanges))
@@ -41,4 +43,5 @@ export async function fullView(c: ProbeClient): Promise<{ answer: ProbeAnswer<un
 }
 
 /** "answered 500: …" for a finding. */
-export const said = (a: ProbeAnswer<unknown>) => (a.status ? `answered ${a.status}${a.error ? `: ${a.error}` : ''}` : `failed: ${a.error}`);
+export const said = (a: ProbeAnswer<unknown>) =>
+  a.status ? `answered ${a.status}${a.error ? `: ${a.error}` : ''}` : `failed: ${a.error}`;
