@@ -157,6 +157,35 @@ describe('pull and push basics', () => {
     expect(r.body.error.message).toMatch(/pull first/);
   });
 
+  it('a lastPulledAt never handed out to the device (the future) is 409 and cannot skip conflict detection', async () => {
+    const { a, b } = await twoDevices();
+    await a.pull();
+    await a.push(changes('training_plans', { created: [{ id: 'g1', name: 'server' }] }));
+    await b.pull();
+    await a.pull();
+    await a.push(changes('training_plans', { updated: [{ id: 'g1', name: 'newer' }] }));
+    const stale = changes('training_plans', { updated: [{ id: 'g1', name: 'stale' }] });
+    for (const lastPulledAt of [9e15, Date.now() + 3_600_000, b.lastPulledAt + 1]) {
+      const r = await b.pushRaw({ changes: stale, lastPulledAt, deviceId: b.deviceId }, 2);
+      expect(r.status, String(lastPulledAt)).toBe(409);
+      expect(r.body.error.code).toBe('SYNC_ERR_FUTURE_PULL');
+      expect(r.body.error.message).toMatch(/newer than any timestamp this server has given device .*pull first/);
+    }
+    expect(await rows('SELECT name FROM training_plans WHERE user_id = $1 AND id = $2', ['g1'])).toEqual([
+      { name: 'newer' },
+    ]);
+    // The honest lastPulledAt gets the conflict the future one tried to skip.
+    const honest = await b.push(stale);
+    expect(honest.conflictedRecords[0]).toMatchObject({ id: 'g1', resolution: 'server_wins' });
+    // A push response's timestamp was handed out too: pushing from it is allowed.
+    const p = await a.push(changes('goals', { created: [{ id: 'g2' }] }));
+    const r = await a.pushRaw(
+      { changes: changes('goals', { created: [{ id: 'g3' }] }), lastPulledAt: p.timestamp, deviceId: a.deviceId },
+      2,
+    );
+    expect(r.status).toBe(200);
+  });
+
   it('writes sync_state and sync_log rows for pulls and pushes', async () => {
     const { a } = await twoDevices();
     await a.pull();
