@@ -79,6 +79,8 @@ export class PhoneDevice implements Device {
   readonly id: string;
   /** Every sync outcome so far (manual and automatic), oldest first. */
   readonly outcomes: PhoneSyncOutcome[] = [];
+  /** Triggers the phone raised itself, and the ones it decided not to act on (and why), oldest first. */
+  readonly triggerEvents: Array<{ trigger: SyncTrigger; action: 'requested' | 'skipped'; reason?: string }> = [];
   private ctx?: DeviceContext;
   private clock?: SkewedClock;
   private worker?: Worker;
@@ -301,6 +303,7 @@ export class PhoneDevice implements Device {
 
   /** A trigger the phone raises itself (timer, poke, connectivity): collapses with its kind (see SyncQueue). */
   requestAutoSync(trigger: SyncTrigger): Promise<PhoneSyncOutcome> {
+    this.triggerEvents.push({ trigger, action: 'requested' });
     const p = this.syncs.request(trigger, true);
     p.catch(() => {});
     return p;
@@ -315,7 +318,7 @@ export class PhoneDevice implements Device {
   private async syncIfPending(): Promise<void> {
     const n = await this.pendingChanges().catch(() => 0);
     if (n > 0) this.requestAutoSync('reconnect');
-    else this.ctx?.log(`[${this.id}] reconnected with nothing pending: no sync (RFC 2.2.5)`);
+    else this.triggerEvents.push({ trigger: 'reconnect', action: 'skipped', reason: 'nothing pending (RFC 2.2.5)' });
   }
 
   async stop(): Promise<void> {
