@@ -6,7 +6,8 @@ export default defineScenario({
   title: '1000+ activities on a fresh device',
   tags: ['core', 'performance'],
   devices: { seeder: { kind: 'phone' }, fresh: { kind: 'phone' } },
-  thresholds: { 'sync_latency_ms{device:fresh}': ['max<10000'] },
+  // The first sync's own duration (the derived sync_latency_ms is per path, and both devices are phones).
+  thresholds: { first_sync_ms: ['max<10000'] },
   async workload({ devices: { seeder, fresh }, expect, metric }) {
     const N = 1200;
     for (let i = 0; i < N; i++) {

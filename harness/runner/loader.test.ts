@@ -42,6 +42,14 @@ describe('validateScenario', () => {
     expect(problem(base({ random: { opsPerDevice: 1, tables: { nope: 1 } } }))).toMatch(/unknown table "nope"/);
     expect(problem(base({ thresholds: { x: 'p(95)<1' } }))).toMatch(/thresholds\["x"\]/);
   });
+  it('a threshold naming a tag no derived metric carries is an error naming the tag and the tags there are', () => {
+    expect(problem(base({ thresholds: { 'sync_latency_ms{device:fresh}': ['max<10000'] } }))).toMatch(
+      /"device" that no sync_latency_ms series carries; its tags are path, payload/,
+    );
+    expect(problem(base({ thresholds: { 'sync_latency_ms{path:phone-cloud}': ['max<10000'] } }))).toBe('accepted');
+    // A scenario's own metric (ctx.metric) has tags only the run knows.
+    expect(problem(base({ thresholds: { 'first_sync_ms{records:1200}': ['max<10000'] } }))).toBe('accepted');
+  });
   it('an unknown checker name is an error, not zero checkers', () => {
     expect(problem(base({ checks: ['convergence'] }))).toBe('accepted');
     expect(problem(base({ checks: ['convergance'] }))).toMatch(

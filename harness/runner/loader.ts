@@ -12,6 +12,8 @@ import { HarnessError } from '../config/errors';
 import { importUserModule } from '../config/load';
 import { NETWORK_PRESETS } from '../config/network-presets';
 import { faultPlanProblem, faultProblem } from '../faults/registry';
+import { thresholdTagProblem } from '../metrics/derived-tags';
+import { parseMetricKey } from '../metrics/thresholds';
 import type { ScenarioDefinition } from './scenario';
 
 export interface LoadedScenario {
@@ -98,6 +100,14 @@ export function validateScenario(def: unknown, file: string): ScenarioDefinition
     for (const [k, v] of Object.entries(d.thresholds)) {
       if (!Array.isArray(v) || !v.every((e) => typeof e === 'string'))
         bad(file, `thresholds["${k}"] must be an array of k6 expressions like ['p(95)<2000']`);
+      let key: ReturnType<typeof parseMetricKey>;
+      try {
+        key = parseMetricKey(k);
+      } catch (e) {
+        bad(file, (e as Error).message);
+      }
+      const problem = thresholdTagProblem(key.name, key.tags, k);
+      if (problem) bad(file, problem);
     }
   }
   return d;
