@@ -6,3 +6,5 @@ export type { FaultPlan, FaultSpec, RandomNemesis, ScheduledFault } from './faul
 export type { DeviceHandle, DeviceSpec, RandomWorkload, ScenarioContext, ScenarioDefinition } from './runner/scenario';
 export { defineScenario } from './runner/scenario';
 export { type Generator, gen } from './runner/workload-driver';
+export { defineAdapter } from './target/define-adapter';
+export type { TargetAdapter } from './target/types';
