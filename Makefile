@@ -9,9 +9,11 @@ SCENARIO ?= smoke
 
 setup: $(NPM_STAMP) chromium
 
+# A node_modules that is a symlink (a git worktree sharing another checkout's packages) is never
+# reinstalled: `npm ci` would follow the link and empty the other checkout's packages.
 $(NPM_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
-	@touch $@
+	@if [ -L node_modules ]; then echo "node_modules is a symlink (shared); not reinstalling"; \
+	else npm ci --no-audit --no-fund && touch $@; fi
 
 # Web devices and the HTML report screenshots need Debian's Chromium (never a downloaded browser).
 chromium:
