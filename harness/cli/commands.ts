@@ -385,6 +385,7 @@ Examples:
     .argument('<scenario>')
     .option('-o, --out <file>', 'where to write it (default <scenario>.k6.js; "-" for stdout)')
     .option('--base-url <url>', 'server the script targets by default (SYNC_BASE_URL overrides at run time)')
+    .option('--adapter <name|file>', "the target's wire (a target adapter; default contract)")
     .option('-c, --config <path>', 'config file')
     .addHelpText(
       'after',
@@ -398,8 +399,11 @@ Examples:
       const all = await loadScenarios(resolve(config.scenarioDir));
       const [s] = selectScenarios(all, [name]);
       if (!s) throw new HarnessError('HRN_ERR_NO_SCENARIOS', `no scenario named "${name}"`);
-      const { exportK6 } = await import('../export/k6');
-      const { script, skipped } = exportK6(s.def, { baseUrl: o.baseUrl });
+      const { exportK6, k6WireFromAdapter } = await import('../export/k6');
+      const { loadAdapter } = await import('../target/load');
+      const adapterSpec = o.adapter ?? ('target' in config.server ? config.server.adapter : undefined);
+      const wire = adapterSpec === undefined ? undefined : k6WireFromAdapter(await loadAdapter(adapterSpec));
+      const { script, skipped } = exportK6(s.def, { baseUrl: o.baseUrl, wire });
       if (o.out === '-') {
         process.stdout.write(script);
         return;

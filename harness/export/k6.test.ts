@@ -170,3 +170,35 @@ describe('harness export k6', () => {
     execFileSync(k6Binary!, ['run', '--quiet', join(dir, 's.js')], { stdio: 'inherit' });
   });
 });
+
+describe('k6 wire from a target adapter', () => {
+  it('carries paths, names, unit, codes and tables, and refuses what the script cannot speak', async () => {
+    const { resolveAdapter } = await import('../target/define-adapter');
+    const { k6WireFromAdapter } = await import('./k6');
+    const w = k6WireFromAdapter(
+      resolveAdapter({
+        name: 'other',
+        timeUnit: 's',
+        pull: { path: '/api/pull', lastPulledAt: { in: 'query', name: 'since' }, timestampField: 'now' },
+        push: { path: '/api/push', okStatus: [201] },
+        auth: { kind: 'bearer', token: '$TOKEN' },
+        tables: ['goals'],
+      }),
+    );
+    expect(w).toMatchObject({
+      pull: { path: '/api/pull' },
+      push: { path: '/api/push', successCodes: [201] },
+      query: { lastPulledAt: 'since' },
+      timestampField: 'now',
+      timeUnit: 's',
+      tables: ['goals'],
+      auth: 'static',
+    });
+    expect(() => k6WireFromAdapter(resolveAdapter({ name: 'camel', columns: 'camelCase' }))).toThrow(/sets columns/);
+    expect(() =>
+      k6WireFromAdapter(
+        resolveAdapter({ name: 'login', auth: { kind: 'login', path: '/login', body: () => ({}), tokenField: 't' } }),
+      ),
+    ).toThrow(/auth\.kind = "login"/);
+  });
+});

@@ -10,12 +10,14 @@
  * real server. Row payloads are samples from the virtual users' own generator (devices/vu/payloads),
  * embedded at export time: the k6 load sends the shapes the harness sends.
  */
+
 import { editableColumns, makeRow, rng } from '../../devices/vu/payloads';
 import type { SyncRecord } from '../../protocol/records';
 import { TABLE_NAMES, type TableName } from '../../protocol/tables';
 import { HarnessError } from '../config/errors';
 import { RFC_THRESHOLDS, type ThresholdSpec } from '../metrics/thresholds';
 import type { LoadProfile, ScenarioDefinition } from '../runner/scenario';
+import type { ResolvedAdapter } from '../target/types';
 
 /**
  * Where the protocol's fields go on the wire. The default is the contract's shape; a target adapter
@@ -368,4 +370,55 @@ export default async function (data) {
 }
 `;
   return { script, skipped };
+}
+
+/**
+ * The k6 script's wire from a target adapter (harness/target), so `harness export k6 --adapter`
+ * loads other teams' servers too. The script runs in k6's own JavaScript runtime, without the
+ * gateway: what it cannot express is refused here naming the adapter field, never approximated.
+ */
+export function k6WireFromAdapter(a: ResolvedAdapter): K6Wire {
+  const no = (field: string, why: string): never => {
+    throw new HarnessError(
+      'HRN_ERR_USAGE',
+      `k6 export: adapter "${a.name}" sets ${field}, which the k6 script cannot speak (${why})`,
+      'Export with an adapter without that field, or run the load through `harness run --target … --adapter …` instead.',
+    );
+  };
+  for (const [k, p] of Object.entries({
+    lastPulledAt: a.pull.lastPulledAt,
+    schemaVersion: a.pull.schemaVersion,
+    deviceId: a.pull.deviceId,
+  }))
+    if (p.in !== 'query') no(`pull.${k}.in = "${p.in}"`, 'pull parameters go in the query');
+  if (a.pull.firstPull !== 'zero') no(`pull.firstPull = "${a.pull.firstPull}"`, 'the first pull sends 0');
+  if (a.pull.changesField !== 'changes') no('pull.changesField', 'the answer holds "changes"');
+  if (a.push.body !== 'envelope')
+    no('push.body = "changes"', 'the push body is { changes, lastPulledAt, deviceId, pushId }');
+  for (const [k, p] of Object.entries({ lastPulledAt: a.push.lastPulledAt, deviceId: a.push.deviceId }))
+    if (p.in !== 'body' || p.name !== k) no(`push.${k}`, `the push body carries "${k}"`);
+  if (a.columns !== 'identity' || Object.keys(a.tableNames).length)
+    no('columns / tableNames', 'rows keep the contract names');
+  const auth =
+    a.auth.kind === 'test-token'
+      ? 'test-token'
+      : a.auth.kind === 'bearer'
+        ? 'static'
+        : a.auth.kind === 'none'
+          ? 'none'
+          : no(`auth.kind = "${a.auth.kind}"`, 'test-token, bearer (SYNC_TOKEN) or none');
+  return {
+    pull: { method: a.pull.method, path: a.pull.path },
+    push: { method: a.push.method, path: a.push.path, successCodes: a.push.okStatus },
+    query: {
+      lastPulledAt: a.pull.lastPulledAt.name,
+      schemaVersion: a.pull.schemaVersion.name,
+      deviceId: a.pull.deviceId.name,
+    },
+    timestampField: a.pull.timestampField,
+    timeUnit: a.timeUnit,
+    tables: [...a.tables],
+    auth,
+    tokenPath: a.auth.kind === 'test-token' ? (a.auth.path ?? '/auth/test-token') : '/auth/test-token',
+  };
 }
