@@ -144,6 +144,33 @@ Examples:
     });
 
   program
+    .command('probe')
+    .description('Find out what a sync server speaks and write a starter adapter for it')
+    .requiredOption('--target <url>', 'the server to examine')
+    .option('-o, --out <file>', 'where to write the starter adapter', 'target.adapter.ts')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  harness probe --target http://staging:8080
+  harness run @target --target http://staging:8080 --adapter target.adapter.ts`,
+    )
+    .action(async (o) => {
+      if (!/^https?:\/\//.test(o.target))
+        throw new HarnessError('HRN_ERR_USAGE', `--target must be an http(s) URL; got ${o.target}`);
+      const { discoverTarget } = await import('../target/discover');
+      const t0 = performance.now();
+      const d = await discoverTarget(o.target);
+      const w = Math.max(...d.findings.map((f) => f.what.length));
+      for (const f of d.findings) process.stdout.write(`${f.what.padEnd(w)}  ${f.found}  (${f.how})\n`);
+      writeFileSync(resolve(o.out), d.file);
+      process.stderr.write(
+        `wrote ${o.out} in ${((performance.now() - t0) / 1000).toFixed(1)} s; check it, then: harness run @target --target ${o.target} --adapter ${o.out}\n`,
+      );
+      if (d.findings.some((f) => f.what === 'pull' && f.found === 'not found')) process.exitCode = 1;
+    });
+
+  program
     .command('list')
     .description('List scenarios with their tags and devices')
     .option('-c, --config <path>', 'config file')

@@ -190,8 +190,15 @@ export function resolveAdapter(a: TargetAdapter): ResolvedAdapter {
     isContract: false,
   };
   r.capabilities.conflictsReported = a.capabilities?.conflictsReported ?? r.push.conflictsField !== null;
-  r.isContract = isContractShape(a);
+  r.isContract = isContractShape(a) || sameWire(r, resolveAdapter({ name: r.name }));
   return r;
+}
+
+/** Two resolved adapters put the same bytes on the wire (functions in auth/columns never do). */
+function sameWire(x: ResolvedAdapter, y: ResolvedAdapter): boolean {
+  const wire = (r: ResolvedAdapter) =>
+    JSON.stringify([r.health, r.timeUnit, r.pull, r.push, r.auth, r.tables, r.tableNames, r.columns]);
+  return typeof x.columns === 'string' && wire(x) === wire(y);
 }
 
 /** Only the name (and capabilities, which do not change bytes) may be set for the gateway to pass requests through untouched. */
