@@ -2,14 +2,15 @@ import type { FaultSpec } from '../harness/index';
 import { defineScenario } from '../harness/index';
 
 /**
- * The fault kinds no other @faults scenario injects, each around a real sync of a phone: slowClose,
- * timeout, bandwidth and a network preset; an app kill in the middle of a push; and, under all of
+ * The fault kinds no other @faults scenario injects, each around a real sync of a phone: latency,
+ * slowClose, timeout, bandwidth and a network preset; an app kill in the middle of a push; and, under all of
  * it, a random nemesis that disconnects and reconnects the phones. Every acknowledged write must
  * survive and the devices must converge.
  */
 export default defineScenario({
   name: 'fault-vocabulary',
-  title: 'Every remaining fault kind, an app kill mid-push, and a random disconnect/connect nemesis',
+  title:
+    'Latency, slowClose, timeout, bandwidth, network, an app kill mid-push, and a random disconnect/connect nemesis',
   tags: ['faults'],
   timeScale: 20,
   devices: { p1: { kind: 'phone' }, p2: { kind: 'phone' } },
@@ -29,6 +30,7 @@ export default defineScenario({
       expect(after.ok, `p1 syncs once ${label} is healed (${after.error ?? ''})`);
     };
     const generated = random({ opsPerDevice: 20, syncProbability: 0.3, thinkMs: [0, 50], devices: ['p2'] });
+    await around({ kind: 'latency', device: 'p1', ms: 300, jitterMs: 50 }, 'latency');
     await around({ kind: 'slowClose', device: 'p1', delayMs: 300 }, 'slowClose');
     await around({ kind: 'timeout', device: 'p1', ms: 200 }, 'timeout');
     await around({ kind: 'bandwidth', device: 'p1', KBps: 10 }, 'bandwidth');
