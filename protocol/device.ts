@@ -249,6 +249,17 @@ export interface Device {
   kill?(): Promise<void>;
   restart?(): Promise<void>;
   setClockOffset?(ms: number): void;
+  /**
+   * The app process frozen (SIGSTOP-like: no timers, no I/O handled, sockets left open) and thawed
+   * (pause fault). Operations called meanwhile wait for resume().
+   */
+  pause?(): Promise<void>;
+  resume?(): Promise<void>;
+  /**
+   * Power loss without fsync (lostLocalWrites fault): the app dies and its local database loses the
+   * writes committed in the last `lostMs` wall ms; restart() boots from what survived.
+   */
+  powerLoss?(lostMs: number): Promise<PowerLossReport>;
   /** App to the background (home button) and back (appBackground fault); real phones under Detox. */
   background?(): Promise<void>;
   foreground?(): Promise<void>;
@@ -260,6 +271,14 @@ export interface Device {
   /** Devices with a file upload queue (RFC 2.2.6): wait until it is drained or failed, and its state. */
   uploadsSettled?(): Promise<void>;
   uploadSummary?(): UploadSummary | undefined;
+}
+
+/** What a power loss rolled back. */
+export interface PowerLossReport {
+  /** Commits younger than this many wall ms before the loss are gone (at least the `lostMs` asked for). */
+  lostWallMs: number;
+  /** Bytes of the write-ahead log that never reached the disk. */
+  lostLogBytes: number;
 }
 
 export interface RadioLinkControl {

@@ -106,6 +106,9 @@ export async function openPhoneDb(opts: {
     if (sqlite) {
       sqlite.pragma('journal_mode = WAL');
       sqlite.pragma('synchronous = NORMAL');
+      // No automatic checkpoint: the WAL only grows while the app runs, so which commits a power
+      // loss can take away is a prefix of it (power-loss.ts). Closing the database checkpoints it.
+      sqlite.pragma('wal_autocheckpoint = 0');
     }
   }
   return {

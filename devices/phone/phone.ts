@@ -5,9 +5,18 @@
  * (app launch, 15-minute background fetch, reconnect, pokes from the events stream), the device
  * clock with its skew, app kill / restart, and the energy model.
  */
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type Clock, SkewedClock } from '../../protocol/clock';
-import type { Device, DeviceContext, EnergyReading, LocalWrite, SyncOutcome, SyncTrigger } from '../../protocol/device';
+import type {
+  Device,
+  DeviceContext,
+  EnergyReading,
+  LocalWrite,
+  PowerLossReport,
+  SyncOutcome,
+  SyncTrigger,
+} from '../../protocol/device';
 import type { UploadSummary } from '../../protocol/files';
 import type { TableRecords } from '../../protocol/records';
 import { columnNames, type SchemaVersion, type TableName } from '../../protocol/tables';
@@ -18,6 +27,7 @@ import { summarizeUploads, type UploadItem, type UploadQueue, type UploadQueueSt
 import { type DeviceEnergyProfile, ENERGY_PROFILES, EnergyMeter, PHONE_LTE } from '../energy/radio-model';
 import { phoneWorkerFile } from './build-worker';
 import type { PhoneAdapterKind } from './db';
+import { WalJournal } from './power-loss';
 import type { LocalConflict } from './resolver';
 import { SyncQueue } from './sync-queue';
 import type { PullStamps, WorkerConfig, WorkerSyncResult } from './worker';
@@ -99,6 +109,10 @@ export class PhoneDevice implements Device {
   /** RFC 2.2.6 file uploads (FIT files), persisted in dataDir/uploads. */
   private uploads?: UploadQueue;
   private lastUploadStatus?: UploadQueueStatus;
+  /** Set while paused: the worker waits on it (see worker.ts freeze). */
+  private frozen?: { cell: Int32Array; thawed: Promise<unknown> };
+  private onFrozen?: () => void;
+  private journal?: WalJournal;
 
   constructor(private readonly opts: PhoneOptions) {
     this.id = opts.id;
@@ -150,6 +164,7 @@ export class PhoneDevice implements Device {
       },
       (name, data) => {
         if (name === 'phase') this.phase = String(data);
+        else if (name === 'frozen') this.onFrozen?.();
         else if (name === 'log') ctx.log(`[${this.id}] ${String(data)}`);
       },
       // An idle phone must not keep the process alive if someone forgets stop(); a call in flight must.
@@ -182,6 +197,10 @@ export class PhoneDevice implements Device {
       throw new Error(
         `HRN_ERR_PHONE_START: phone ${this.id} could not open its database in ${ctx.dataDir}: ${(e as Error).message}`,
       );
+    }
+    if ((this.opts.adapter ?? 'sqlite') === 'sqlite') {
+      this.journal = new WalJournal(join(ctx.dataDir, 'phone.db'));
+      this.journal.start();
     }
     await this.startUploads();
     this.startTriggers();
@@ -341,7 +360,49 @@ export class PhoneDevice implements Device {
     await this.boot();
   }
 
+  /** The pause fault: the worker thread stops dead until resume(); calls made meanwhile wait. */
+  async pause(): Promise<void> {
+    const rpc = this.live();
+    if (this.frozen) return;
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const frozen = new Promise<void>((r) => {
+      this.onFrozen = r;
+    });
+    this.frozen = { cell, thawed: rpc.call('freeze', cell.buffer).catch(() => {}) };
+    await frozen;
+    this.onFrozen = undefined;
+  }
+
+  async resume(): Promise<void> {
+    const f = this.frozen;
+    if (!f) return;
+    this.frozen = undefined;
+    Atomics.store(f.cell, 0, 1);
+    Atomics.notify(f.cell, 0);
+    await f.thawed;
+  }
+
+  /**
+   * Power loss (lostLocalWrites fault): the app dies and the database keeps only what the disk may
+   * hold, losing commits of the last `lostMs` wall ms (power-loss.ts). restart() boots from that.
+   */
+  async powerLoss(lostMs: number): Promise<PowerLossReport> {
+    if (!this.journal)
+      throw new Error(
+        `HRN_ERR_FAULT_UNSUPPORTED: phone ${this.id} uses the ${this.opts.adapter} adapter; power loss is modelled on SQLite's write-ahead log only (use phoneAdapter 'sqlite')`,
+      );
+    this.live();
+    const cut = this.journal.capture(lostMs);
+    await this.kill();
+    cut.restore();
+    return cut.report;
+  }
+
   private async terminate(reason: string): Promise<void> {
+    // A frozen worker is thawed first, so terminating never waits on a thread parked in Atomics.wait.
+    await this.resume().catch(() => {});
+    this.journal?.stop();
+    this.journal = undefined;
     this.lastUploadStatus = this.uploads?.status() ?? this.lastUploadStatus;
     this.uploads?.stop();
     this.uploads = undefined;
@@ -373,6 +434,7 @@ export class PhoneDevice implements Device {
 
   async write(op: LocalWrite): Promise<void> {
     await this.live().call('write', this.stamp(op));
+    this.journal?.sample();
   }
 
   /** Many local writes in one WatermelonDB writer (all or nothing): seeding and bursts. */
@@ -381,6 +443,7 @@ export class PhoneDevice implements Device {
       'writeMany',
       ops.map((op) => this.stamp(op)),
     );
+    this.journal?.sample();
   }
 
   /** updated_at from the device clock (with its skew) when the caller did not set it. */

@@ -157,6 +157,14 @@ const rpc = new Rpc(port, {
   memory: () => heapBytes(),
   sync: (trigger: SyncTrigger) => runSync(trigger),
   pullStamps: () => pullStamps(),
+  /**
+   * The pause fault: the whole thread stops (no timers, no sockets read, no replies) until the main
+   * thread stores 1 in `flag`, like a SIGSTOPped app process.
+   */
+  freeze(flag: SharedArrayBuffer) {
+    rpc.emit('frozen', true);
+    Atomics.wait(new Int32Array(flag), 0, 0);
+  },
   async close() {
     await db?.flush();
   },

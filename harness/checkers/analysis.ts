@@ -11,6 +11,11 @@
  * - Device D *has definitely seen* an acknowledged write X before time t when an `ok` sync of D
  *   started after X's ack and ended before t (`seenUpTo`). D *may have seen* a write W before t when
  *   an `ok` sync of D that started before t ended after W's `pushLo` (`pullEndBefore`).
+ * - A power loss on D (lostLocalWrites fault) rolls back D's commits of its last `lostWallMs`: a
+ *   write of D that may have committed in that window and that no `ok` sync of D pushed before the
+ *   loss is *lost locally*: not acknowledged, whatever syncs follow, and never the server's loss.
+ *   Writes the rolled-back syncs had marked as pushed may be pushed again after the reboot, so their
+ *   push window extends to D's first `ok` sync after it.
  */
 import type { HistoryOp } from '../../protocol/history';
 import type { ConflictRecord, SyncRecord, Value } from '../../protocol/records';
@@ -47,6 +52,8 @@ export interface WriteInfo {
   pushHi: number;
   /** `index` of the completion of the sync that acknowledged it, or -1. */
   ackIndex: number;
+  /** Rolled back by a power loss on its device before any sync pushed it (see the timing model). */
+  lostLocally: boolean;
   seenUpTo: number;
   pullEndBefore: number;
   schemaVersion: SchemaVersion;
@@ -319,6 +326,7 @@ function build({ history, devices }: Pick<CheckInput, 'history' | 'devices'>): A
       pushLo: Number.POSITIVE_INFINITY,
       pushHi: Number.POSITIVE_INFINITY,
       ackIndex: -1,
+      lostLocally: false,
       seenUpTo: Number.NEGATIVE_INFINITY,
       pullEndBefore: Number.NEGATIVE_INFINITY,
       schemaVersion: deviceVersion.get(device) ?? 2,
@@ -346,6 +354,7 @@ function build({ history, devices }: Pick<CheckInput, 'history' | 'devices'>): A
     }
     byRecord.lists[w.rk].push(i);
   }
+  applyPowerLosses(history, writes, devIndex, idx);
   // Server-side writes: applied during the operation (or at an unknown time when indeterminate), by a
   // party that sees every write applied before it. Never judged themselves, they only explain.
   for (const i of serverWrites) {
@@ -358,6 +367,34 @@ function build({ history, devices }: Pick<CheckInput, 'history' | 'devices'>): A
     w.seenUpTo = Number.NEGATIVE_INFINITY;
   }
   return { writes, syncs, byRecord, deviceNames, deviceUser, deviceVersion, lastSyncIndex };
+}
+
+/** The lostLocalWrites faults of the history, applied to the writes of their devices. */
+function applyPowerLosses(
+  history: readonly HistoryOp[],
+  writes: WriteInfo[],
+  devIndex: ReadonlyMap<string, number>,
+  idx: readonly DeviceSyncIndex[],
+): void {
+  for (const op of history) {
+    if (op.f !== 'fault-start' || op.fault?.name !== 'lostLocalWrites' || op.error) continue;
+    const p = op.fault.params ?? {};
+    const dev = devIndex.get(String(p.device));
+    if (dev === undefined) continue;
+    // The loss happened between `lossFrom` and the event's time; commits after `cutFrom` are gone.
+    const lossFrom = op.time - Number(p.applyMs ?? 0);
+    const cutFrom = lossFrom - Number(p.lostWallMs ?? 0) - 1;
+    const [rebootPush] = idx[dev].ack(op.time);
+    for (const w of writes) {
+      if (w.dev !== dev || w.start > op.time) continue;
+      if (w.outcome === 'ok' && w.end > cutFrom && !(w.acked && w.pushHi < lossFrom)) {
+        w.lostLocally = true;
+        w.acked = false;
+        w.ackIndex = -1;
+        w.pushHi = Number.POSITIVE_INFINITY;
+      } else if (w.acked && w.pushHi > cutFrom) w.pushHi = Math.max(w.pushHi, rebootPush);
+    }
+  }
 }
 
 /** Server rows per user and table, by id (first occurrence wins; duplicates are no-duplicates' job). */

@@ -51,6 +51,45 @@ describe('lost-writes', () => {
     expect(r.violations.map((v) => v.id).sort()).toEqual(['g1', 'g2']);
   });
 
+  describe('power loss on a device (lostLocalWrites)', () => {
+    // g1 pushed before the loss; g2 written in the lost window and never pushed; g3 written after reboot.
+    const h = () =>
+      dsl({ A: 'u1' })
+        .create('A', 'goals', 'g1', { title: 'kept' })
+        .sync('A')
+        .tick(100)
+        .create('A', 'goals', 'g2', { title: 'lost on the phone' })
+        .powerLoss('A', 50)
+        .create('A', 'goals', 'g3', { title: 'after reboot' })
+        .sync('A');
+
+    it('a write the device lost before pushing it is not a server lost write', () => {
+      const r = checkLostWrites(
+        h().input({
+          u1: S({
+            goals: [
+              { id: 'g1', title: 'kept' },
+              { id: 'g3', title: 'after reboot' },
+            ],
+          }),
+        }),
+      );
+      expect(r.passed, r.summary).toBe(true);
+      expect(r.summary).toMatch(/1 write lost by the device in a power loss/);
+    });
+
+    it('a write the server acknowledged before the loss must still be on the server', () => {
+      const r = checkLostWrites(h().input({ u1: S({ goals: [{ id: 'g3', title: 'after reboot' }] }) }));
+      expect(r.passed).toBe(false);
+      expect(r.violations.map((v) => v.id)).toEqual(['g1']);
+    });
+
+    it('writes older than the lost window stay judged', () => {
+      const old = dsl({ A: 'u1' }).create('A', 'goals', 'g1', { title: 'old' }).tick(1000).powerLoss('A', 50).sync('A');
+      expect(checkLostWrites(old.input({ u1: S({ goals: [] }) })).violations.map((v) => v.id)).toEqual(['g1']);
+    });
+  });
+
   it('a server-side write (FIT upload setting fit_file_key) explains a replaced value', () => {
     const h = () =>
       dsl({ A: 'u1', B: 'u1' }).create('A', 'activities', 'a1', { sport: 'run', fit_file_key: null }).sync('A');

@@ -39,10 +39,12 @@ export function checkLostWrites(input: CheckInput, opts?: CheckOptions) {
   const v = new Violations(opts);
   let acked = 0;
   let indeterminate = 0;
+  let lostLocally = 0;
   for (const list of a.byRecord.values()) {
     for (let k = 0; k < list.length; k++) {
       const w = a.writes[list[k]];
-      if (w.outcome === 'ok' && !w.acked && w.possiblyApplied) indeterminate++;
+      if (w.lostLocally) lostLocally++;
+      else if (w.outcome === 'ok' && !w.acked && w.possiblyApplied) indeterminate++;
       if (!w.acked) continue;
       acked++;
       const row = server.row(w.user, w.table, w.id);
@@ -92,7 +94,7 @@ export function checkLostWrites(input: CheckInput, opts?: CheckOptions) {
   return v.result(
     'lost-writes',
     started,
-    `all ${plural(acked, 'acknowledged write')} are on the server or legitimately superseded (${indeterminate} indeterminate not judged)`,
+    `all ${plural(acked, 'acknowledged write')} are on the server or legitimately superseded (${indeterminate} indeterminate not judged${lostLocally ? `; ${plural(lostLocally, 'write')} lost by the device in a power loss before it pushed them, not the server's` : ''})`,
     (first) =>
       `${plural(v.total, 'acknowledged write')} lost of ${acked}; first: ${first.message}. Replay the ops listed and check the server's push handling for ${first.table}.`,
   );

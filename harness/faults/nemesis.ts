@@ -5,14 +5,21 @@
  * checkers tell which operations ran under which fault, and shrink can replay them), and heals.
  */
 import type { Rng } from '../../protocol/rng';
-import type { FaultContext, FaultNeed } from './plugin';
+import type { FaultContext, FaultDetails, FaultNeed } from './plugin';
 import { faultPlugin, validateFault } from './registry';
 import { describeFault, type FaultPlan, type FaultSpec, type ScheduledFault } from './types';
 
 export type { DatabaseControl, ProcessControl } from './plugin';
 
 export interface NemesisDeps extends FaultContext {
-  record(event: 'fault-start' | 'fault-stop', fault: FaultSpec, label: string, targets: string[], error?: string): void;
+  record(
+    event: 'fault-start' | 'fault-stop',
+    fault: FaultSpec,
+    label: string,
+    targets: string[],
+    error?: string,
+    details?: FaultDetails,
+  ): void;
 }
 
 const NEED_DEP: Record<FaultNeed, 'server' | 'database' | 'dbProxy'> = {
@@ -48,14 +55,20 @@ export class Nemesis {
       if (!this.deps[NEED_DEP[need]]) throw new Error(`${spec.kind} ${NEED_MESSAGE[need]}`);
     const fault: ActiveFault = { id: ++this.seq, spec, label: describeFault(spec) };
     const targets = plugin.targets(spec);
+    const t0 = performance.now();
+    let details: FaultDetails | undefined;
     try {
-      await plugin.apply(spec, this.deps);
+      details = (await plugin.apply(spec, this.deps)) ?? undefined;
     } catch (e) {
       this.deps.record('fault-start', spec, fault.label, targets, (e as Error).message);
       throw e;
     }
     this.active.set(fault.id, fault);
-    this.deps.record('fault-start', spec, fault.label, targets);
+    // applyMs: the fault took hold somewhere in the last applyMs before this event's time.
+    this.deps.record('fault-start', spec, fault.label, targets, undefined, {
+      ...details,
+      applyMs: Math.round(performance.now() - t0),
+    });
     return fault;
   }
 

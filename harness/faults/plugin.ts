@@ -12,6 +12,9 @@ export interface ProcessControl {
   /** Kills the server, or only instance `instance` of a multi-instance server. */
   crash(instance?: number): Promise<void>;
   restart(instance?: number): Promise<void>;
+  /** SIGSTOP the server process (or one instance), SIGCONT it: sockets stay open, nothing is answered. */
+  pause?(instance?: number): Promise<void>;
+  resume?(instance?: number): Promise<void>;
 }
 export interface DatabaseControl {
   stop(mode: 'fast' | 'immediate'): Promise<void>;
@@ -42,6 +45,9 @@ export interface FaultContext {
   dbProxy?: DeviceNetwork;
 }
 
+/** Facts about an applied fault, recorded in its fault-start event's params. */
+export type FaultDetails = Record<string, string | number | boolean>;
+
 /** A field's rule; a string result is the problem (the caller prefixes the field's path). */
 export type FieldRule = (value: unknown, devices: readonly string[]) => string | undefined;
 
@@ -56,7 +62,11 @@ export interface FaultPlugin<K extends FaultKind = FaultKind> {
   /** Every device the fault names, when more than its targets (shrink keeps them all). */
   involves?(spec: FaultOf<K>): string[];
   readonly needs?: readonly FaultNeed[];
-  apply(spec: FaultOf<K>, ctx: FaultContext): Promise<void>;
+  /**
+   * Applies the fault; what it returns is recorded with the fault-start event (e.g. how much a
+   * power loss rolled back), so checkers can read what exactly happened.
+   */
+  apply(spec: FaultOf<K>, ctx: FaultContext): Promise<void | FaultDetails>;
   heal(spec: FaultOf<K>, ctx: FaultContext): Promise<void>;
   /** One fault for the random nemesis; `device` is drawn already. Absent: not drawable at random. */
   random?(rng: Rng, device: string, devices: readonly string[]): FaultOf<K> | undefined;

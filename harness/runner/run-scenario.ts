@@ -221,11 +221,12 @@ function scenarioNemesis(devices: DeviceSet, clock: Clock, server: ScenarioServe
     deviceIds: () => devices.ids(),
     server: server.control,
     database: env.postgres?.control,
-    record: (event, fault, label, targets, error) =>
+    dbProxy: server.dbProxy,
+    record: (event, fault, label, targets, error, details) =>
       rec.event({
         process: 'nemesis',
         f: event,
-        fault: { name: fault.kind, targets, params: { ...fault, label } },
+        fault: { name: fault.kind, targets, params: { ...fault, ...details, label } },
         ...(error ? { error } : {}),
       }),
   });

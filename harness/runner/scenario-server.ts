@@ -4,6 +4,7 @@
  * behind a front). Also reads the server's sync_log for the checkers when the harness owns the DB.
  */
 import type { ServerLogRow } from '../checkers/types';
+import { DeviceNetwork } from '../faults/network';
 import type { ProcessControl } from '../faults/plugin';
 import { faultNeeds } from '../faults/registry';
 import { serverObjectStoreConfig } from '../services/object-store/index';
@@ -21,12 +22,14 @@ export interface ScenarioServer {
   control?: ProcessControl;
   /** deviceId → that device's proxy in front of the object store (presigned URLs point there). */
   uploadRoutes: Map<string, string>;
-  /** The per-scenario database (absent with --target). */
+  /** The per-scenario database (absent with --target); the harness's own reads use it directly. */
   databaseUrl?: string;
   /** The id a scenario's user has on the server (namespaced per run on a target). */
   serverUser(user: string): string;
   /** The adapter gateway in front of a target (absent for the reference server). */
   gateway?: Gateway;
+  /** The proxy the server reaches PostgreSQL through (databasePartition), when a fault needs it. */
+  dbProxy?: DeviceNetwork;
   /** Notes for the result (instances, the front's counters at close). */
   notes: string[];
   close(): Promise<void>;
@@ -41,12 +44,14 @@ export async function startScenarioServer(
   const broken = [...(opts.brokenServer ?? []), ...(def.server?.broken ?? [])];
   const instances = opts.serverInstances ?? def.server?.instances ?? 1;
   const recordedFaults = (def.steps ?? []).flatMap((st) => (st.op === 'fault' ? [st.fault] : []));
-  const needsChild = def.server?.process === 'child' || faultNeeds(def.faults, recordedFaults).has('childServer');
+  const needs = faultNeeds(def.faults, recordedFaults);
+  const needsChild = def.server?.process === 'child' || needs.has('childServer');
   const uploadRoutes = new Map<string, string>();
   const notes: string[] = [];
   let server: RunningServer;
   let databaseUrl: string | undefined;
   let gateway: Gateway | undefined;
+  let dbProxy: DeviceNetwork | undefined;
   if (env.target) {
     if (broken.length)
       throw Object.assign(new Error('broken server modes need the harness to start the server (not with --target)'), {
@@ -64,14 +69,21 @@ export async function startScenarioServer(
       60,
     );
     databaseUrl = await env.postgres!.createDatabase(dbName);
+    let serverDbUrl = databaseUrl;
+    if (needs.has('dbProxy')) {
+      ({ dbProxy, serverDbUrl } = await databaseLink(env, databaseUrl));
+      notes.push(
+        `server → PostgreSQL through a proxy (${dbProxy.url.replace(/^http:\/\//, '')}) for databasePartition`,
+      );
+    }
     const os = env.objectStore;
     server =
       instances > 1
-        ? await startCluster({ databaseUrl, broken, instances })
+        ? await startCluster({ databaseUrl: serverDbUrl, broken, instances })
         : needsChild
-          ? await startChildServer({ databaseUrl, broken })
+          ? await startChildServer({ databaseUrl: serverDbUrl, broken })
           : await startInProcessServer({
-              databaseUrl,
+              databaseUrl: serverDbUrl,
               broken,
               objectStore: os && {
                 ...serverObjectStoreConfig(os),
@@ -86,6 +98,7 @@ export async function startScenarioServer(
     control: serverControl(server, instances),
     uploadRoutes,
     databaseUrl,
+    dbProxy,
     notes,
     gateway,
     serverUser: (u) => (env.namespace ? `${u}-${env.namespace}` : u),
@@ -101,8 +114,23 @@ export async function startScenarioServer(
         );
       }
       await server.close().catch(() => {});
+      await dbProxy?.remove();
     },
   };
+}
+
+/** A proxy in front of the scenario's PostgreSQL, and the database URL that goes through it. */
+async function databaseLink(
+  env: RunEnvironment,
+  databaseUrl: string,
+): Promise<{ dbProxy: DeviceNetwork; serverDbUrl: string }> {
+  const u = new URL(databaseUrl);
+  const tp = env.toxiproxy;
+  const dbProxy = await DeviceNetwork.create(tp.client, 'server-postgres', Number(u.port || 5432), tp.addressing);
+  const via = new URL(dbProxy.url);
+  u.hostname = via.hostname;
+  u.port = via.port;
+  return { dbProxy, serverDbUrl: u.toString() };
 }
 
 /**
@@ -144,9 +172,9 @@ export async function readServerLog(
   }
 }
 
-/** The serverCrash fault's handle: `instance` only makes sense when the server runs several. */
+/** The serverCrash and pause faults' handle: `instance` only makes sense when the server runs several. */
 function serverControl(server: RunningServer, instances: number): ProcessControl | undefined {
-  const { crash, restart } = server;
+  const { crash, restart, pause, resume } = server;
   if (!crash || !restart) return undefined;
   const check = (instance?: number) => {
     if (instance !== undefined && (instance < 0 || instance >= instances))
@@ -163,5 +191,17 @@ function serverControl(server: RunningServer, instances: number): ProcessControl
       check(instance);
       await restart(instance);
     },
+    ...(pause && resume
+      ? {
+          pause: async (instance?: number) => {
+            check(instance);
+            await pause(instance);
+          },
+          resume: async (instance?: number) => {
+            check(instance);
+            await resume(instance);
+          },
+        }
+      : {}),
   };
 }

@@ -66,6 +66,12 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
     restart: async (instance) => {
       for (const s of pick(instance)) await s.restart!();
     },
+    pause: async (instance) => {
+      await Promise.all(pick(instance).map((s) => s.pause!()));
+    },
+    resume: async (instance) => {
+      await Promise.all(pick(instance).map((s) => s.resume!()));
+    },
     frontStats: () => front.stats(),
     close: async () => {
       await front.close();

@@ -92,11 +92,20 @@ export async function startChildServer(opts: {
       c.once('exit', () => resolve());
       c.kill('SIGKILL');
     });
+  // SIGSTOP freezes the process with its sockets open: clients connect (the kernel still accepts)
+  // and wait, as with a server stuck in a GC pause or a VM migration, then everything resumes.
+  const signal = (sig: NodeJS.Signals) => async () => {
+    const c = child;
+    if (c && c.exitCode === null && c.signalCode === null) c.kill(sig);
+  };
   return {
     url: `http://127.0.0.1:${port}`,
     hostPort: `127.0.0.1:${port}`,
+    pause: signal('SIGSTOP'),
+    resume: signal('SIGCONT'),
     crash: kill,
     restart: async () => {
+      await signal('SIGCONT')();
       await kill();
       await spawnOnce();
     },

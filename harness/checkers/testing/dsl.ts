@@ -99,6 +99,24 @@ export class HistoryDsl {
     return this;
   }
 
+  /**
+   * A lostLocalWrites fault on `dev` recorded as the nemesis does: the loss took `applyMs` and rolled
+   * back the commits of the last `lostWallMs` before it.
+   */
+  powerLoss(dev: string, lostWallMs: number, applyMs = 1): this {
+    this.t += applyMs;
+    this.history.event({
+      process: 'nemesis',
+      f: 'fault-start',
+      fault: {
+        name: 'lostLocalWrites',
+        targets: [dev],
+        params: { kind: 'lostLocalWrites', device: dev, lostWallMs, applyMs },
+      },
+    });
+    return this;
+  }
+
   sync(dev: string, o: SyncOpts = {}): this {
     return this.begin(dev).end(dev, o);
   }

@@ -9,13 +9,16 @@ import { fault as bandwidth } from './bandwidth';
 import { fault as bleDisconnect } from './ble-disconnect';
 import { fault as bleOutOfRange } from './ble-out-of-range';
 import { fault as clockSkew } from './clock-skew';
+import { fault as databasePartition } from './database-partition';
 import { fault as databaseRestart } from './database-restart';
 import { fault as flaky } from './flaky';
 import { fault as latency } from './latency';
 import { fault as limitData } from './limit-data';
+import { fault as lostLocalWrites } from './lost-local-writes';
 import { fault as network } from './network';
 import { fault as offline } from './offline';
 import { fault as partition } from './partition';
+import { fault as pause } from './pause';
 import { fault as serverCrash } from './server-crash';
 import { fault as slowClose } from './slow-close';
 import { fault as timeout } from './timeout';
@@ -37,4 +40,7 @@ export const FAULT_KINDS: readonly FaultPlugin<any>[] = [
   appBackground,
   bleOutOfRange,
   bleDisconnect,
+  pause,
+  databasePartition,
+  lostLocalWrites,
 ];

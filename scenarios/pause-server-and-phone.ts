@@ -1,0 +1,26 @@
+import { defineScenario } from '../harness/index';
+
+/**
+ * SIGSTOP the server while phones push, then freeze a phone mid-sync: requests stall, nothing is
+ * restarted, and after SIGCONT / thaw every acknowledged write is there and devices converge.
+ */
+export default defineScenario({
+  name: 'pause-server-and-phone',
+  title: 'Paused server process and paused phone',
+  tags: ['faults', 'process'],
+  timeScale: 20,
+  server: { process: 'child' },
+  devices: { p1: { kind: 'phone' }, p2: { kind: 'phone' } },
+  thresholds: { sync_success_rate: ['rate>0.5'], conflict_rate: ['rate<1'] },
+  async workload({ devices: { p1, p2 }, nemesis, expect }) {
+    for (let i = 0; i < 30; i++) await p1.create('goals', { title: `p1 ${i}`, status: 'active' });
+    const pushes = Promise.all([p1.sync('manual'), p2.sync('manual')]);
+    await nemesis.inject({ kind: 'pause' }, 20_000);
+    const [a, b] = await pushes;
+    expect(a.ok && b.ok, 'syncs stalled by a paused server complete once it continues');
+    for (let i = 0; i < 30; i++) await p2.create('goals', { title: `p2 ${i}`, status: 'active' });
+    const p2push = p2.sync('manual');
+    await nemesis.inject({ kind: 'pause', device: 'p2' }, 20_000);
+    expect((await p2push).ok, 'a phone frozen mid-sync finishes its sync after thawing');
+  },
+});
