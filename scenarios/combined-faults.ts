@@ -1,0 +1,31 @@
+import { defineScenario } from '../harness/index';
+
+/**
+ * Every server-side and phone-side fault kind drawn at random from the seed (network, crash, pause,
+ * database partition, app kill, power loss) over ten simulated minutes of a random
+ * three-phone workload, time-scaled to well under 90 s of wall time. End of run: the runner heals
+ * everything, drives quiescence, and the checkers demand drained upload queues, convergence and no
+ * server-lost write (writes a power loss took from a phone before it pushed them are counted apart).
+ */
+export default defineScenario({
+  name: 'combined-faults',
+  title: 'All fault kinds at random over a long run',
+  tags: ['faults', 'random'],
+  timeScale: 20,
+  server: { process: 'child' },
+  devices: { p1: { kind: 'phone' }, p2: { kind: 'phone' }, p3: { kind: 'phone' } },
+  random: { opsPerDevice: 120, syncProbability: 0.3, thinkMs: [500, 4_000] },
+  faults: {
+    random: {
+      kinds: ['offline', 'latency', 'flaky', 'serverCrash', 'pause', 'databasePartition', 'appKill', 'lostLocalWrites'],
+      interval: [2_000, 10_000],
+      duration: [2_000, 20_000],
+      until: 540_000,
+    },
+  },
+  thresholds: {
+    sync_success_rate: ['rate>0.2'],
+    conflict_rate: ['rate<1'],
+    'sync_latency_ms{path:phone-cloud,payload:small}': ['p(95)<60000'],
+  },
+});
