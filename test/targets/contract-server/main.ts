@@ -1,0 +1,4 @@
+import { runMain } from '../common/cli';
+import { startContractServer } from './server';
+
+await runMain(startContractServer);
