@@ -3,6 +3,7 @@
  * misbehaves exactly as named. The same behaviour tests run over both wires through a small per-wire client.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { startCamelSecondsServer } from './camel-seconds-server/server';
 import type { BugName } from './common/bugs';
 import type { RunningServer } from './common/http';
 import { startContractServer } from './contract-server/server';
@@ -83,7 +84,52 @@ const contractWire: Wire = {
   pushOk: 200,
 };
 
-const WIRES: Wire[] = [contractWire];
+const camel = (s: string) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const rename = (row: Row | null, f: (s: string) => string) =>
+  row === null ? null : Object.fromEntries(Object.entries(row).map(([k, v]) => [f(k), v]));
+const mapChanges = (c: Changes, f: (s: string) => string): Changes =>
+  Object.fromEntries(
+    Object.entries(c).map(([t, b]) => [
+      t,
+      {
+        ...b,
+        ...(b.created ? { created: b.created.map((r) => rename(r, f)!) } : {}),
+        ...(b.updated ? { updated: b.updated.map((r) => rename(r, f)!) } : {}),
+      },
+    ]),
+  );
+
+const camelWire: Wire = {
+  name: 'camel-seconds-server',
+  tables: ['activities', 'daily_metrics', 'goals'],
+  start: (bug) => startCamelSecondsServer({ bug }),
+  async login(url, userId, deviceId) {
+    const a = await call('POST', `${url}/api/login`, undefined, { username: userId, device: deviceId });
+    return { ...a, token: a.body?.accessToken };
+  },
+  async pull(url, token, deviceId, lastPulledAt, schemaVersion = 2) {
+    const a = await call(
+      'GET',
+      `${url}/api/sync/pull?last_pulled_at=${lastPulledAt === -1 ? 'null' : lastPulledAt}&schema_version=${schemaVersion}&device_id=${deviceId}`,
+      token,
+    );
+    return { ...a, changes: a.body?.changes && mapChanges(a.body.changes, snake), timestamp: a.body?.lastPulledAt };
+  },
+  async push(url, token, deviceId, lastPulledAt, changes) {
+    const a = await call('POST', `${url}/api/sync/push?last_pulled_at=${lastPulledAt}&device_id=${deviceId}`, token, {
+      changes: mapChanges(changes, camel),
+    });
+    return {
+      ...a,
+      conflicts: a.body?.conflicts?.map((c: any) => ({ ...c, resolvedRecord: rename(c.resolvedRecord, snake) })),
+    };
+  },
+  first: -1,
+  pushOk: 201,
+};
+
+const WIRES: Wire[] = [contractWire, camelWire];
 
 const servers: RunningServer[] = [];
 afterAll(async () => {

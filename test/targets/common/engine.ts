@@ -108,16 +108,16 @@ export class Engine {
     tables: readonly string[];
   }): Promise<PullResult> {
     const u = this.user(req.userId);
+    const { bug, perSecond } = this.opts;
+    const sources = bug === 'cross-user-leak' ? [u, ...[...this.users.values()].filter((o) => o !== u)] : [u];
     if (this.opts.mode === 'settle') {
       // Wait until the second of the last write acknowledged before this pull is over. Writes made during the
       // wait are stamped after the answer and left for the next pull, so a busy user cannot starve a pull.
-      const lastBefore = u.lastStamp;
+      const lastBefore = Math.max(...sources.map((o) => o.lastStamp));
       while (lastBefore >= this.now()) await sleepMs(this.msUntilNextUnit());
     }
-    const { bug, perSecond } = this.opts;
     let timestamp = this.opts.mode === 'settle' ? this.now() - 1 : Math.max(u.lastStamp, this.now() - 1);
     if (bug === 'stale-timestamp') timestamp += STALE_TIMESTAMP_LEAD_S * perSecond;
-    const sources = bug === 'cross-user-leak' ? [u, ...[...this.users.values()].filter((o) => o !== u)] : [u];
     const changes: Changes = {};
     for (const table of req.tables) {
       const bucket = { created: [] as Row[], updated: [] as Row[], deleted: [] as string[] };

@@ -1,0 +1,4 @@
+import { runMain } from '../common/cli';
+import { startCamelSecondsServer } from './server';
+
+await runMain(startCamelSecondsServer);
