@@ -126,7 +126,14 @@ export async function runScenario(
       random: (w) => random.run(w),
       tables: served ? [...served.tables] : [...TABLE_NAMES],
       ...(env.target && env.adapter
-        ? { target: { url: env.target, adapter: env.adapter.name, capabilities: env.adapter.capabilities } }
+        ? {
+            target: {
+              url: env.target,
+              adapter: env.adapter.name,
+              capabilities: env.adapter.capabilities,
+              pushLastPulledAtIn: env.adapter.push.lastPulledAt.in,
+            },
+          }
         : {}),
       client: (user, name) =>
         new ProbeClient({

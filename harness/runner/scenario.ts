@@ -17,7 +17,7 @@ import type { Violation } from '../checkers/types';
 import type { FaultPlan, FaultSpec } from '../faults/types';
 import type { ObjectStoreView } from '../services/object-store/index';
 import type { ProbeClient } from '../target/probe-client';
-import type { Capabilities, CapabilityName } from '../target/types';
+import type { Capabilities, CapabilityName, ParamPlace } from '../target/types';
 import type { Rng } from './rng';
 
 export type { DeviceSpec } from '../../protocol/device';
@@ -92,7 +92,13 @@ export interface ScenarioContext {
   /** The tables the server serves: all six for the reference server, the adapter's with --target. */
   tables: TableName[];
   /** With --target: which server, through which adapter, and what it can do. */
-  target?: { url: string; adapter: string; capabilities: Capabilities };
+  target?: {
+    url: string;
+    adapter: string;
+    capabilities: Capabilities;
+    /** Where the target takes a push's lastPulledAt: only in a JSON body can it have a wrong type. */
+    pushLastPulledAtIn: ParamPlace;
+  };
   /**
    * A bare contract client of `user` (probes: one request at a time, no local state), each exchange
    * recorded in the history. `name` tells clients of one user apart (it becomes their device id).

@@ -180,7 +180,7 @@ export function resolveAdapter(a: TargetAdapter): ResolvedAdapter {
       okStatus: statuses('push.okStatus', ps.okStatus, [200]),
       conflictsField: ps.conflictsField === undefined ? 'conflictedRecords' : ps.conflictsField,
       timestampField: ps.timestampField === undefined ? 'timestamp' : ps.timestampField,
-      bookkeeping: ps.bookkeeping ?? 'keep',
+      bookkeeping: ps.bookkeeping ?? 'strip',
     },
     auth,
     tables: tables as TableName[],

@@ -44,6 +44,17 @@ const PASS_HEADERS = ['authorization', 'content-type', 'content-encoding', 'x-sc
 
 class Deviation extends Error {}
 
+function stripBookkeeping(p: PushRequest): PushRequest {
+  const changes: DatabaseChanges = {};
+  const clean = (r: Record<string, unknown>) => {
+    const { _status: _s, _changed: _c, ...rest } = r;
+    return rest as never;
+  };
+  for (const [t, tc] of Object.entries(p.changes) as Array<[TableName, NonNullable<DatabaseChanges[TableName]>]>)
+    changes[t] = { created: tc.created.map(clean), updated: tc.updated.map(clean), deleted: tc.deleted };
+  return { ...p, changes };
+}
+
 type PullParams = { lastPulledAt: number | null; schemaVersion: number; deviceId: string; tables?: TableName[] };
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -251,7 +262,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const deliberate = !!req.headers[DELIBERATE_HEADER];
       if (route === 'GET /sync/pull') checkPull(u.searchParams, deliberate);
       const body = req.method === 'GET' ? undefined : await readBody(req);
-      if (route === 'POST /sync/push' && body) checkPushBody(body, req, deliberate);
+      if (route === 'POST /sync/push' && body && !deliberate) {
+        const push = checkPushBody(body, req, deliberate);
+        // The contract's records are the table's columns only: WatermelonDB's bookkeeping stays here.
+        if (a.push.bookkeeping === 'strip') {
+          delete req.headers['content-encoding'];
+          return passThrough(req, res, u.pathname + u.search, Buffer.from(JSON.stringify(stripBookkeeping(push))));
+        }
+      }
       return passThrough(req, res, u.pathname + u.search, body);
     }
     if (route === 'GET /sync/pull') return handlePull(req, res, u.searchParams);

@@ -46,7 +46,10 @@ export interface PushSpec {
   conflictsField?: string | null;
   /** Field of the answer with a stamp (default `timestamp`); `null`: the answer has none. */
   timestampField?: string | null;
-  /** WatermelonDB sends `_status`/`_changed` with every pushed row; `strip` for a server that refuses them. */
+  /**
+   * WatermelonDB sends `_status`/`_changed` with every pushed row. The contract's records do not have
+   * them, so by default (`strip`) they never reach a target; `keep` for a server that wants raw records.
+   */
   bookkeeping?: 'keep' | 'strip';
 }
 
