@@ -13,6 +13,23 @@ export const HARNESS_ERRORS = {
     exit: 2,
     hint: 'Check that --target points at a server speaking the sync contract (GET /healthz).',
   },
+  // The adapter gateway in front of a --target (harness/target/gateway.ts); answered to devices, recorded as checks
+  HRN_ERR_ADAPTER: {
+    exit: 2,
+    hint: 'The target answered in a way its adapter does not describe: set the adapter field the message names.',
+  },
+  HRN_ERR_ADAPTER_UNSUPPORTED: {
+    exit: 2,
+    hint: 'This endpoint is not translated for a non-contract adapter; set the capability to false or use the contract adapter.',
+  },
+  HRN_ERR_HARNESS_DEVIATION: {
+    exit: 1,
+    hint: "The harness's own request broke the sync contract: a harness bug, not the target's. Report it with history.jsonl.",
+  },
+  HRN_ERR_NOT_FOUND: {
+    exit: 2,
+    hint: 'The gateway serves only the contract endpoints (sync, auth, health, events, files).',
+  },
   HRN_ERR_RUN_DIR: { exit: 2, hint: 'Pass a folder written by `harness run` (it holds results.json).' },
   HRN_ERR_DEVICE: { exit: 2, hint: 'Run `harness doctor`: the device kind may need software this machine lacks.' },
   HRN_ERR_BRIDGE: {
