@@ -27,6 +27,18 @@ describe('harness CLI: bad input gets a clear error and exit code 2', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/unknown option '--frobnicate'/);
   });
+  it('a misspelled broken-server mode, before anything runs', () => {
+    const r = harness(['run', 'smoke', '--broken-server', 'skip-stale-chek']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown mode "skip-stale-chek"; modes: skip-stale-check/);
+    expect(r.err).not.toMatch(/postgres:/); // rejected before services start
+  });
+  it('--adapter without --target, and an adapter that does not exist', () => {
+    expect(harness(['run', 'smoke', '--adapter', 'watermelondb-docs']).err).toMatch(/--adapter needs --target/);
+    const r = harness(['run', 'smoke', '--target', 'http://127.0.0.1:9', '--adapter', 'nope.ts']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/neither a built-in adapter \(contract, watermelondb-docs\) nor a file/);
+  });
   it('unknown command', () => {
     const r = harness(['fly']);
     expect(r.code).toBe(2);

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { BROKEN_MODES, isBrokenMode } from '../../server/broken';
 import { validateUse } from '../config/define-config';
 import { HarnessError } from '../config/errors';
 import { loadConfig } from '../config/load';
@@ -133,7 +134,7 @@ Examples:
         adapter: o.adapter,
         timeScale: o.timeScale,
         network: o.network,
-        brokenServer: o.brokenServer ? String(o.brokenServer).split(',') : undefined,
+        brokenServer: o.brokenServer ? brokenModes(String(o.brokenServer)) : undefined,
         serverInstances: o.serverInstances,
         allowSkipped: !!o.allowSkipped,
         argv: process.argv.slice(2),
@@ -400,7 +401,7 @@ Examples:
       const { replayRun } = await import('../runner/replay');
       process.exitCode = await replayRun(resolve(dir), {
         scenario: o.scenario,
-        brokenServer: o.brokenServer?.split(','),
+        brokenServer: o.brokenServer ? brokenModes(String(o.brokenServer)) : undefined,
         createReporters: await reporterFactory(),
       });
     });
@@ -461,4 +462,19 @@ Examples:
 async function reporterFactory(): Promise<CreateReporters> {
   const { createReporters } = await import('../../reports/index');
   return (specs, ctx) => createReporters(specs, ctx);
+}
+
+/** `--broken-server a,b`: every name must be a mode the reference server has (a typo would silently test nothing). */
+function brokenModes(arg: string): string[] {
+  const names = arg
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const bad = names.filter((n) => !isBrokenMode(n));
+  if (bad.length)
+    throw new HarnessError(
+      'HRN_ERR_USAGE',
+      `--broken-server: unknown mode${bad.length > 1 ? 's' : ''} ${bad.map((b) => `"${b}"`).join(', ')}; modes: ${BROKEN_MODES.join(', ')}`,
+    );
+  return names;
 }
