@@ -44,17 +44,6 @@ const PASS_HEADERS = ['authorization', 'content-type', 'content-encoding', 'x-sc
 
 class Deviation extends Error {}
 
-function stripBookkeeping(p: PushRequest): PushRequest {
-  const changes: DatabaseChanges = {};
-  const clean = (r: Record<string, unknown>) => {
-    const { _status: _s, _changed: _c, ...rest } = r;
-    return rest as never;
-  };
-  for (const [t, tc] of Object.entries(p.changes) as Array<[TableName, NonNullable<DatabaseChanges[TableName]>]>)
-    changes[t] = { created: tc.created.map(clean), updated: tc.updated.map(clean), deleted: tc.deleted };
-  return { ...p, changes };
-}
-
 type PullParams = { lastPulledAt: number | null; schemaVersion: number; deviceId: string; tables?: TableName[] };
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -158,11 +147,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       throw new Deviation(`push body is not UTF-8 JSON: ${(e as Error).message}`);
     }
     if (deliberate) return parsed as PushRequest;
+    let valid: PushRequest;
     try {
-      return validatePushBody(parsed, parseSchemaVersion(req.headers['x-schema-version'] ?? '2'));
+      valid = validatePushBody(parsed, parseSchemaVersion(req.headers['x-schema-version'] ?? '2'));
     } catch (e) {
       throw new Deviation(`push body: ${(e as Error).message}`);
     }
+    // The validated body holds the table's columns only: WatermelonDB's _status/_changed stay behind
+    // unless the adapter asks to keep them (then the body goes on as the device sent it).
+    return a.push.bookkeeping === 'strip' ? valid : (parsed as PushRequest);
   };
 
   const handlePull = async (req: IncomingMessage, res: ServerResponse, q: URLSearchParams) => {
@@ -264,10 +257,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const body = req.method === 'GET' ? undefined : await readBody(req);
       if (route === 'POST /sync/push' && body && !deliberate) {
         const push = checkPushBody(body, req, deliberate);
-        // The contract's records are the table's columns only: WatermelonDB's bookkeeping stays here.
         if (a.push.bookkeeping === 'strip') {
           delete req.headers['content-encoding'];
-          return passThrough(req, res, u.pathname + u.search, Buffer.from(JSON.stringify(stripBookkeeping(push))));
+          return passThrough(req, res, u.pathname + u.search, Buffer.from(JSON.stringify(push)));
         }
       }
       return passThrough(req, res, u.pathname + u.search, body);
