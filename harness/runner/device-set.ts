@@ -73,7 +73,7 @@ export class DeviceSet {
         Number(new URL(server.url).port),
         tp.addressing,
       );
-      const serverDeviceId = `${slug}-${id}-${this.seed}${env.namespace ? `-${env.namespace}` : ''}`;
+      const serverDeviceId = server.serverDeviceId(id);
       const serverUser = server.serverUser(user);
       if (env.objectStore) {
         // Uploads go to the store through a second proxy of the same device, linked so that every

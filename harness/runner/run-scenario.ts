@@ -138,7 +138,7 @@ export async function runScenario(
       client: (user, name) =>
         new ProbeClient({
           ...{ serverUrl: srv.url, user, serverUser: srv.serverUser(user), name, rec },
-          deviceId: `${slug}-${name}-${opts.seed}${env.namespace ? `-${env.namespace}` : ''}`,
+          deviceId: srv.serverDeviceId(name),
         }),
     });
     try {

@@ -26,6 +26,8 @@ export interface ScenarioServer {
   databaseUrl?: string;
   /** The id a scenario's user has on the server (namespaced per run on a target). */
   serverUser(user: string): string;
+  /** The id a scenario's device (or probe client) presents to the server: scenario, name, seed, and the run's namespace. */
+  serverDeviceId(name: string): string;
   /** The adapter gateway in front of a target (absent for the reference server). */
   gateway?: Gateway;
   /** The proxy the server reaches PostgreSQL through (databasePartition), when a fault needs it. */
@@ -102,6 +104,7 @@ export async function startScenarioServer(
     notes,
     gateway,
     serverUser: (u) => (env.namespace ? `${u}-${env.namespace}` : u),
+    serverDeviceId: (name) => `${slug}-${name}-${opts.seed}${env.namespace ? `-${env.namespace}` : ''}`,
     async close() {
       if (gateway) {
         const c = Object.entries(gateway.statusCounts()).map(([k, n]) => `${k}: ${n}`);
