@@ -99,10 +99,11 @@ export class TargetAuth {
             `login answered ${res.status} at ${method} ${auth.path}: ${text.slice(0, 200)} (check adapter.auth.path and adapter.auth.body)`,
             'auth.path',
           );
-        const token = field(safeJson(text), auth.tokenField);
+        const json = safeJson(text);
+        const token = field(json, auth.tokenField);
         if (typeof token !== 'string' || !token)
           throw new AdapterMismatch(
-            `login answer has no string at "${auth.tokenField}" (it has: ${Object.keys((safeJson(text) as object) ?? {}).join(', ')}): set adapter.auth.tokenField`,
+            `login answer has no string at "${auth.tokenField}" (it has: ${json && typeof json === 'object' ? Object.keys(json).join(', ') : typeof json}): set adapter.auth.tokenField`,
             'auth.tokenField',
           );
         return token;

@@ -132,7 +132,8 @@ export function resolveAdapter(a: TargetAdapter): ResolvedAdapter {
   const multiUser = auth.kind === 'test-token' || auth.kind === 'login' || auth.kind === 'command';
   const caps: Capabilities = {
     deletes: true,
-    conflictsReported: true,
+    // Reported unless the adapter says the answer has no conflicts field.
+    conflictsReported: ps.conflictsField !== null,
     pokes: false,
     idempotentPush: true,
     schemaVersions: [...SUPPORTED_SCHEMA_VERSIONS],
@@ -189,7 +190,6 @@ export function resolveAdapter(a: TargetAdapter): ResolvedAdapter {
     capabilities: caps,
     isContract: false,
   };
-  r.capabilities.conflictsReported = a.capabilities?.conflictsReported ?? r.push.conflictsField !== null;
   r.isContract = isContractShape(a) || sameWire(r, resolveAdapter({ name: r.name }));
   return r;
 }
