@@ -125,7 +125,19 @@ export class VirtualUser implements Device {
     return run;
   }
 
-  private async runSync(trigger: SyncTrigger): Promise<SyncOutcome> {
+  /**
+   * A pull-only sync of some tables (RFC 2.6 background fetch of the core tables): pending local
+   * changes stay pending. The device's lastPulledAt moves only when every table was pulled: the next
+   * full pull starts from the older stamp, so the other tables miss nothing (rows of these tables come
+   * again; applying a row twice changes nothing).
+   */
+  pullOnly(trigger: SyncTrigger, tables?: readonly TableName[]): Promise<SyncOutcome> {
+    const run = this.queue.then(() => this.runSync(trigger, tables ? [...tables] : [...TABLE_NAMES]));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async runSync(trigger: SyncTrigger, pullOnlyTables?: TableName[]): Promise<SyncOutcome> {
     const t0 = performance.now();
     const startedAt = this.clock!.now();
     const out: SyncOutcome = blankSyncOutcome(trigger);
@@ -136,7 +148,8 @@ export class VirtualUser implements Device {
           for (let stale = 0; ; stale++) {
             try {
               phase = 'pull';
-              await this.pullOnce(out);
+              await this.pullOnce(out, pullOnlyTables);
+              if (pullOnlyTables) return;
               phase = 'push';
               await this.pushOnce(out);
               return;
@@ -162,8 +175,9 @@ export class VirtualUser implements Device {
     return out;
   }
 
-  private async pullOnce(out: SyncOutcome): Promise<void> {
-    const t = await this.http!.pull(this.lastPulledAt);
+  private async pullOnce(out: SyncOutcome, tables?: TableName[]): Promise<void> {
+    const partial = tables !== undefined && TABLE_NAMES.some((t) => !tables.includes(t));
+    const t = await this.http!.pull(this.lastPulledAt, partial ? tables : undefined);
     out.bytesUp += t.bytesUp;
     out.bytesDown += t.bytesDown;
     const resolver = makeConflictResolver(
@@ -203,6 +217,7 @@ export class VirtualUser implements Device {
         rows.delete(id); // as WatermelonDB: a remote delete removes the row, local edits included
       }
     }
+    if (partial) return; // see pullOnly: the stamp and the echo set belong to full pulls
     this.lastPulledAt = t.body.timestamp;
     this.echo = new Map();
   }

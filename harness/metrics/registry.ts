@@ -94,6 +94,22 @@ function addTrend(s: Series, value: number): void {
   s.buckets![bucketOf(value)]++;
 }
 
+/** One series as data (Metrics.exportSeries): JSON- and structured-clone-safe. */
+export interface ExportedSeries {
+  name: string;
+  tags: Tags;
+  def: MetricDefinition;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  last: number;
+  passes: number;
+  /** Trend: the HDR histogram, compressed base64 (hdr-histogram-js encoding). */
+  hist?: string;
+  buckets?: number[];
+}
+
 export interface Aggregate {
   def: MetricDefinition;
   count: number;
@@ -213,6 +229,46 @@ export class Metrics {
 
   names(): string[] {
     return [...this.byName.keys()];
+  }
+
+  /**
+   * Every series as plain data (trends as compressed HDR histograms), to send across a worker or
+   * process boundary; `merge` on the other side adds them up exactly as if recorded there.
+   */
+  exportSeries(): ExportedSeries[] {
+    return [...this.series.values()].map((s) => ({
+      name: s.name,
+      tags: { ...s.tags },
+      def: { ...s.def },
+      count: s.count,
+      sum: s.sum,
+      min: s.min,
+      max: s.max,
+      last: s.last,
+      passes: s.passes,
+      ...(s.hist ? { hist: hdr.encodeIntoCompressedBase64(s.hist), buckets: [...s.buckets!] } : {}),
+    }));
+  }
+
+  /** Add exported series into this registry: counts and histograms sum, min/max widen, gauges keep the merged last. */
+  merge(list: readonly ExportedSeries[]): this {
+    for (const e of list) {
+      this.define(e.name, e.def);
+      const s = this.get(e.name, e.def.kind, e.tags, e.def.unit);
+      s.count += e.count;
+      s.sum += e.sum;
+      s.passes += e.passes;
+      // Through JSON an empty series' ±Infinity arrives as null.
+      if (typeof e.min === 'number' && e.min < s.min) s.min = e.min;
+      if (typeof e.max === 'number' && e.max > s.max) s.max = e.max;
+      if (e.def.kind === 'gauge' && e.count > 0) {
+        s.last = e.last;
+        s.lastSeq = this.seq++;
+      }
+      if (s.hist && e.hist) s.hist.add(hdr.decodeFromCompressedBase64(e.hist, 32, false));
+      if (s.buckets && e.buckets) for (let i = 0; i < s.buckets.length; i++) s.buckets[i] += e.buckets[i] ?? 0;
+    }
+    return this;
   }
 
   /**
