@@ -2,7 +2,14 @@
  * Helpers shared by the reporters: colours (honouring NO_COLOR / FORCE_COLOR / TTY), durations,
  * byte sizes, verdict symbols, tables, and the final summary the terminal reporters print.
  */
-import type { CheckResult, RunResult, ScenarioResult, ThresholdResult, Verdict } from '../harness/results/types';
+import type {
+  AlertResult,
+  CheckResult,
+  RunResult,
+  ScenarioResult,
+  ThresholdResult,
+  Verdict,
+} from '../harness/results/types';
 import type { OutStream, ReporterContext } from './types';
 
 export interface Colors {
@@ -99,6 +106,15 @@ export function colorVerdict(c: Colors, v: Verdict, text: string = v): string {
 
 export function failedChecks(s: ScenarioResult): CheckResult[] {
   return s.checks.filter((c) => !c.passed);
+}
+
+export function firedAlerts(s: ScenarioResult): AlertResult[] {
+  return (s.alerts ?? []).filter((a) => a.fired);
+}
+
+/** 'critical → PagerDuty: sync failure rate > 5 % (sync_success_rate rate<0.95, measured 81.25%)'. */
+export function alertLine(a: AlertResult): string {
+  return `${a.severity} → ${a.channel}: ${a.condition} (${a.metric} ${a.fires}, measured ${formatMeasured(a.measured, a.metric)})`;
 }
 
 export function failedThresholds(s: ScenarioResult): ThresholdResult[] {

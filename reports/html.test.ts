@@ -34,6 +34,12 @@ describe('html reporter', () => {
     expect(html).toContain('p95 &lt; 2 s (payload &lt; 100 KB)');
   });
 
+  it('has an alerts card per scenario: each rule, fired or quiet, with severity and channel', () => {
+    expect(html.match(/<h3>Alerts \(RFC §5\.3\)<\/h3>/g)).toHaveLength(result.scenarios.length);
+    expect(html).toContain('<span class="bad">▲ fired</span></td><td><b>critical</b> → PagerDuty</td>');
+    expect(html).toContain('<td><b>warning</b> → Slack</td><td>conflict rate &gt; 10 %');
+  });
+
   it('devices table: modelled energy with its radio, %/sync, %/day and the measured column', () => {
     expect(html).toContain('<th class="num">Measured % / sync</th>');
     expect(html).toMatch(/modelled · lte/);

@@ -23,6 +23,14 @@ describe('junit reporter', () => {
     expect(suites.map((s) => s.name)).toEqual(finals.map((s) => s.name));
   });
 
+  it('carries each RFC alert as a property and the fired ones in system-out, never as a failure', () => {
+    const props = (suites[1].properties.property as any[]).filter((p) => p.name.startsWith('alert.'));
+    expect(props.map((p) => p.name)).toEqual(['alert.sync-failure-rate', 'alert.conflict-rate', 'alert.sync-latency']);
+    expect(props[0].value).toMatch(/^fired critical PagerDuty: sync failure rate > 5 %; measured [\d.]+%$/);
+    expect(props[1].value).toMatch(/^quiet warning Slack/);
+    expect(String(suites[1]['system-out'])).toContain('alert fired: critical → PagerDuty: sync failure rate > 5 %');
+  });
+
   it('has one testcase per check and per threshold, and consistent counts', () => {
     let tests = 0;
     let failures = 0;

@@ -7,7 +7,7 @@
  * failure: there is no standard flaky element they both read).
  */
 import type { RunResult, ScenarioResult } from '../harness/results/types';
-import { attemptsNote, earlierAttempts, finalScenarios, formatMeasured } from './base';
+import { alertLine, attemptsNote, earlierAttempts, finalScenarios, firedAlerts, formatMeasured } from './base';
 import { outputPath, writeFileAtomic } from './files';
 import type { Reporter, ReporterContext } from './types';
 
@@ -115,6 +115,11 @@ export function renderJunit(result: RunResult, opts: { maxViolations?: number } 
       ['operations', String(s.operations)],
       ['devices', s.devices.map((d) => d.id).join(',')],
       ['history', s.historyFile],
+      // Alerts are no test outcome (they never fail a run): properties, and a line each in system-out.
+      ...(s.alerts ?? []).map((a) => [
+        `alert.${a.name}`,
+        `${a.fired ? 'fired' : 'quiet'} ${a.severity} ${a.channel}: ${a.condition}; measured ${formatMeasured(a.measured, a.metric)}`,
+      ]),
     ];
     const body = cases.map((c) => {
       const open = `    <testcase name="${xmlEscape(c.name)}" classname="${xmlEscape(s.name)}" time="${secs(c.timeMs)}"`;
@@ -129,7 +134,8 @@ export function renderJunit(result: RunResult, opts: { maxViolations?: number } 
       if (c.systemOut) inner.push(`      <system-out>${xmlEscape(c.systemOut)}</system-out>`);
       return inner.length ? `${open}>\n${inner.join('\n')}\n    </testcase>` : `${open}/>`;
     });
-    const notes = s.notes?.length ? [`    <system-out>${xmlEscape(s.notes.join('\n'))}</system-out>`] : [];
+    const out = [...(s.notes ?? []), ...firedAlerts(s).map((a) => `alert fired: ${alertLine(a)}`)];
+    const notes = out.length ? [`    <system-out>${xmlEscape(out.join('\n'))}</system-out>`] : [];
     suites.push(
       [
         `  <testsuite name="${xmlEscape(suiteName)}" tests="${cases.length}" failures="${f}" errors="${e}" skipped="${sk}" time="${secs(s.durationMs)}" timestamp="${xmlEscape(s.startedAt)}" hostname="${xmlEscape(result.environment.hostname)}">`,

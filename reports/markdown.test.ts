@@ -46,6 +46,14 @@ describe('markdown reporter', () => {
     expect(rows.some((r) => /\| [\d.]+% \| – \|/.test(r))).toBe(true);
   });
 
+  it('lists the RFC alerts that fired, with severity and channel', () => {
+    expect(md).toContain('### Alerts (RFC §5.3)');
+    expect(md).toMatch(
+      /^\| critical \| PagerDuty \| server-crash-mid-push \| sync failure rate > 5 % \| `sync_success_rate rate<0\.95` \| [\d.]+% \|$/m,
+    );
+    expect(md).not.toMatch(/^\| warning \| Slack \|/m);
+  });
+
   it('escapes pipes in cells', () => {
     const run = generateSampleRun({ scenarios: [{ name: 'a|b', ops: 100 }] }).result;
     expect(renderMarkdown(run)).toContain('a\\|b');

@@ -5,7 +5,15 @@
  */
 
 import type { RunResult, ScenarioResult, Verdict } from '../harness/results/types';
-import { attemptsNote, earlierAttempts, finalScenarios, formatDuration, formatMeasured, sig } from './base';
+import {
+  attemptsNote,
+  earlierAttempts,
+  finalScenarios,
+  firedAlerts,
+  formatDuration,
+  formatMeasured,
+  sig,
+} from './base';
 import { outputPath, writeFileAtomic } from './files';
 import { reproduceCommand } from './reproduce';
 import { rfcTargetFor } from './rfc-targets';
@@ -73,6 +81,22 @@ export function renderMarkdown(result: RunResult, opts: { maxViolations?: number
       );
     }
     lines.push('');
+  }
+
+  // RFC §5.3 alerts: what production would have raised; reported, not part of the verdict.
+  const evaluated = finals.filter((s) => s.alerts?.length);
+  if (evaluated.length) {
+    const fired = evaluated.flatMap((s) => firedAlerts(s).map((a) => ({ s, a })));
+    lines.push('### Alerts (RFC §5.3)', '');
+    if (!fired.length) lines.push(`No alert fired in ${evaluated.length} scenario(s).`, '');
+    else {
+      lines.push('| Severity | Channel | Scenario | Rule | Metric | Measured |', '|---|---|---|---|---|--:|');
+      for (const { s, a } of fired)
+        lines.push(
+          `| ${a.severity} | ${a.channel} | ${mdCell(s.name)} | ${mdCell(a.condition)} | ${code(`${a.metric} ${a.fires}`)} | ${formatMeasured(a.measured, a.metric)} |`,
+        );
+      lines.push('');
+    }
   }
 
   const withEnergy = finals.flatMap((s) => s.devices.filter((d) => d.energy).map((d) => ({ s, d })));

@@ -8,6 +8,7 @@ export {
   seriesKey,
   type Tags,
 } from './registry';
+export { baseMetricName, betterDirection, RFC_TARGETS, type RfcTarget, rfcTargetFor } from './rfc-targets';
 export {
   type Aggregation,
   type Comparator,
@@ -24,4 +25,3 @@ export {
   type ThresholdSource,
   type ThresholdSpec,
 } from './thresholds';
-export { baseMetricName, betterDirection, RFC_TARGETS, type RfcTarget, rfcTargetFor } from './rfc-targets';

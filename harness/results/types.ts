@@ -53,6 +53,25 @@ export interface ThresholdResult {
   source: 'rfc' | 'config' | 'scenario';
 }
 
+/** RFC §5.3 alert severities: critical pages (PagerDuty), warning posts (Slack), info marks a dashboard. */
+export type AlertSeverity = 'critical' | 'warning' | 'info';
+
+/** One RFC alert rule evaluated over the scenario's metrics (harness/metrics/alerts.ts). */
+export interface AlertResult {
+  name: string;
+  metric: string;
+  /** The k6 expression that is true while the alert fires, e.g. 'rate<0.95'. */
+  fires: string;
+  severity: AlertSeverity;
+  channel: string;
+  /** The rule as the RFC words it, e.g. 'sync failure rate > 5 %'. */
+  condition: string;
+  section: string;
+  /** The metric's value (null: no samples, the alert stays quiet). */
+  measured: number | null;
+  fired: boolean;
+}
+
 export interface FaultSpan {
   name: string;
   targets: string[];
@@ -112,6 +131,8 @@ export interface ScenarioResult {
   checks: CheckResult[];
   metrics: MetricSummary[];
   thresholds: ThresholdResult[];
+  /** RFC §5.3 alert rules over this scenario's metrics; reported, never part of the verdict. */
+  alerts?: AlertResult[];
   faults: FaultSpan[];
   /** Relative to the run dir. */
   historyFile: string;

@@ -8,6 +8,7 @@ import type { HistoryOp } from '../../protocol/history';
 import type { TableRecords } from '../../protocol/records';
 import { runCheckers } from '../checkers/index';
 import type { ServerLogRow } from '../checkers/types';
+import { evaluateAlerts } from '../metrics/alerts';
 import {
   deriveHistoryMetrics,
   evaluateThresholds,
@@ -15,7 +16,14 @@ import {
   metricsFromChecks,
   RFC_THRESHOLDS,
 } from '../metrics/index';
-import type { CheckResult, DeviceSummary, FaultSpan, MetricSummary, ThresholdResult } from '../results/types';
+import type {
+  AlertResult,
+  CheckResult,
+  DeviceSummary,
+  FaultSpan,
+  MetricSummary,
+  ThresholdResult,
+} from '../results/types';
 import type { ScenarioDefinition } from './scenario';
 
 export interface AnalysisInput {
@@ -47,8 +55,40 @@ export interface Analysis {
   checks: CheckResult[];
   metrics: MetricSummary[];
   thresholds: ThresholdResult[];
+  alerts: AlertResult[];
   faults: FaultSpan[];
   devices: DeviceSummary[];
+}
+
+/** The scenario's `expectAlerts` against what fired. */
+export function alertExpectationsCheck(
+  expect: ScenarioDefinition['expectAlerts'],
+  alerts: readonly AlertResult[],
+): CheckResult | undefined {
+  if (!expect) return undefined;
+  const by = new Map(alerts.map((a) => [a.name, a]));
+  const shown = (a: AlertResult | undefined) =>
+    a
+      ? `${a.condition}, ${a.metric} ${a.measured === null ? 'had no samples' : `measured ${a.measured}`}`
+      : 'not evaluated';
+  const violations = [
+    ...(expect.fired ?? [])
+      .filter((n) => !by.get(n)?.fired)
+      .map((n) => ({ message: `alert ${n} did not fire (${shown(by.get(n))})` })),
+    ...(expect.quiet ?? [])
+      .filter((n) => by.get(n)?.fired)
+      .map((n) => ({ message: `alert ${n} fired (${shown(by.get(n))})` })),
+  ];
+  const fired = alerts.filter((a) => a.fired).map((a) => `${a.name} (${a.severity})`);
+  return {
+    name: 'alert-expectations',
+    passed: violations.length === 0,
+    summary: violations.length
+      ? violations.map((v) => v.message).join('; ')
+      : `alerts as expected; fired: ${fired.join(', ') || 'none'}`,
+    violations,
+    durationMs: 0,
+  };
 }
 
 export function faultSpans(history: HistoryOp[]): FaultSpan[] {
@@ -247,5 +287,8 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
       durationMs: 0,
     });
   }
-  return { checks, metrics: metrics.summaries(), thresholds, faults: faultSpans(input.history), devices };
+  const alerts = evaluateAlerts(metrics);
+  const ae = input.fatal ? undefined : alertExpectationsCheck(input.def.expectAlerts, alerts);
+  if (ae) checks.push(ae);
+  return { checks, metrics: metrics.summaries(), thresholds, alerts, faults: faultSpans(input.history), devices };
 }

@@ -12,6 +12,7 @@ import { HarnessError } from '../config/errors';
 import { importUserModule } from '../config/load';
 import { NETWORK_PRESETS } from '../config/network-presets';
 import { faultPlanProblem, faultProblem } from '../faults/registry';
+import { ALERT_NAMES } from '../metrics/alerts';
 import { thresholdTagProblem } from '../metrics/derived-tags';
 import { parseMetricKey } from '../metrics/thresholds';
 import type { ScenarioDefinition } from './scenario';
@@ -95,6 +96,17 @@ export function validateScenario(def: unknown, file: string): ScenarioDefinition
     if (st?.op !== 'fault') continue;
     const problem = faultProblem(st.fault, ids, `steps[${i}].fault`);
     if (problem) bad(file, problem);
+  }
+  if (d.expectAlerts !== undefined) {
+    const ea = d.expectAlerts as Record<string, unknown>;
+    if (typeof ea !== 'object' || ea === null) bad(file, '"expectAlerts" must be { fired?: [...], quiet?: [...] }');
+    for (const [k, v] of Object.entries(ea)) {
+      if (k !== 'fired' && k !== 'quiet') bad(file, `expectAlerts.${k}: unknown field; use fired or quiet`);
+      if (!Array.isArray(v)) bad(file, `expectAlerts.${k} must be an array of alert names`);
+      for (const n of v as unknown[])
+        if (typeof n !== 'string' || !ALERT_NAMES.includes(n))
+          bad(file, `expectAlerts.${k}: unknown alert ${JSON.stringify(n)}; known: ${ALERT_NAMES.join(', ')}`);
+    }
   }
   if (d.thresholds !== undefined) {
     for (const [k, v] of Object.entries(d.thresholds)) {

@@ -167,6 +167,11 @@ export interface ScenarioDefinition {
   /** Checker names; default: every checker. */
   checks?: string[];
   thresholds?: Record<string, string[]>;
+  /**
+   * RFC §5.3 alerts (harness/metrics/alerts.ts) this scenario proves fire, or stay quiet; checked as
+   * `alert-expectations`. Without it alerts are only reported.
+   */
+  expectAlerts?: { fired?: string[]; quiet?: string[] };
   timeoutMs?: number;
   /** Time scale for this scenario's waits (backoff, background fetch, faults) unless --time-scale is given. */
   timeScale?: number;

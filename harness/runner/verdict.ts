@@ -82,6 +82,7 @@ export function scenarioResult(o: {
     checks: a.checks,
     metrics: a.metrics,
     thresholds: a.thresholds,
+    alerts: a.alerts,
     faults: a.faults,
     historyFile: `${o.slug}/history.jsonl`,
     operations: o.operations,

@@ -98,6 +98,17 @@ function thresholdsTable(s: ScenarioResult): string {
   return `<div class="scroll"><table><thead><tr><th>Result</th><th>Metric</th><th>Expression</th><th class="num">Measured</th><th>RFC target</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
+function alertsTable(s: ScenarioResult): string {
+  if (!s.alerts?.length) return '<p class="muted">No alert rules evaluated.</p>';
+  const rows = s.alerts
+    .map(
+      (a) =>
+        `<tr><td>${a.fired ? `<span class="bad">▲ fired</span>` : '<span class="muted">quiet</span>'}</td><td><b>${esc(a.severity)}</b> → ${esc(a.channel)}</td><td>${esc(a.condition)} <span class="small muted">(RFC ${esc(a.section)})</span></td><td><code>${esc(`${a.metric} ${a.fires}`)}</code></td><td class="num"><b>${esc(formatMeasured(a.measured, a.metric))}</b></td></tr>`,
+    )
+    .join('');
+  return `<div class="scroll"><table><thead><tr><th>State</th><th>Severity</th><th>Rule</th><th>Fires when</th><th class="num">Measured</th></tr></thead><tbody>${rows}</tbody></table></div><p class="small muted">Alerts are what production would raise on this traffic; they do not decide the verdict.</p>`;
+}
+
 function latencyCards(s: ScenarioResult): string {
   // Per sync path (path/pack tags) and overall; breakdowns by table or device stay in "All metrics".
   const rank = (m: MetricSummary) => (m.name === 'sync_latency_ms' ? 0 : m.name === 'watch_transfer_ms' ? 1 : 2);
@@ -299,6 +310,7 @@ ${s.title ? `<div class="scenario-head sub">${esc(s.title)}</div>` : ''}
 ${s.error ? `<div class="error-box"><b>${esc(s.error.code)}</b>: ${esc(s.error.message)}</div>` : ''}
 ${s.notes?.length ? `<ul class="notes">${s.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 <div class="card" style="margin-top:14px"><h3>Checks</h3>${checksTable(s, prefix)}</div><div class="card"><h3>Thresholds</h3>${thresholdsTable(s)}</div>
+<div class="card"><h3>Alerts (RFC §5.3)</h3>${alertsTable(s)}</div>
 <div style="margin-top:16px">${latencyCards(s)}</div>
 <div style="margin-top:16px">${timeline}</div>
 <div class="grid">${conflictsCard(digest.conflictsByTable)}${dataCard(s)}</div>

@@ -7,7 +7,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { RFC_ALERT_RULES } from '../../harness/metrics/alerts';
+import { parseExpression } from '../../harness/metrics/thresholds';
 import type {
+  AlertResult,
   CheckResult,
   DeviceSummary,
   FaultSpan,
@@ -632,6 +635,20 @@ function buildScenario(spec: SampleScenarioSpec, seed: number, startedAt: Date, 
     if (th.expression === 'p(95)<10000') th.passed = th.measured !== null && th.measured < 10000;
     if (th.measured !== null) th.measured = Math.round(th.measured * 10000) / 10000;
   }
+  // The RFC alert rules over the same figures (the runner evaluates them on its Metrics registry).
+  const alertMeasured: Record<string, number | null> = {
+    sync_success_rate: successRate,
+    conflict_rate: conflictRateMeasured,
+    sync_latency_ms: p95('sync_latency_ms', 'path', 'phone-cloud'),
+  };
+  const alerts: AlertResult[] = RFC_ALERT_RULES.map((r) => {
+    const measured = alertMeasured[r.metric] ?? null;
+    const e = parseExpression(r.fires)!;
+    const fired =
+      measured !== null && (e.op === '<' ? measured < e.target : e.op === '>' ? measured > e.target : false);
+    const { name, metric, fires, severity, channel, condition, section } = r;
+    return { name, metric, fires, severity, channel, condition, section, measured, fired };
+  });
   const derived: Verdict = checks.every((c) => c.passed) && thresholds.every((th) => th.passed) ? 'passed' : 'failed';
   const verdict = spec.verdict ?? derived;
   const notes: string[] = [];
@@ -654,6 +671,7 @@ function buildScenario(spec: SampleScenarioSpec, seed: number, startedAt: Date, 
     checks,
     metrics,
     thresholds,
+    alerts,
     faults,
     historyFile,
     operations: ops.length,
