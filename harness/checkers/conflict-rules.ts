@@ -1,11 +1,15 @@
 /**
  * conflict-rules: every ConflictRecord the server reported was resolved as the table's strategy
- * demands (protocol/conflicts.ts, the one implementation), the final state does not contradict the
+ * demands, the final state does not contradict the
  * resolution unless a later write explains it, and sync_log has a CONFLICT_RESOLVED row for each.
+ * "As the strategy demands" is judged by harness/oracle/conflicts.ts, an independent statement of
+ * the contract's table, never by protocol/conflicts.ts: the server and the devices resolve with that
+ * shared function, so a bug in it would otherwise pass its own review.
  */
-import { resolveConflict } from '../../protocol/conflicts';
+
 import type { ConflictRecord, SyncRecord } from '../../protocol/records';
 import { columnNames, isTableName, type SchemaVersion } from '../../protocol/tables';
+import { expectedOutcome } from '../oracle/conflicts';
 import { analyse, fmt, ServerIndex, type SyncInfo, same } from './analysis';
 import { plural, Violations } from './collect';
 import type { Checker, CheckInput, CheckOptions } from './types';
@@ -78,7 +82,7 @@ export function checkConflictRules(input: CheckInput, opts?: CheckOptions) {
         }
         continue;
       }
-      const expected = resolveConflict(cr.tableName, cr.clientRecord, cr.serverRecord, version);
+      const expected = expectedOutcome(cr.tableName, cr.serverRecord, cr.clientRecord, version);
       const problems: string[] = [];
       if (expected.resolution !== cr.resolution)
         problems.push(`labelled ${cr.resolution}, expected ${expected.resolution}`);
@@ -173,6 +177,6 @@ export function checkConflictRules(input: CheckInput, opts?: CheckOptions) {
 export const conflictRules: Checker = {
   name: 'conflict-rules',
   description:
-    'each reported conflict matches resolveConflict() for its table, sticks in the final state, and is logged',
+    'each reported conflict matches its table rule (an oracle independent of protocol/conflicts.ts), sticks in the final state, and is logged',
   check: checkConflictRules,
 };

@@ -17,7 +17,8 @@ export function registerChecker(c: Checker): void {
   registry.set(c.name, c);
 }
 
-for (const c of [convergence, lostWrites, conflictRules, noResurrection, noDuplicates, userIsolation]) registerChecker(c);
+for (const c of [convergence, lostWrites, conflictRules, noResurrection, noDuplicates, userIsolation])
+  registerChecker(c);
 
 export function checkerNames(): string[] {
   return [...registry.keys()];

@@ -1,14 +1,14 @@
 /**
  * Missed conflicts (blind overwrite): for every table, device A pulls, device B changes a row and is
  * acknowledged, then A pushes its own edit of that row with the older lastPulledAt. The server must
- * resolve by the table's rule (oracle.ts); a server that overwrites blindly keeps A's stale values.
+ * resolve by the table's rule (harness/oracle/conflicts.ts); a server that overwrites blindly keeps A's stale values.
  * With `conflictsReported`, the push answer must also list the conflict.
  */
 import type { SyncRecord } from '../../../protocol/records';
 import type { TableName } from '../../../protocol/tables';
+import { differingColumns, expectedResolution, RULE_IN_WORDS } from '../../oracle/conflicts';
 import type { ScenarioContext } from '../../runner/scenario';
 import { created, probeId, said, sampleRow, serverRow, updated } from './kit';
-import { differingColumns, expectedResolution, RULE_IN_WORDS } from './oracle';
 
 /** B's (newer, acknowledged) and A's (stale) edits of one row, chosen so each table's rule gives a result that differs from a blind overwrite. */
 const EDITS: Record<TableName, { b: Partial<SyncRecord>; a: Partial<SyncRecord> }> = {

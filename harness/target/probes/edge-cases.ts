@@ -4,9 +4,10 @@
  * naming an unknown table, a string where a number belongs, a re-sent push. A 5xx or a silent drop is
  * a finding with its own name.
  */
+
+import { differingColumns } from '../../oracle/conflicts';
 import type { ScenarioContext } from '../../runner/scenario';
 import { created, deleted, probeId, said, sampleRow, serverRow, updated } from './kit';
-import { differingColumns } from './oracle';
 
 type Finding = { message: string; historyIndexes?: number[] };
 
