@@ -1,54 +1,48 @@
-import { runVirtualUsers } from '../devices/vu/index';
 import { defineScenario } from '../harness/index';
+import { driveLoad, workersFor } from './_load';
+
+const VUS = 1000;
+const DURATION_MS = 20_000;
 
 /** The load this scenario drives; `harness export k6 load-1000-concurrent` turns it into k6 executors. */
-const LOAD = { users: 250, devicesPerUser: 4, durationMs: 20_000, writesPerSync: 3 };
+const LOAD = { users: VUS / 2, devicesPerUser: 2, durationMs: DURATION_MS, writesPerSync: 1 };
 
 /**
- * RFC 5.2 "1000 concurrent sync operations": protocol-level virtual users (real payload shapes, no
- * local DB) against the server, while two phones keep syncing through their proxies and must still
- * converge. Reports how many syncs were in flight at once and their latency.
+ * RFC 0006 §5.2 "1000 concurrent sync operations" within §1.5's "< 2 s": 1000 protocol-level virtual
+ * users (500 users × 2 devices, real payload shapes, the RFC 2.6 trigger mix), each starting its next
+ * sync as soon as the last one ends, so 1000 syncs are in flight the whole time. Two WatermelonDB
+ * phones keep syncing through their proxies meanwhile and must still converge. Judged by the RFC's
+ * own thresholds: p95 < 2000 ms, > 99 % success, no lost writes on a checked sample of users.
  */
 export default defineScenario({
   name: 'load-1000-concurrent',
-  title: '1000 concurrent syncs held, phones still converge',
+  title: '1000 concurrent syncs within the RFC latency, phones still converge',
   tags: ['load', 'performance'],
+  // A child server: its CPU and RSS are its own, and the generator's event loop is not the server's.
+  server: { process: 'child' },
   devices: { phoneA: { kind: 'phone' }, phoneB: { kind: 'phone' } },
   load: LOAD,
   thresholds: {
     concurrent_syncs: ['max>=1000'],
-    // RFC 5.2 asks that 1000 concurrent syncs be held, not for a latency under that load; on a 2-core
-    // box that also runs PostgreSQL p95 is 14–26 s. Reported, bounded loosely.
-    vu_sync_latency_ms: ['p(95)<60000'],
+    vu_sync_latency_ms: ['p(95)<2000'],
+    vu_sync_success_rate: ['rate>0.99'],
+    vu_lost_writes: ['count==0'],
+    vu_diverged_devices: ['count==0'],
+    // The phones' random workload edits the same rows on purpose (conflicts are its point).
     conflict_rate: ['rate<1'],
-    vu_sync_success_rate: ['min>0.99'],
-    // Phones share one 2-core machine with 1000 virtual users here: their latency is reported, not judged.
-    'sync_latency_ms{path:phone-cloud,payload:small}': ['p(95)<60000'],
   },
   timeoutMs: 10 * 60_000,
-  async workload({ devices: { phoneA, phoneB }, serverUrl, seed, metric, note, random }) {
-    const load = runVirtualUsers({
-      serverUrl,
-      ...LOAD,
-      seed,
-      targetConcurrency: 1000,
+  async workload(ctx) {
+    const { phoneA, phoneB } = ctx.devices;
+    const load = driveLoad(ctx, {
+      executor: { executor: 'constant-vus', vus: VUS, durationMs: DURATION_MS },
+      devicesPerUser: LOAD.devicesPerUser,
+      workers: workersFor(VUS),
+      lostWriteSample: 20,
       requestTimeoutMs: 60_000,
     });
-    await random({ opsPerDevice: 20, syncProbability: 0.3, thinkMs: [100, 500], devices: ['phoneA', 'phoneB'] });
-    const r = await load;
-    metric('concurrent_syncs', r.maxConcurrentSyncs);
-    metric('vu_sync_success_rate', r.successRate);
-    for (const [k, v] of Object.entries({
-      p50: r.latencyMs.p50,
-      p95: r.latencyMs.p95,
-      p99: r.latencyMs.p99,
-      max: r.latencyMs.max,
-    }))
-      note(`vu sync latency ${k}: ${Math.round(v)} ms`);
-    metric('vu_sync_latency_ms', r.latencyMs.p95, { stat: 'p95' });
-    note(
-      `${r.vus} virtual users: ${r.syncs} syncs (${r.throughputSyncsPerSec.toFixed(0)}/s), max ${r.maxConcurrentSyncs} in flight, ${r.msAtOrAboveTarget} ms at ≥ 1000, success ${(r.successRate * 100).toFixed(2)} %`,
-    );
+    await ctx.random({ opsPerDevice: 20, syncProbability: 0.3, thinkMs: [100, 500], devices: ['phoneA', 'phoneB'] });
+    await load;
     await phoneA.sync();
     await phoneB.sync();
   },

@@ -189,22 +189,28 @@ export function summarise(o: Pick<LoadOptions, 'executor' | 'phases' | 'windowMs
   for (let w = 0; w < nWindows; w++) {
     const tag = { w: String(w) };
     const l = windows.summary('vu_sync_latency_ms', tag);
-    const perSlice = (name: string) =>
-      slices.map((s) => windows.summary(name, { ...tag, slice: String(s.slice) })?.value ?? 0);
-    const cpu = perSlice('generator_cpu_pct');
+    // Each process's sample taken nearest the window's end (the sampler may fire late under load).
+    const end = (w + 1) * windowMs;
+    const near = slices.map((s) =>
+      s.samples.reduce<SliceResult['samples'][number] | undefined>(
+        (best, x) => (Math.abs(x.t - end) < Math.abs((best?.t ?? Infinity) - end) ? x : best),
+        undefined,
+      ),
+    );
+    const cpu = near.map((x) => x?.cpuPct ?? 0);
     timeline.push({
       t: (w * windowMs) / 1000,
       started: windows.summary('vu_iterations_started', tag)?.value ?? 0,
       ok: windows.summary('vu_syncs_ok', tag)?.value ?? 0,
       failed: windows.summary('vu_syncs_failed', tag)?.value ?? 0,
       dropped: windows.summary('vu_dropped_iterations', tag)?.value ?? 0,
-      inFlight: perSlice('vu_syncs_in_flight').reduce((a, b) => a + b, 0),
+      inFlight: near.reduce((a, x) => a + (x?.inFlight ?? 0), 0),
       p50: l?.p50 ?? 0,
       p95: l?.p95 ?? 0,
       p99: l?.p99 ?? 0,
       generatorCpuPct: r1(Math.max(0, ...cpu)),
       generatorCpuPctTotal: r1(cpu.reduce((a, b) => a + b, 0)),
-      loopDelayP99Ms: r1(Math.max(0, ...perSlice('generator_loop_delay_p99_ms'))),
+      loopDelayP99Ms: r1(Math.max(0, ...near.map((x) => x?.loopDelayP99Ms ?? 0))),
     });
   }
 

@@ -14,7 +14,7 @@ import type { Platform } from '../../protocol/records';
 import { type SchemaVersion, TABLE_NAMES, type TableName } from '../../protocol/tables';
 import { type ExportedSeries, Metrics } from '../metrics/registry';
 import { type ExecutorResult, type ExecutorSpec, maxVUsOf, runExecutor } from './executors';
-import { GeneratorMonitor } from './process-stats';
+import { GeneratorMonitor, type GeneratorSample } from './process-stats';
 import { type LoadTrigger, pickTrigger, runTrigger, type TriggerMix, type TriggerSlot, validateMix } from './triggers';
 
 export interface LoadOptions {
@@ -52,8 +52,10 @@ export interface SliceResult {
   slice: number;
   /** Run metrics: vu_sync_latency_ms{trigger}, vu_sync_success_rate{trigger}, counters. */
   series: ExportedSeries[];
-  /** Per-window metrics (tag `w`: window index): latency, counts, generator samples. */
+  /** Per-window metrics (tag `w`: window index): latency and counts. */
   windows: ExportedSeries[];
+  /** Generator samples, one per window as the sampler managed (t: ms from the executor start, at the sample). */
+  samples: Array<GeneratorSample & { inFlight: number }>;
   executor: ExecutorResult;
   vus: number;
   users: number;
@@ -220,14 +222,12 @@ export async function runSlice(o: LoadOptions, slice = 0, slices = 1): Promise<S
   const phaseAt = (t: number) => o.phases?.find((p) => t >= p.fromMs && t < p.toMs)?.name;
   // Started after setup: the generator's CPU per sync is the run's, not the tokens' and seeds'.
   const monitor = new GeneratorMonitor();
+  const samples: SliceResult['samples'] = [];
   const sampleWindow = () => {
     const g = monitor.sample();
-    // Sampled as window k ends (t ≈ (k + 1) × windowMs after the start).
-    const w = { w: String(Math.max(0, Math.round((performance.now() - t0) / windowMs) - 1)), slice: String(slice) };
-    windows.gauge('generator_cpu_pct', g.cpuPct, w, 'pct');
-    windows.gauge('generator_elu', g.elu, w, 'ratio');
-    windows.gauge('generator_loop_delay_p99_ms', g.loopDelayP99Ms, w, 'ms');
-    windows.gauge('vu_syncs_in_flight', inFlight, w);
+    // Stamped with when it was taken: a busy event loop fires the interval late, and a sample must
+    // not land in the wrong window (summarise matches samples to windows by time).
+    samples.push({ ...g, t: performance.now() - t0, inFlight });
     metrics.add('generator_cpu_pct', g.cpuPct, { slice: String(slice) }, 'pct');
     metrics.add('generator_loop_delay_ms', g.loopDelayP99Ms, { slice: String(slice) });
     rssPeakMb = Math.max(rssPeakMb, g.rssMb);
@@ -308,6 +308,7 @@ export async function runSlice(o: LoadOptions, slice = 0, slices = 1): Promise<S
     slice,
     series: metrics.exportSeries(),
     windows: windows.exportSeries(),
+    samples,
     executor,
     vus,
     users,

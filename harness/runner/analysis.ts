@@ -16,6 +16,7 @@ import {
   metricsFromChecks,
   RFC_THRESHOLDS,
 } from '../metrics/index';
+import type { ExportedSeries } from '../metrics/registry';
 import type {
   AlertResult,
   CheckResult,
@@ -33,6 +34,8 @@ export interface AnalysisInput {
   devices: Array<{ id: string; user: string; snapshot: TableRecords; pendingChanges: number; schemaVersion: 1 | 2 }>;
   assertions: Array<{ ok: boolean; message: string }>;
   custom: Array<{ name: string; value: number; tags?: Record<string, string> }>;
+  /** Whole series from the workload (ctx.mergeMetrics). */
+  series?: readonly ExportedSeries[];
   memory: Map<string, number[]>;
   deviceInfo: Array<{
     id: string;
@@ -248,6 +251,7 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
   const metrics = deriveHistoryMetrics(input.history, { devices: input.deviceInfo });
   metricsFromChecks(checks, metrics);
   for (const c of input.custom) metrics.add(c.name, c.value, c.tags);
+  if (input.series?.length) metrics.merge(input.series);
   for (const [device, samples] of input.memory)
     for (const b of samples) metrics.add('client_memory_mb', b / 1048576, { device }, 'mb');
   const devices = deviceSummaries(input);

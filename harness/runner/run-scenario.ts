@@ -135,6 +135,7 @@ export async function runScenario(
             },
           }
         : {}),
+      serverPid: () => srv.server.pid?.(),
       client: (user, name) =>
         new ProbeClient({
           ...{ serverUrl: srv.url, user, serverUser: srv.serverUser(user), name, rec },
@@ -181,7 +182,7 @@ export async function runScenario(
     history: paired.size ? rec.ops.filter((o) => !o.device || !paired.has(o.device)) : rec.ops,
     serverState: final.server,
     devices: final.devices,
-    ...{ assertions: record.assertions, custom: record.custom, memory: record.memory },
+    ...{ assertions: record.assertions, custom: record.custom, series: record.series, memory: record.memory },
     deviceInfo: devices.all().map((d) => ({
       ...{ id: d.id, kind: d.spec.kind, user: d.user },
       energy: safe(() => d.dev.energy()),

@@ -7,6 +7,7 @@ import type { Rng } from '../../protocol/rng';
 import type { TableName } from '../../protocol/tables';
 import type { Violation } from '../checkers/types';
 import type { Nemesis } from '../faults/nemesis';
+import type { ExportedSeries } from '../metrics/registry';
 import type { CheckResult } from '../results/types';
 import type { ObjectStoreView } from '../services/object-store/index';
 import type { ProbeClient } from '../target/probe-client';
@@ -17,6 +18,8 @@ export class ScenarioRecord {
   readonly notes: string[] = [];
   readonly assertions: Array<{ ok: boolean; message: string }> = [];
   readonly custom: Array<{ name: string; value: number; tags?: Record<string, string> }> = [];
+  /** Whole series (ctx.mergeMetrics), merged into the run's metrics before thresholds. */
+  readonly series: ExportedSeries[] = [];
   readonly memory = new Map<string, number[]>();
   /** Checks the scenario decided itself (ctx.check), by name. */
   readonly checks = new Map<string, { description: string; violations: Violation[] }>();
@@ -39,6 +42,7 @@ export function scenarioContext(o: {
   tables: TableName[];
   target?: ScenarioContext['target'];
   client(user: string, name: string): ProbeClient;
+  serverPid?: () => number | undefined;
 }): ScenarioContext {
   const { handles, nemesis: nem, rng, clock, record } = o;
   return {
@@ -69,6 +73,10 @@ export function scenarioContext(o: {
     },
     note: record.note,
     metric: (name, value, tags) => record.custom.push({ name, value, tags }),
+    mergeMetrics: (series) => {
+      record.series.push(...series);
+    },
+    ...(o.serverPid ? { serverPid: o.serverPid } : {}),
     id: (prefix = 'rec') => rng.id(prefix),
     tables: o.tables,
     ...(o.target ? { target: o.target } : {}),

@@ -15,6 +15,7 @@ import type { SyncRecord, TableRecords } from '../../protocol/records';
 import type { SchemaVersion, TableName } from '../../protocol/tables';
 import type { Violation } from '../checkers/types';
 import type { FaultPlan, FaultSpec } from '../faults/types';
+import type { ExportedSeries } from '../metrics/registry';
 import type { ObjectStoreView } from '../services/object-store/index';
 import type { ProbeClient } from '../target/probe-client';
 import type { Capabilities, CapabilityName, ParamPlace } from '../target/types';
@@ -87,6 +88,13 @@ export interface ScenarioContext {
   note(message: string): void;
   /** Record a custom metric sample (trend), e.g. a transfer time. */
   metric(name: string, value: number, tags?: Record<string, string>): void;
+  /**
+   * Add whole metric series recorded elsewhere (the load generator's histograms, Metrics.exportSeries):
+   * thresholds then judge every sample, not a percentile computed somewhere else.
+   */
+  mergeMetrics(series: readonly ExportedSeries[]): void;
+  /** The reference server's process id when it runs as a child process (`server.process: 'child'`): its CPU and RSS can be sampled. */
+  serverPid?(): number | undefined;
   /** Deterministic record id. */
   id(prefix?: string): string;
   /** The tables the server serves: all six for the reference server, the adapter's with --target. */

@@ -15,6 +15,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export interface RunningServer extends Partial<ProcessControl> {
   url: string;
   hostPort: string;
+  /** The server's own process (child servers only; it changes across a restart). */
+  pid?(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -101,6 +103,7 @@ export async function startChildServer(opts: {
   return {
     url: `http://127.0.0.1:${port}`,
     hostPort: `127.0.0.1:${port}`,
+    pid: () => child?.pid,
     pause: signal('SIGSTOP'),
     resume: signal('SIGCONT'),
     crash: kill,

@@ -1,0 +1,90 @@
+import type { ScenarioContext } from '../harness/index';
+import { type LoadOptions, type LoadRun, ProcessSampler, runLoad } from '../harness/load/index';
+
+/** One sample of the machine during a load run: server and harness process, and the load average. */
+export interface MachineSample {
+  t: number;
+  serverCpuPct?: number;
+  serverRssMb?: number;
+  harnessRssMb: number;
+  loadAvg1: number;
+}
+
+export interface DrivenLoad {
+  run: LoadRun;
+  machine: MachineSample[];
+  /** Server CPU (% of one core) over the whole run, when the server is a child process. */
+  serverCpuPct?: number;
+}
+
+/**
+ * The @load scenarios' common part: run the load generator against the scenario's server, sample the
+ * server's and the harness's CPU and RSS meanwhile, merge the generator's histograms into the run's
+ * metrics (so thresholds judge every sample) and note what a reader needs to judge the figures:
+ * throughput, per-trigger latency, lost writes, and whether the generator itself was the limit.
+ */
+export async function driveLoad(
+  ctx: ScenarioContext,
+  opts: Omit<LoadOptions, 'serverUrl' | 'seed'>,
+  sampleMs = 1000,
+): Promise<DrivenLoad> {
+  const pid = ctx.serverPid?.();
+  const server = pid ? new ProcessSampler(pid) : undefined;
+  const { loadavg } = await import('node:os');
+  const machine: MachineSample[] = [];
+  const t0 = performance.now();
+  const timer = setInterval(() => {
+    const s = server?.sample();
+    machine.push({
+      t: Math.round(performance.now() - t0),
+      ...(s ? { serverCpuPct: Math.round(s.cpuPct), serverRssMb: Math.round(s.rssMb) } : {}),
+      harnessRssMb: Math.round(process.memoryUsage.rss() / 1048576),
+      loadAvg1: loadavg()[0]!,
+    });
+  }, sampleMs);
+  let run: LoadRun;
+  try {
+    run = await runLoad({ ...opts, serverUrl: ctx.serverUrl, seed: ctx.seed });
+  } finally {
+    clearInterval(timer);
+  }
+  const serverCpuPct = server?.total()?.cpuPct;
+  ctx.mergeMetrics(run.series);
+  const s = run.summary;
+  ctx.metric('concurrent_syncs', s.maxInFlight);
+  for (const m of machine) {
+    if (m.serverCpuPct !== undefined) ctx.metric('server_cpu_pct', m.serverCpuPct);
+    if (m.serverRssMb !== undefined) ctx.metric('server_rss_mb', m.serverRssMb);
+    ctx.metric('harness_rss_mb', m.harnessRssMb);
+  }
+  const ms = (x: number) => `${Math.round(x)} ms`;
+  ctx.note(
+    `${s.vus} VUs (${s.workers} generator process${s.workers > 1 ? 'es' : ''}): ${s.iterations} syncs in ${(s.durationMs / 1000).toFixed(1)} s = ${s.syncsPerSec}/s, ${s.dropped} dropped, max ${s.maxInFlight} in flight, success ${(s.successRate * 100).toFixed(2)} %`,
+  );
+  ctx.note(
+    `vu sync latency p50 ${ms(s.latency.p50)}, p95 ${ms(s.latency.p95)}, p99 ${ms(s.latency.p99)}, max ${ms(s.latency.max)}`,
+  );
+  for (const [t, l] of Object.entries(s.byTrigger))
+    ctx.note(
+      `  ${t}: ${l.count} syncs, p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, p99 ${ms(l.p99)}, success ${(l.successRate * 100).toFixed(2)} %`,
+    );
+  ctx.note(
+    `lost writes: ${s.lostWrites.lost} of the rows of ${s.lostWrites.checkedUsers} checked users (${s.lostWrites.diverged} devices diverged, ${s.lostWrites.unverified} users unverified)`,
+  );
+  for (const e of s.lostWrites.examples) ctx.note(`  ${e}`);
+  for (const [k, v] of Object.entries(s.errors).slice(0, 5)) ctx.note(`  error ×${v}: ${k}`);
+  const g = s.generator;
+  const peak = (f: (m: MachineSample) => number | undefined) => Math.max(0, ...machine.map((m) => f(m) ?? 0));
+  ctx.note(
+    `generator: ${g.cpuPct} % of a core (busiest process ${g.maxProcessCpuPct} %), ${g.cpuMsPer1000Syncs} CPU ms per 1000 syncs, event-loop delay p99 ${g.loopDelayP99Ms} ms, ${g.memoryPerVuKb} KB per VU; server: ${serverCpuPct === undefined ? 'in process' : `${Math.round(serverCpuPct)} % of a core, RSS peak ${peak((m) => m.serverRssMb)} MB`}; load average peak ${peak((m) => m.loadAvg1).toFixed(2)}`,
+  );
+  if (g.saturated)
+    ctx.note(
+      `WARNING: the load generator was saturated (${g.reasons.join('; ')}): part of the measured latency is the generator's, not the server's`,
+    );
+  ctx.metric('generator_saturated', g.saturated ? 1 : 0);
+  return { run, machine, ...(serverCpuPct !== undefined ? { serverCpuPct } : {}) };
+}
+
+/** Workers for a VU count: one process holds a few hundred VUs; beyond that two keep its event loop responsive. */
+export const workersFor = (vus: number) => (vus >= 500 ? 2 : 1);
