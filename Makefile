@@ -5,7 +5,7 @@ NPM_STAMP := node_modules/.install-stamp
 HARNESS := node bin/harness.js
 SCENARIO ?= smoke
 
-.PHONY: setup run test fuzz bench bench-server bench-proxy bench-checkers bench-phone bench-load bench-web bench-ble bench-report bench-scale bench-bridge bench-fit lint typecheck chromium clean doctor
+.PHONY: setup run test test-under-load fuzz bench bench-server bench-proxy bench-checkers bench-phone bench-load bench-web bench-ble bench-report bench-scale bench-bridge bench-fit lint typecheck chromium clean doctor
 
 setup: $(NPM_STAMP) chromium
 
@@ -28,6 +28,10 @@ run: setup
 
 test: setup
 	npx vitest run
+
+# The same suite beside two CPU-bound processes: tests must wait for events, never for fixed times.
+test-under-load: setup
+	bash bench/test-under-load.sh
 
 # 10,000 hostile requests against the reference server (issue #18); ARGS="--seed N --count N".
 fuzz: $(NPM_STAMP)

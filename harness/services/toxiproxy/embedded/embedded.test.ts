@@ -88,12 +88,14 @@ describe('Go JSON decoding rules', () => {
       stream: 'UpStream',
       toxicity: 1,
     });
-    // Negative latency acts like none, on the upstream stream as parsed case-insensitively.
+    // Negative latency acts like none, on the upstream stream as parsed case-insensitively. The bug this
+    // guards against is a negative delay read as unsigned (an endless hold), so the ceiling is generous:
+    // a loaded runner can take hundreds of ms for one echo.
     const sock = await dial(Number((await (await fetch(`${tp.url}/proxies/a`)).json()).listen.split(':').pop()));
     const t0 = performance.now();
     sock.write('x');
     await new Promise((r) => sock.once('data', r));
-    expect(performance.now() - t0).toBeLessThan(150);
+    expect(performance.now() - t0).toBeLessThan(5000);
     res = await post(`${tp.url}/populate`, '{}');
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ status: 400, proxies: null });
@@ -233,6 +235,7 @@ describe('timer granularity', () => {
     while (received < 10_000 && performance.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
     expect(received).toBe(10_000);
     expect(last - t0).toBeGreaterThanOrEqual(99);
-    expect(last - t0).toBeLessThan(800);
+    // Delay read as ms instead of µs would take 100 s; a loaded runner may stretch 100 ms several-fold.
+    expect(last - t0).toBeLessThan(5000);
   });
 });
