@@ -1,4 +1,5 @@
 export { type Analysis, analyse, RecordIndex, ServerIndex, type SyncInfo, type WriteInfo } from './analysis';
+export { atomicPush, checkAtomicPush } from './atomic-push';
 export { checkConflictRules, conflictRules } from './conflict-rules';
 export { checkConvergence, convergence } from './convergence';
 export { checkLostWrites, lostWrites } from './lost-writes';

@@ -4,6 +4,7 @@
  */
 import { HarnessError } from '../config/errors';
 import type { CheckResult } from '../results/types';
+import { atomicPush } from './atomic-push';
 import { conflictRules } from './conflict-rules';
 import { convergence } from './convergence';
 import { userIsolation } from './isolation';
@@ -17,7 +18,7 @@ export function registerChecker(c: Checker): void {
   registry.set(c.name, c);
 }
 
-for (const c of [convergence, lostWrites, conflictRules, noResurrection, noDuplicates, userIsolation])
+for (const c of [convergence, lostWrites, conflictRules, atomicPush, noResurrection, noDuplicates, userIsolation])
   registerChecker(c);
 
 export function checkerNames(): string[] {

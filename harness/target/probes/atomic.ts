@@ -4,6 +4,7 @@
  * and apply nothing; an acknowledged one must have applied everything.
  */
 import type { DatabaseChanges } from '../../../protocol/records';
+import { halfAppliedMessage, judgePush, rowNames } from '../../oracle/atomic';
 import type { ScenarioContext } from '../../runner/scenario';
 import { created, fullView, probeId, said, sampleRow } from './kit';
 
@@ -23,20 +24,22 @@ export async function probeAtomicPush(ctx: ScenarioContext, user = 'prober'): Pr
   );
   const push = await c.push(changes, t0);
   let view = await fullView(c);
-  const present = ids.filter(({ t, id }) => view.rows.has(`${t}/${id}`));
-  const names = (l: typeof ids) => l.map(({ t, id }) => `${t}/${id}`).join(', ');
-  if (push.body && present.length < ids.length)
+  const verdict = judgePush(
+    ids.map(({ t, id }) => ({ table: t, id })),
+    (row) => view.rows.has(`${row.table}/${row.id}`),
+  );
+  if (push.body && verdict.missing.length)
     ctx.check(NAME, DESC, [
       {
         historyIndexes: [push.index, view.answer.index],
-        message: `acknowledged push not fully applied: the push (history #${push.index}) answered 200 but ${names(ids.filter((x) => !present.includes(x)))} are missing`,
+        message: `acknowledged push not fully applied: the push (history #${push.index}) answered 200 but ${rowNames(verdict.missing)} are missing`,
       },
     ]);
-  else if (!push.body && present.length > 0 && present.length < ids.length)
+  else if (!push.body && verdict.half)
     ctx.check(NAME, DESC, [
       {
         historyIndexes: [push.index, view.answer.index],
-        message: `half-applied push: the push (history #${push.index}) ${said(push)}, yet ${names(present)} were applied and ${names(ids.filter((x) => !present.includes(x)))} were not`,
+        message: halfAppliedMessage(`the push (history #${push.index})`, said(push), verdict),
       },
     ]);
   else if (!push.body)
@@ -60,7 +63,10 @@ export async function probeAtomicPush(ctx: ScenarioContext, user = 'prober'): Pr
   };
   const r = await c.raw('POST', '/sync/push', body);
   view = await fullView(c);
-  const applied = bad.filter(({ t, id }) => view.rows.has(`${t}/${id}`));
+  const badVerdict = judgePush(
+    bad.map(({ t, id }) => ({ table: t, id })),
+    (row) => view.rows.has(`${row.table}/${row.id}`),
+  );
   const findings = [];
   if (r.status >= 500 || r.status === 0)
     findings.push({
@@ -72,10 +78,10 @@ export async function probeAtomicPush(ctx: ScenarioContext, user = 'prober'): Pr
       historyIndexes: [r.index],
       message: `a push with updated_at "not-a-number" was accepted (${r.status}): wrong types must be refused, never coerced or stored`,
     });
-  if (applied.length && r.status >= 300)
+  if (badVerdict.applied.length && r.status >= 300)
     findings.push({
       historyIndexes: [r.index, view.answer.index],
-      message: `half-applied push: the push with a bad record ${said(r)}, yet ${names(applied)} were applied`,
+      message: `half-applied push: the push with a bad record ${said(r)}, yet ${rowNames(badVerdict.applied)} were applied`,
     });
   ctx.check(NAME, DESC, findings);
 }
