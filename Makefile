@@ -56,8 +56,10 @@ bench-checkers: setup
 	npx tsx bench/checkers-1m.ts
 bench-phone: setup
 	npx tsx bench/phone-first-sync.ts
+# The concurrency curve 10 → 2000 VUs, its knee, memory per VU and generator CPU per 1000 syncs:
+# harness-results/bench/load-curve.{json,md}. ARGS="--levels 10,100,1000 --hold-s 8 --workers 2".
 bench-load: setup
-	npx tsx bench/phone-vu-load.ts
+	npx tsx bench/load-curve.ts $(ARGS)
 bench-report: setup
 	npx tsx bench/report-100k.ts
 bench-ble: setup

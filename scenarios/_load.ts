@@ -3,7 +3,8 @@ import { type LoadOptions, type LoadRun, ProcessSampler, runLoad } from '../harn
 
 /** One sample of the machine during a load run: server and harness process, and the load average. */
 export interface MachineSample {
-  t: number;
+  /** Wall epoch ms. */
+  at: number;
   serverCpuPct?: number;
   serverRssMb?: number;
   harnessRssMb: number;
@@ -32,11 +33,10 @@ export async function driveLoad(
   const server = pid ? new ProcessSampler(pid) : undefined;
   const { loadavg } = await import('node:os');
   const machine: MachineSample[] = [];
-  const t0 = performance.now();
   const timer = setInterval(() => {
     const s = server?.sample();
     machine.push({
-      t: Math.round(performance.now() - t0),
+      at: Date.now(),
       ...(s ? { serverCpuPct: Math.round(s.cpuPct), serverRssMb: Math.round(s.rssMb) } : {}),
       harnessRssMb: Math.round(process.memoryUsage.rss() / 1048576),
       loadAvg1: loadavg()[0]!,

@@ -68,6 +68,8 @@ export interface LoadSummary {
   errors: Record<string, number>;
   lostWrites: { checkedUsers: number; lost: number; diverged: number; unverified: number; examples: string[] };
   setupMs: number;
+  /** Wall epoch ms when the executors started (after setup): phases and timeline count from here. */
+  startedAt: number;
   durationMs: number;
   generator: {
     /** CPU of all generator processes, % of one core, over the run. */
@@ -286,6 +288,7 @@ export function summarise(o: Pick<LoadOptions, 'executor' | 'phases' | 'windowMs
         examples: lw.flatMap((x) => x.examples).slice(0, 5),
       },
       setupMs: Math.max(...slices.map((s) => s.setupMs)),
+      startedAt: Math.min(...slices.map((s) => s.startedAt)),
       durationMs,
       generator: {
         cpuPct: r1((cpuMs / wall) * 100),

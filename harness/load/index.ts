@@ -1,4 +1,14 @@
 export {
+  curveTable,
+  DEFAULT_LEVELS,
+  type Knee,
+  knee,
+  RFC_P95_MS,
+  type ServerByPhase,
+  serverByPhase,
+  steppedStages,
+} from './curve';
+export {
   arrivalSchedule,
   EXECUTORS,
   type ExecutorName,

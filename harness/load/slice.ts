@@ -57,6 +57,8 @@ export interface SliceResult {
   /** Generator samples, one per window as the sampler managed (t: ms from the executor start, at the sample). */
   samples: Array<GeneratorSample & { inFlight: number }>;
   executor: ExecutorResult;
+  /** Wall epoch ms when the executor started (after setup). */
+  startedAt: number;
   vus: number;
   users: number;
   setupMs: number;
@@ -213,6 +215,7 @@ export async function runSlice(o: LoadOptions, slice = 0, slices = 1): Promise<S
 
   // The run.
   const t0 = performance.now();
+  const startedAt = Date.now();
   const win = () => String(Math.floor((performance.now() - t0) / windowMs));
   let inFlight = 0;
   let maxInFlight = 0;
@@ -309,6 +312,7 @@ export async function runSlice(o: LoadOptions, slice = 0, slices = 1): Promise<S
     series: metrics.exportSeries(),
     windows: windows.exportSeries(),
     samples,
+    startedAt,
     executor,
     vus,
     users,
