@@ -172,6 +172,17 @@ export type LocalWrite =
   | { op: 'update'; table: TableName; id: string; values: Omit<SyncRecord, 'id'> }
   | { op: 'delete'; table: TableName; id: string };
 
+/** One retry a sync made: why, and how long it waited (the RFC backoff, or the server's Retry-After when longer). */
+export interface RetryRecord {
+  attempt: number;
+  status?: number;
+  code?: string;
+  /** Run-clock ms waited before the next attempt. */
+  waitMs: number;
+  /** What the server's Retry-After asked for, in ms. */
+  retryAfterMs?: number;
+}
+
 export interface SyncOutcome {
   ok: boolean;
   trigger: SyncTrigger;
@@ -184,6 +195,8 @@ export interface SyncOutcome {
   bytesDown: number;
   /** Attempts made including retries with the RFC backoff. */
   attempts: number;
+  /** Each retry: the status it answered, the wait (kinds that record them: phone, vu, web). */
+  retries?: RetryRecord[];
   /** True when the outcome of the push is unknown (timeout, connection cut after sending). */
   indeterminate?: boolean;
   error?: string;

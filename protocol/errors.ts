@@ -30,6 +30,8 @@ export const SYNC_ERRORS = {
   SYNC_ERR_UNPROCESSABLE: { status: 422, message: '%s' },
   SYNC_ERR_NOT_IMPLEMENTED: { status: 501, message: '%s' },
   SYNC_ERR_UNAVAILABLE: { status: 503, message: '%s' },
+  /** Maintenance mode (RFC §3.4): sync routes are closed; the answer carries Retry-After. */
+  SYNC_ERR_MAINTENANCE: { status: 503, message: '%s' },
   SYNC_ERR_INTERNAL: { status: 500, message: 'Internal server error (trace id %s); see the server log.' },
 } as const;
 

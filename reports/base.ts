@@ -108,6 +108,14 @@ export function failedChecks(s: ScenarioResult): CheckResult[] {
   return s.checks.filter((c) => !c.passed);
 }
 
+/**
+ * Notes a scenario writes as `proved: …` (operations scenarios say what they showed): the terminal
+ * reporters print them under the scenario's line.
+ */
+export function provedNotes(s: ScenarioResult): string[] {
+  return (s.notes ?? []).filter((n) => n.startsWith('proved:'));
+}
+
 export function firedAlerts(s: ScenarioResult): AlertResult[] {
   return (s.alerts ?? []).filter((a) => a.fired);
 }

@@ -4,7 +4,7 @@
  * (and NO_COLOR is unset) or FORCE_COLOR is set.
  */
 import type { RunResult, ScenarioResult } from '../harness/results/types';
-import { type Colors, colorsFor, formatDuration, stdoutOf, summaryLines, VERDICT_SYMBOL } from './base';
+import { type Colors, colorsFor, formatDuration, provedNotes, stdoutOf, summaryLines, VERDICT_SYMBOL } from './base';
 import type {
   OutStream,
   ProgressInfo,
@@ -73,6 +73,7 @@ export class LineReporter implements Reporter {
     this.println(
       `[${s.name}] ${VERDICT_SYMBOL[s.verdict]} ${v} ops=${s.operations} duration=${formatDuration(s.durationMs)}${extra ? ` ${extra}` : ''}`,
     );
+    for (const n of provedNotes(s)) this.println(`[${s.name}] ${n}`);
   }
 
   onError(e: ReporterErrorInfo | Error) {

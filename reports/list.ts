@@ -4,7 +4,16 @@
  * output without redraws, so logs never fill with carriage returns.
  */
 import type { RunResult, ScenarioResult } from '../harness/results/types';
-import { type Colors, colorsFor, colorVerdict, formatDuration, stdoutOf, summaryLines, VERDICT_SYMBOL } from './base';
+import {
+  type Colors,
+  colorsFor,
+  colorVerdict,
+  formatDuration,
+  provedNotes,
+  stdoutOf,
+  summaryLines,
+  VERDICT_SYMBOL,
+} from './base';
 import type {
   OutStream,
   ProgressInfo,
@@ -74,6 +83,7 @@ export class ListReporter implements Reporter {
     this.println(
       `  ${sym} ${s.name}${attempt} ${this.c.dim(`${s.operations} ops · ${formatDuration(s.durationMs)}`)}${why}`,
     );
+    for (const n of provedNotes(s)) this.println(`    ${this.c.dim(n)}`);
   }
 
   onError(e: ReporterErrorInfo | Error) {

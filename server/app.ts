@@ -25,6 +25,8 @@ import {
   validateChanges,
   validatePushBody,
 } from '../protocol/validate';
+import { Maintenance } from './admin/maintenance';
+import { registerAdminRoutes } from './admin/routes';
 import { Auth, DEFAULT_TEST_SECRET, parseTokenRequest, type TokenClaims } from './auth';
 import { type BrokenMode, parseBrokenModes } from './broken';
 import { boundConnectionsPerIp, type ConnectionLimits, checkingIntervalMs, resolveLimits } from './connection-limits';
@@ -62,6 +64,8 @@ export interface SyncServerOptions {
   logStream?: NodeJS.WritableStream;
   /** Timeouts and the per-address connection bound (server/connection-limits.ts DEFAULT_LIMITS). */
   limits?: Partial<ConnectionLimits>;
+  /** Start in maintenance mode (RFC §3.4): sync routes answer 503 with Retry-After until switched off. */
+  maintenance?: { retryAfterSeconds?: number };
 }
 
 export const BODY_LIMIT = SYNC_BODY_LIMIT_BYTES;
@@ -76,6 +80,7 @@ declare module 'fastify' {
       hub: PokeHub;
       metrics: SyncMetrics;
       broken: ReadonlySet<BrokenMode>;
+      maintenance: Maintenance;
     };
   }
 }
@@ -196,7 +201,9 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   const auth = new Auth(secret, pool);
   const hub = new PokeHub(opts.databaseUrl, app.log, opts.heartbeatMs ?? 15_000);
   await hub.start();
-  app.decorate('sync', { pool, store, auth, hub, metrics, broken });
+  const maintenance = new Maintenance();
+  if (opts.maintenance) maintenance.set(true, opts.maintenance.retryAfterSeconds);
+  app.decorate('sync', { pool, store, auth, hub, metrics, broken, maintenance });
   app.addHook('onClose', async () => {
     await hub.close();
     await store.flush();
@@ -209,6 +216,15 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-trace-id', req.id);
     normaliseContentEncoding(req.headers);
+    const closed = maintenance.refusal(req.url.split('?')[0]!);
+    if (closed) {
+      metrics.errors.inc({ code: closed.code });
+      req.log.warn({ code: closed.code, url: req.url.split('?')[0] }, 'request refused: maintenance');
+      return reply
+        .code(closed.status)
+        .header('retry-after', String(maintenance.get().retryAfterSeconds))
+        .send(closed.toBody());
+    }
   });
   // Registered before compress so it sees the uncompressed payload size.
   app.addHook('onSend', async (req, _reply, payload) => {
@@ -313,6 +329,7 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   });
 
   if (testMode) {
+    registerAdminRoutes(app, { maintenance });
     app.post('/auth/test-token', async (req) => {
       const t = parseTokenRequest(req.body);
       // The contract binds the device when its token is issued: a device id already owned by

@@ -4,7 +4,6 @@
  * drives an app through `app.inject` (or real HTTP when given a base URL).
  */
 import type { FastifyInstance } from 'fastify';
-import { createDatabase, type PostgresMode, resolvePostgres } from './services/postgres';
 import type {
   ApiErrorBody,
   DatabaseChanges,
@@ -15,6 +14,7 @@ import type {
 } from '../protocol/records';
 import type { TableName } from '../protocol/tables';
 import { buildApp, type SyncServerOptions } from './app';
+import { createDatabase, type PostgresMode, resolvePostgres } from './services/postgres';
 
 export interface TestCluster {
   mode: PostgresMode;

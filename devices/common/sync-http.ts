@@ -3,6 +3,8 @@
  * uses only fetch, so the same file is bundled into the web app and run in Node. Retry policy lives
  * in `withBackoff`, not here: a single call reports exactly what happened so the history is honest.
  */
+
+import type { RetryRecord } from '../../protocol/device';
 import type { CompleteRequest, CompleteResponse, UploadUrlRequest, UploadUrlResponse } from '../../protocol/files';
 import {
   type PullResponse,
@@ -26,6 +28,8 @@ export class SyncHttpError extends Error {
     message: string,
     readonly status?: number,
     readonly code?: string,
+    /** The server's Retry-After (503 maintenance, 429), in ms; the backoff waits at least this long. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -145,6 +149,7 @@ export class SyncHttpClient {
           `${method} ${path.split('?')[0]} → ${res.status}: ${message}`,
           res.status,
           code,
+          parseRetryAfter(res.headers.get('retry-after')),
         );
       }
       let parsed: T;
@@ -172,9 +177,45 @@ export class SyncHttpClient {
   }
 }
 
+/** A server asking for more than this is capped: a device must come back within minutes. */
+export const MAX_RETRY_AFTER_MS = 300_000;
+
+/** RFC 9110 Retry-After: delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(v: string | null, now = Date.now()): number | undefined {
+  if (v === null) return undefined;
+  const t = v.trim();
+  if (/^\d+$/.test(t)) return Math.min(MAX_RETRY_AFTER_MS, Number(t) * 1000);
+  const at = Date.parse(t);
+  return Number.isNaN(at) ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, at - now));
+}
+
+/** The RFC backoff of `attempt`, or the server's Retry-After when that is longer. */
+export function retryWaitMs(attempt: number, err: unknown): number {
+  const backoff = Math.min(30_000, 1000 * 2 ** (attempt - 1));
+  const asked = err instanceof SyncHttpError ? err.retryAfterMs : undefined;
+  return asked === undefined ? backoff : Math.max(backoff, asked);
+}
+
+/** Appends the retry to `out.retries` (an outcome being built). */
+export function noteRetry(out: { retries?: RetryRecord[] }, attempt: number, err: unknown, waitMs: number): void {
+  out.retries = [...(out.retries ?? []), retryRecord(attempt, err, waitMs)];
+}
+
+export function retryRecord(attempt: number, err: unknown, waitMs: number): RetryRecord {
+  const e = err instanceof SyncHttpError ? err : undefined;
+  return {
+    attempt,
+    ...(e?.status !== undefined ? { status: e.status } : {}),
+    ...(e?.code !== undefined ? { code: e.code } : {}),
+    waitMs,
+    ...(e?.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
+  };
+}
+
 /**
  * RFC 0006 §5.4 retry: 1 s, 2 s, 4 s, 8 s … max 30 s, on the run's clock (so a time scale shortens
- * it), for at most `maxAttempts`. Non-retryable errors are thrown at once.
+ * it), for at most `maxAttempts`; a Retry-After from the server (maintenance) lengthens a wait,
+ * never shortens it. Non-retryable errors are thrown at once.
  */
 export async function withBackoff<T>(
   fn: (attempt: number) => Promise<T>,
@@ -191,7 +232,7 @@ export async function withBackoff<T>(
     } catch (err) {
       const retryable = err instanceof SyncHttpError ? err.retryable : true;
       if (!retryable || attempt >= max) throw Object.assign(err as object, { attempts: attempt });
-      const wait = Math.min(30_000, 1000 * 2 ** (attempt - 1));
+      const wait = retryWaitMs(attempt, err);
       opts.onRetry?.(attempt, err, wait);
       await opts.sleep(wait);
     }

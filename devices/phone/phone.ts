@@ -492,6 +492,7 @@ export class PhoneDevice implements Device {
       bytesUp: res.bytesUp,
       bytesDown: res.bytesDown,
       attempts: res.attempts,
+      ...(res.retries ? { retries: res.retries } : {}),
       ...(res.indeterminate ? { indeterminate: true } : {}),
       ...(res.error ? { error: res.error } : {}),
       ...(res.lastPulledAt ? { lastPulledAt: res.lastPulledAt } : {}),

@@ -17,13 +17,13 @@ import {
   markLocalChangesAsSynced,
 } from '@nozbe/watermelondb/sync/impl';
 import * as loggerNs from '@nozbe/watermelondb/utils/common/logger';
-import type { LocalWrite, SyncTrigger } from '../../protocol/device';
+import type { LocalWrite, RetryRecord, SyncTrigger } from '../../protocol/device';
 import type { ConflictRecord, DatabaseChanges } from '../../protocol/records';
 import { TRIGGER_PLANS } from '../../protocol/sync-triggers';
 import { columnsFor, isTableName, type SchemaVersion, type TableName } from '../../protocol/tables';
 import { batchPushId, splitChanges } from '../common/push-batches';
 import { Rpc } from '../common/rpc';
-import { SyncHttpClient, SyncHttpError, withBackoff } from '../common/sync-http';
+import { noteRetry, SyncHttpClient, SyncHttpError, withBackoff } from '../common/sync-http';
 import {
   applyWrite,
   applyWrites,
@@ -60,6 +60,7 @@ export interface WorkerSyncResult {
   bytesUp: number;
   bytesDown: number;
   attempts: number;
+  retries?: RetryRecord[];
   indeterminate?: boolean;
   error?: string;
   errorKind?: string;
@@ -435,8 +436,10 @@ async function runSync(trigger: SyncTrigger): Promise<WorkerSyncResult> {
       {
         sleep: (ms) => rpc.call<void>('sleep', ms),
         maxAttempts: cfg.maxAttempts,
-        onRetry: (attempt, err, wait) =>
-          rpc.emit('log', `sync attempt ${attempt} failed (${(err as Error).message}); retrying in ${wait} ms`),
+        onRetry: (attempt, err, wait) => {
+          noteRetry(r, attempt, err, wait);
+          rpc.emit('log', `sync attempt ${attempt} failed (${(err as Error).message}); retrying in ${wait} ms`);
+        },
       },
     );
     r.ok = true;

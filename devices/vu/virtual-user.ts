@@ -18,7 +18,7 @@ import {
 import type { DatabaseChanges, SyncRecord, TableRecords, Value } from '../../protocol/records';
 import { columnNames, type SchemaVersion, TABLE_NAMES, type TableName } from '../../protocol/tables';
 import { batchPushId, splitChanges } from '../common/push-batches';
-import { SyncHttpClient, SyncHttpError, withBackoff } from '../common/sync-http';
+import { noteRetry, SyncHttpClient, SyncHttpError, withBackoff } from '../common/sync-http';
 import { type DeviceEnergyProfile, EnergyMeter, PHONE_LTE } from '../energy/radio-model';
 import { dataHash, makeConflictResolver } from '../phone/resolver';
 
@@ -159,7 +159,11 @@ export class VirtualUser implements Device {
             }
           }
         },
-        { sleep: (ms) => this.clock!.sleep(ms), maxAttempts: this.opts.maxAttempts ?? 6 },
+        {
+          sleep: (ms) => this.clock!.sleep(ms),
+          maxAttempts: this.opts.maxAttempts ?? 6,
+          onRetry: (attempt, err, wait) => noteRetry(out, attempt, err, wait),
+        },
       );
       out.ok = true;
       out.attempts = attempts;

@@ -22,15 +22,17 @@ export interface NemesisDeps extends FaultContext {
   ): void;
 }
 
-const NEED_DEP: Record<FaultNeed, 'server' | 'database' | 'dbProxy'> = {
+const NEED_DEP: Record<FaultNeed, 'server' | 'database' | 'dbProxy' | 'admin'> = {
   childServer: 'server',
   database: 'database',
   dbProxy: 'dbProxy',
+  admin: 'admin',
 };
 const NEED_MESSAGE: Record<FaultNeed, string> = {
   childServer: 'needs the harness to start the server as a child process (not available with --target)',
   database: 'needs an embedded PostgreSQL started by the harness',
   dbProxy: 'needs a proxy between the server and PostgreSQL, started by the harness (not with --target)',
+  admin: "needs the reference server's operator routes (/admin/*), started by the harness (not with --target)",
 };
 
 export interface ActiveFault {

@@ -16,6 +16,11 @@ export interface ProcessControl {
   pause?(instance?: number): Promise<void>;
   resume?(instance?: number): Promise<void>;
 }
+/** The reference server's operator routes (`/admin/*`, server/README.md), on every instance. */
+export interface ServerAdmin {
+  /** Sends the request to each server instance directly (no device proxy); the JSON answers in instance order. */
+  request(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<unknown[]>;
+}
 export interface DatabaseControl {
   stop(mode: 'fast' | 'immediate'): Promise<void>;
   start(): Promise<void>;
@@ -25,9 +30,9 @@ export interface DatabaseControl {
  * What a fault may need from the run. The runner reads `needs` of every fault a scenario declares
  * (schedule, random kinds, recorded steps) before it starts the server: `childServer` starts the
  * server as a child process; `database` needs a PostgreSQL the harness controls; `dbProxy` puts a
- * proxy between the server and PostgreSQL.
+ * proxy between the server and PostgreSQL; `admin` needs the reference server's operator routes.
  */
-export type FaultNeed = 'childServer' | 'database' | 'dbProxy';
+export type FaultNeed = 'childServer' | 'database' | 'dbProxy' | 'admin';
 
 /** What a fault acts on; the nemesis builds it from the run. */
 export interface FaultContext {
@@ -43,6 +48,8 @@ export interface FaultContext {
   database?: DatabaseControl;
   /** The proxy between the server and PostgreSQL (when a fault needs `dbProxy`). */
   dbProxy?: DeviceNetwork;
+  /** The reference server's operator routes (absent with --target). */
+  admin?: ServerAdmin;
 }
 
 /** Facts about an applied fault, recorded in its fault-start event's params. */

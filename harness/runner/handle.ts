@@ -68,7 +68,12 @@ export function recordingHandle(d: RunDevice, { rec, rng, nemesis, memory }: Han
         bytesUp: out.bytesUp,
         bytesDown: out.bytesDown,
         ...(out.error ? { error: out.error } : {}),
-        extra: { attempts: out.attempts, durationMs: out.durationMs, lastPulledAt: out.lastPulledAt },
+        extra: {
+          attempts: out.attempts,
+          durationMs: out.durationMs,
+          lastPulledAt: out.lastPulledAt,
+          ...(out.retries?.length ? { retries: out.retries } : {}),
+        },
       });
       if (d.dev.memoryBytes) {
         const m = await d.dev.memoryBytes().catch(() => undefined);

@@ -230,6 +230,7 @@ function scenarioNemesis(devices: DeviceSet, clock: Clock, server: ScenarioServe
     server: server.control,
     database: env.postgres?.control,
     dbProxy: server.dbProxy,
+    admin: server.admin,
     record: (event, fault, label, targets, error, details) =>
       rec.event({
         process: 'nemesis',

@@ -14,7 +14,7 @@ import { recordsEqual, resolutionIsNoop, resolveConflict } from '../../../protoc
 import { blankSyncOutcome, type SyncOutcome, type SyncTrigger } from '../../../protocol/device';
 import type { ConflictRecord, DatabaseChanges, SyncRecord, TableRecords } from '../../../protocol/records';
 import { columnsFor, type SchemaVersion, TABLE_NAMES, type TableName } from '../../../protocol/tables';
-import { type SyncHttpClient, SyncHttpError, withBackoff } from '../../common/sync-http';
+import { noteRetry, type SyncHttpClient, SyncHttpError, withBackoff } from '../../common/sync-http';
 import { checkValues, getMeta, type HarnessDb, type LocalRow, type PendingPush, setMeta, toWire } from './db';
 
 export interface AppConfig {
@@ -198,7 +198,10 @@ export class SyncEngine {
     const { value, attempts } = await withBackoff(() => this.http.pull(lastPulledAt || null), {
       sleep: this.sleep,
       maxAttempts: this.cfg.maxAttempts,
-      onRetry: (n, err) => console.warn(`[${this.actor}] pull attempt ${n} failed: ${(err as Error).message}`),
+      onRetry: (n, err, wait) => {
+        noteRetry(out, n, err, wait);
+        console.warn(`[${this.actor}] pull attempt ${n} failed: ${(err as Error).message}`);
+      },
     });
     out.attempts += attempts;
     out.bytesUp += value.bytesUp;
@@ -272,7 +275,10 @@ export class SyncEngine {
         {
           sleep: this.sleep,
           maxAttempts: this.cfg.maxAttempts,
-          onRetry: (n, err) => console.warn(`[${this.actor}] push attempt ${n} failed: ${(err as Error).message}`),
+          onRetry: (n, err, wait) => {
+            noteRetry(out, n, err, wait);
+            console.warn(`[${this.actor}] push attempt ${n} failed: ${(err as Error).message}`);
+          },
         },
       );
       out.attempts += r.attempts;

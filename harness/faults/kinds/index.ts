@@ -15,6 +15,7 @@ import { fault as flaky } from './flaky';
 import { fault as latency } from './latency';
 import { fault as limitData } from './limit-data';
 import { fault as lostLocalWrites } from './lost-local-writes';
+import { fault as maintenance } from './maintenance';
 import { fault as network } from './network';
 import { fault as offline } from './offline';
 import { fault as partition } from './partition';
@@ -43,4 +44,5 @@ export const FAULT_KINDS: readonly FaultPlugin<any>[] = [
   pause,
   databasePartition,
   lostLocalWrites,
+  maintenance,
 ];
