@@ -34,7 +34,7 @@ import { createPool } from './db';
 import { PokeHub } from './events';
 import type { ObjectStoreConfig } from './files/object-store';
 import { registerFileRoutes } from './files/routes';
-import { createMetrics, type SyncMetrics } from './metrics';
+import { createMetrics, type SyncMetrics, type SyncPhase } from './metrics';
 import { normaliseContentEncoding, registerStrictJson, strictQuery } from './request-parsing';
 import { migrate } from './schema';
 import { type Actor, SyncStore } from './store';
@@ -197,7 +197,8 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
     throw e;
   }
   const metrics = createMetrics();
-  const store = new SyncStore(pool, { broken });
+  const phase = (p: SyncPhase, ms: number) => metrics.phase.observe({ phase: p }, ms / 1000);
+  const store = new SyncStore(pool, { broken, phase });
   const auth = new Auth(secret, pool);
   const hub = new PokeHub(opts.databaseUrl, app.log, opts.heartbeatMs ?? 15_000);
   await hub.start();
@@ -282,6 +283,7 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   // --- auth ------------------------------------------------------------------------------------
   /** Verifies the token, checks the request's device id against it, binds the device to the user. */
   async function authenticate(req: FastifyRequest, deviceIdOf?: () => string | undefined): Promise<Actor> {
+    const started = performance.now();
     const claims: TokenClaims = await auth.verify(req.headers.authorization);
     const requestDeviceId = deviceIdOf?.();
     if (requestDeviceId !== undefined && requestDeviceId !== claims.deviceId) {
@@ -290,6 +292,7 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
       ]);
     }
     await auth.bindDevice(claims);
+    phase('auth', performance.now() - started);
     return { userId: claims.userId, deviceId: claims.deviceId, platform: claims.platform };
   }
 
@@ -380,7 +383,9 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
         const validateTable = (t: TableName, tc: unknown): TableChanges => validateChanges({ [t]: tc }, version)[t]!;
         result = await store.push(actor, { ...env, changes: {}, version, rawChanges, validateTable });
       } else {
+        const tValidate = performance.now();
         const push = validatePushBody(raw, version);
+        phase('push_validate', performance.now() - tValidate);
         result = await store.push(actor, {
           changes: push.changes,
           lastPulledAt: push.lastPulledAt,

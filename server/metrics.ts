@@ -8,7 +8,30 @@ export interface SyncMetrics {
   bytes: client.Counter<'route' | 'direction'>;
   errors: client.Counter<'code'>;
   records: client.Counter<'route'>;
+  /** Time of each step of a sync (SYNC_PHASES): where a request's time goes, under real load. */
+  phase: client.Histogram<'phase'>;
 }
+
+/**
+ * The steps of a sync, timed by the server (bench/README.md reads them under load). lock_wait is
+ * from asking for the user's row lock to holding it; lock_held from then to the commit's answer.
+ */
+export const SYNC_PHASES = [
+  'auth',
+  'pull_query',
+  'pull_serialize',
+  'push_validate',
+  'push_begin',
+  'lock_wait',
+  'push_precheck',
+  'push_read',
+  'push_resolve',
+  'push_upsert',
+  'push_finish',
+  'push_commit',
+  'lock_held',
+] as const;
+export type SyncPhase = (typeof SYNC_PHASES)[number];
 
 export function createMetrics(): SyncMetrics {
   const registry = new client.Registry();
@@ -44,6 +67,13 @@ export function createMetrics(): SyncMetrics {
       name: 'sync_records_total',
       help: 'Records pulled or pushed',
       labelNames: ['route'],
+      registers: [registry],
+    }),
+    phase: new client.Histogram({
+      name: 'sync_phase_duration_seconds',
+      help: 'Duration of each step of a pull or push (auth, queries, lock wait and hold, serialization)',
+      labelNames: ['phase'],
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2],
       registers: [registry],
     }),
   };

@@ -31,6 +31,7 @@ import {
 } from '../protocol/tables';
 import type { BrokenMode } from './broken';
 import { withTransaction } from './db';
+import type { SyncPhase } from './metrics';
 import { DELETED_COL, q, STAMP_COL } from './schema';
 
 export interface Actor {
@@ -43,6 +44,8 @@ export interface StoreOptions {
   broken: ReadonlySet<BrokenMode>;
   /** Wall clock (ms); injectable for tests. */
   now?: () => number;
+  /** Receives the duration (ms) of each step of a sync (metrics sync_phase_duration_seconds). */
+  phase?: (phase: SyncPhase, ms: number) => void;
 }
 
 export const POKE_CHANNEL = 'sync_poke';
@@ -165,11 +168,20 @@ function pullPlan(args: PullArgs): PullPlan {
 export class SyncStore {
   private readonly knownUsers = new Set<string>();
   private readonly now: () => number;
+  private readonly phase: (phase: SyncPhase, ms: number) => void;
   constructor(
     readonly pool: pg.Pool,
     private readonly opts: StoreOptions,
   ) {
     this.now = opts.now ?? Date.now;
+    this.phase = opts.phase ?? (() => {});
+  }
+
+  /** Reports the time since `since` as `phase` and returns now (for the next step's start). */
+  private lap(phase: SyncPhase, since: number): number {
+    const t = performance.now();
+    this.phase(phase, t - since);
+    return t;
   }
 
   private readonly pending = new Set<Promise<unknown>>();
@@ -204,6 +216,7 @@ export class SyncStore {
     await this.ensureUser(actor.userId);
     const brokenStamp = this.broken('stamp-before-commit');
     const plan = pullPlan(args);
+    const tQuery = performance.now();
     const r = await this.pool.query({
       name: plan.name,
       text: plan.text,
@@ -219,6 +232,7 @@ export class SyncStore {
         args.version,
       ],
     });
+    const tSerialize = this.lap('pull_query', tQuery);
     const tcs: TableChanges[] = args.tables.map(() => ({ created: [], updated: [], deleted: [] }));
     let timestamp = 0;
     for (const row of r.rows as unknown[][]) {
@@ -247,6 +261,7 @@ export class SyncStore {
     });
     const count = r.rows.length - 1;
     const body = JSON.stringify({ changes, timestamp } satisfies PullResponse);
+    this.lap('pull_serialize', tSerialize);
     // The PULL log row is off the critical path (it changes no sync state); flush() awaits it on close.
     this.background(
       this.pool.query({
@@ -306,9 +321,15 @@ export class SyncStore {
       return this.pushSplit(actor, args, pushKey, tables, started);
     }
 
-    return withTransaction(this.pool, 'BEGIN', async (c) => {
+    const tBegin = performance.now();
+    let locked = 0;
+    let done = 0;
+    const result = await withTransaction(this.pool, 'BEGIN', async (c) => {
+      const tLock = this.lap('push_begin', tBegin);
       const prev = await this.lockUser(c, actor.userId);
+      locked = this.lap('lock_wait', tLock);
       const replay = await this.checkReplayAndStale(c, actor, args, pushKey);
+      this.lap('push_precheck', locked);
       if (replay) return replay;
       const stamp = earlyStamp || Math.max(prev + 1, this.now());
       const conflicts: ConflictRecord[] = [];
@@ -319,9 +340,14 @@ export class SyncStore {
         conflictedRecords: conflicts,
         timestamp: written > 0 ? stamp : prev,
       };
+      const tFinish = performance.now();
       await this.finishPush(c, actor, args, pushKey, response, tables, written > 0 ? stamp : undefined, started);
+      done = this.lap('push_finish', tFinish);
       return { response, replayed: false, tables: written > 0 ? tables : [] };
     });
+    if (done) this.lap('push_commit', done);
+    if (locked) this.lap('lock_held', locked);
+    return result;
   }
 
   /** Takes the per-user lock (row lock on user_stamps) and returns the last committed stamp. */
@@ -381,7 +407,9 @@ export class SyncStore {
     if (!tc) return 0;
     const ids = [...tc.created.map((r) => r.id), ...tc.updated.map((r) => r.id), ...tc.deleted];
     if (ids.length === 0) return 0;
+    const tRead = performance.now();
     const ex = await c.query({ name: `select_${t}`, text: SQL[t].selectFull, values: [actor.userId, ids] });
+    const tResolve = this.lap('push_read', tRead);
     const existing = new Map<string, ServerRow>();
     for (const row of ex.rows as ServerRow[]) existing.set(row.id, row);
     const cols = ALL_COLS[t];
@@ -456,8 +484,10 @@ export class SyncStore {
       if (cur && !cur._deleted) writes.push({ ...serverRecord(cur), [DELETED_COL]: true });
       // unknown or already deleted: no-op
     }
+    const tUpsert = this.lap('push_resolve', tResolve);
     if (writes.length === 0) return 0;
     await c.query({ name: `upsert_${t}`, text: SQL[t].upsert, values: [actor.userId, stamp, JSON.stringify(writes)] });
+    this.lap('push_upsert', tUpsert);
     return writes.length;
   }
 

@@ -24,6 +24,8 @@ export interface ResolvePostgresOptions {
   log?: (line: string) => void;
   /** How long `url`/`container` wait for the server to answer (ms). */
   connectTimeoutMs?: number;
+  /** Extra server settings of an embedded cluster (`-c name=value`), e.g. pg_stat_statements for bench/. */
+  settings?: Record<string, string>;
 }
 
 export interface ResolvedPostgres {
@@ -241,6 +243,7 @@ async function startEmbedded(opts: ResolvePostgresOptions, reason: string): Prom
       'full_page_writes=off',
       '-c',
       'max_connections=300',
+      ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
     ],
     onLog: (m) => {
       logs.push(String(m));
