@@ -18,15 +18,30 @@ export interface TokenClaims {
 export const DEFAULT_TEST_SECRET = 'sync-harness-test-secret-not-for-production';
 const ISSUER = 'sync-harness';
 
+/** Verified tokens kept (a device sends the same token on every sync until it expires). */
+const VERIFIED_CACHE_MAX = 50_000;
+
 export class Auth {
-  private readonly key: Uint8Array;
+  /**
+   * The HMAC key, imported once: jose given raw bytes imports a WebCrypto key on every call, which
+   * was most of the server's CPU per sync (bench/README.md).
+   */
+  private readonly key: Promise<CryptoKey>;
   /** deviceId -> userId; bindings never change once made, so caching them is safe across processes. */
   private readonly bindings = new Map<string, string>();
+  /** token -> its claims and expiry (s); a token is the exact bytes that verified, so reuse is safe. */
+  private readonly verified = new Map<string, { claims: TokenClaims; exp: number }>();
   constructor(
     secret: string,
     private readonly pool: pg.Pool,
   ) {
-    this.key = new TextEncoder().encode(secret);
+    this.key = crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
   }
 
   async issue(claims: TokenClaims, expiresInSeconds = 3600): Promise<string> {
@@ -36,7 +51,7 @@ export class Auth {
       .setIssuer(ISSUER)
       .setIssuedAt()
       .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInSeconds)
-      .sign(this.key);
+      .sign(await this.key);
   }
 
   /** Verifies the bearer token of a request; 401 with a specific reason otherwise. */
@@ -48,9 +63,14 @@ export class Auth {
     }
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!m) throw new SyncApiError('SYNC_ERR_UNAUTHORIZED', ['Authorization header must be "Bearer <token>".']);
+    const token = m[1]!;
+    const hit = this.verified.get(token);
+    // Same test as jose's: expired once exp <= now (whole seconds). An expired one takes the full
+    // path below, which answers with the expiry message.
+    if (hit && hit.exp > Math.floor(Date.now() / 1000)) return hit.claims;
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(m[1]!, this.key, { algorithms: ['HS256'], issuer: ISSUER }));
+      ({ payload } = await jwtVerify(token, await this.key, { algorithms: ['HS256'], issuer: ISSUER }));
     } catch (e) {
       if (e instanceof joseErrors.JWTExpired) {
         throw new SyncApiError('SYNC_ERR_UNAUTHORIZED', ['Token expired; obtain a new token and retry.']);
@@ -70,7 +90,13 @@ export class Auth {
         'Token lacks sub, deviceId or platform claims; obtain a new token.',
       ]);
     }
-    return { userId: sub, deviceId, platform };
+    const claims: TokenClaims = { userId: sub, deviceId, platform };
+    // Only tokens that expire and carry no not-before are reused: nothing else about them can change.
+    if (typeof payload.exp === 'number' && payload.nbf === undefined) {
+      if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, { claims, exp: payload.exp });
+    }
+    return claims;
   }
 
   /** Binds the device to the user on first sight; 403 when it already belongs to someone else. */
