@@ -5,9 +5,9 @@
  * or an activity) from one of `--users` × 2 devices. The server is a child process, as in a scenario.
  *
  *   npx tsx bench/server-saturation.ts [--seconds 8] [--concurrency 64] [--users 200] [--rounds 3]
- *       [--server-dir DIR]... [--cpu-prof DIR] [--pg-stats]
+ *       [--server DIR[,ENV=VALUE...]]... [--cpu-prof DIR] [--pg-stats]
  *
- * Several --server-dir (checkouts of this repository, e.g. a `git worktree` of the commit before a
+ * Several --server (checkouts of this repository, e.g. a `git worktree` of the commit before a
  * change) are measured interleaved, round by round, on one PostgreSQL: an A/B in one run on a shared
  * machine. CPU ms per sync (server process, and PostgreSQL's backends) is the figure least sensitive
  * to other load; syncs/s and latency are wall-clock and move with it. Medians over rounds.
@@ -42,8 +42,15 @@ const USERS = Number(arg('users', '200'));
 const ROUNDS = Number(arg('rounds', '3'));
 const CPU_PROF = argv.includes('--cpu-prof') ? resolve(arg('cpu-prof', 'harness-results/bench/profiles')) : undefined;
 const PG_STATS = argv.includes('--pg-stats');
-const SERVER_DIRS = args('server-dir').map((d) => resolve(d));
-if (SERVER_DIRS.length === 0) SERVER_DIRS.push(ROOT);
+/** `DIR[,NAME=VALUE...]`: a checkout and environment variables for its server (e.g. SYNC_SERVER_POOL_SIZE=8). */
+const VARIANTS = (args('server').length ? args('server') : [ROOT]).map((spec) => {
+  const [dir, ...env] = spec.split(',');
+  return {
+    label: spec.replace(ROOT, '.'),
+    dir: resolve(dir!),
+    env: Object.fromEntries(env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
+  };
+});
 for (const [k, v] of Object.entries({ SECONDS, CONCURRENCY, USERS, ROUNDS })) {
   if (!Number.isFinite(v) || v <= 0) {
     console.error(`--${k.toLowerCase()} must be a positive number`);
@@ -76,16 +83,22 @@ function childrenOf(ppid: number): number[] {
 
 interface Server {
   dir: string;
+  label: string;
   url: URL;
   child: ChildProcess;
   close(): Promise<void>;
 }
 
-async function startServer(dir: string, databaseUrl: string, label: string): Promise<Server> {
+async function startServer(
+  dir: string,
+  env: Record<string, string>,
+  databaseUrl: string,
+  label: string,
+): Promise<Server> {
   const port = await freePort();
   const tsx = createRequire(join(dir, 'package.json')).resolve('tsx');
   // One folder per server: the tsx loader thread writes a profile of its own beside the main thread's.
-  const profDir = CPU_PROF ? join(CPU_PROF, label) : undefined;
+  const profDir = CPU_PROF ? join(CPU_PROF, label.replace(/[^\w.-]+/g, '_')) : undefined;
   const nodeArgs = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
   if (profDir) mkdirSync(profDir, { recursive: true });
   const child = spawn(
@@ -102,7 +115,7 @@ async function startServer(dir: string, databaseUrl: string, label: string): Pro
     ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_ENV: 'production', SYNC_SERVER_LOG_LEVEL: 'warn' },
+      env: { ...process.env, NODE_ENV: 'production', SYNC_SERVER_LOG_LEVEL: 'warn', ...env },
     },
   );
   let out = '';
@@ -126,6 +139,7 @@ async function startServer(dir: string, databaseUrl: string, label: string): Pro
   child.removeAllListeners('exit');
   return {
     dir,
+    label,
     url: new URL(`http://127.0.0.1:${port}`),
     child,
     close: () =>
@@ -360,9 +374,9 @@ async function main() {
         .split(') ')[1]!
         .split(' ')[1],
     );
-    for (const [i, dir] of SERVER_DIRS.entries()) {
+    for (const [i, v] of VARIANTS.entries()) {
       const db = await createDatabase(pgSvc.url);
-      const server = await startServer(dir, db.url, `server-${i}`);
+      const server = await startServer(v.dir, v.env, db.url, v.label);
       // Shuffled (seeded), so the syncs in flight belong to different users as with real phones; in
       // creation order a user's two devices would always sync at once and wait on each other's lock.
       const devices = await devicesFor(server, `s${i}`);
@@ -380,10 +394,11 @@ async function main() {
     if (PG_STATS)
       await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()');
     for (let r = 0; r < ROUNDS; r++) {
-      for (const s of servers) {
+      // ABBA order: a drift of the machine's load hits every server alike.
+      for (const s of r % 2 ? [...servers].reverse() : servers) {
         const res = await round(s.server, s.devices, postmaster);
         s.rounds.push(res);
-        console.error(`round ${r + 1} ${s.server.dir}: ${JSON.stringify(res)}`);
+        console.error(`round ${r + 1} ${s.server.label}: ${JSON.stringify(res)}`);
       }
     }
     let pgStatements: unknown[] | undefined;
@@ -400,7 +415,7 @@ async function main() {
       const m = (k: Exclude<keyof RoundResult, 'phasesMs'>) =>
         Math.round(median(s.rounds.map((x) => x[k])) * 100) / 100;
       return {
-        serverDir: s.server.dir,
+        serverDir: s.server.label,
         syncsPerSec: m('syncsPerSec'),
         p50Ms: m('p50'),
         p95Ms: m('p95'),
