@@ -5,11 +5,11 @@ const VUS = 1000;
 const DURATION_MS = 20_000;
 
 /** The load this scenario drives; `harness export k6 load-1000-concurrent` turns it into k6 executors. */
-const LOAD = { users: VUS / 2, devicesPerUser: 2, durationMs: DURATION_MS, writesPerSync: 1 };
+const LOAD = { users: VUS / 4, devicesPerUser: 4, durationMs: DURATION_MS, writesPerSync: 1 };
 
 /**
  * RFC 0006 §5.2 "1000 concurrent sync operations" within §1.5's "< 2 s": 1000 protocol-level virtual
- * users (500 users × 2 devices, real payload shapes, the RFC 2.6 trigger mix), each starting its next
+ * users (250 users × 4 devices, real payload shapes, the RFC 2.6 trigger mix), each starting its next
  * sync as soon as the last one ends, so 1000 syncs are in flight the whole time. Two WatermelonDB
  * phones keep syncing through their proxies meanwhile and must still converge. Judged by the RFC's
  * own thresholds: p95 < 2000 ms, > 99 % success, no lost writes on a checked sample of users.
