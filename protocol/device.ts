@@ -94,6 +94,10 @@ export interface PairPeer {
   readonly dataDir: string;
   create(table: TableName, values: Omit<SyncRecord, 'id'>, id?: string): Promise<string>;
   sync(trigger?: SyncTrigger): Promise<SyncOutcome>;
+  /** The peer's own database (what its app builds the watch's context pack from). */
+  snapshot(): Promise<TableRecords>;
+  /** The peer's clock (skew included). */
+  now(): number;
 }
 
 export interface PairContext {

@@ -39,7 +39,8 @@ export class BleWatchDevice implements Device {
   private ctx?: DeviceContext;
   private contextVersion = 0;
   private activityHandler: (pack: ActivityPack) => Promise<void> = async () => {};
-  private contextProvider: () => ContextPack = () => makeContextPack({ version: ++this.contextVersion });
+  private contextProvider: () => ContextPack | Promise<ContextPack> = () =>
+    makeContextPack({ version: ++this.contextVersion });
   private delivered = 0;
   private batteryBefore: number | null = null;
   private batteryAfter: number | null = null;
@@ -55,7 +56,7 @@ export class BleWatchDevice implements Device {
   onActivityPack(handler: (pack: ActivityPack) => Promise<void>): void {
     this.activityHandler = handler;
   }
-  onContextRequest(provider: () => ContextPack): void {
+  onContextRequest(provider: () => ContextPack | Promise<ContextPack>): void {
     this.contextProvider = provider;
   }
 
@@ -136,7 +137,7 @@ export class BleWatchDevice implements Device {
     const deadline = Date.now() + 10 * 60_000;
     while ((await this.pendingChanges()) > 0 && bridge.reachable && Date.now() < deadline) await sleep(200);
     const left = await this.pendingChanges();
-    const ok = left === 0 && (await bridge.sendContextPack(this.contextProvider()));
+    const ok = left === 0 && (await bridge.sendContextPack(await this.contextProvider()));
     return blankSyncOutcome(trigger, {
       ok,
       attempts: 1,

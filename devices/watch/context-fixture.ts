@@ -46,7 +46,16 @@ export function makeContextPack(spec: ContextPackSpec): ContextPack {
     upcomingWorkouts: workouts,
     engineVersion: `engine-${spec.version}`,
   };
-  const target = spec.targetBytes ?? 0;
+  return withEngineBundle(base, spec.targetBytes ?? 0, spec.seed ?? spec.version);
+}
+
+/**
+ * The pack with an engine bundle that brings its *compressed* size to about `targetBytes` (RFC:
+ * ~50 KB); the pack unchanged when it is already that big. The bundle's text is seeded, so the same
+ * engine gives the same bytes.
+ */
+export function withEngineBundle(base: ContextPack, targetBytes: number, seed: number): ContextPack {
+  const target = targetBytes;
   if (target <= encodeContextPack(base).length) return base;
   // Base64-like text compresses to ~6/8; search the bundle length that lands on the target size.
   let lo = 0;
@@ -54,7 +63,7 @@ export function makeContextPack(spec: ContextPackSpec): ContextPack {
   let best = base;
   for (let i = 0; i < 24 && lo <= hi; i++) {
     const mid = (lo + hi) >> 1;
-    const pack = { ...base, engineBundle: bundle(mid, spec.seed ?? spec.version) };
+    const pack = { ...base, engineBundle: bundle(mid, seed) };
     const size = encodeContextPack(pack).length;
     best = pack;
     if (Math.abs(size - target) <= target * 0.002) break;

@@ -58,7 +58,8 @@ export class WatchDevice implements Device {
   bridge!: WatchBridge;
   private contextVersion = 0;
   private activityHandler: (pack: ActivityPack) => Promise<void> = async () => {};
-  private contextProvider: () => ContextPack = () => makeContextPack({ version: ++this.contextVersion });
+  private contextProvider: () => ContextPack | Promise<ContextPack> = () =>
+    makeContextPack({ version: ++this.contextVersion });
   /** Simulated ms of every context-pack transfer, with the profile in force. */
   readonly contextTransfers: Array<{ simMs: number; bytes: number; profile: string; ok: boolean }> = [];
   private profile: LinkProfileName;
@@ -74,7 +75,7 @@ export class WatchDevice implements Device {
   onActivityPack(handler: (pack: ActivityPack) => Promise<void>) {
     this.activityHandler = handler;
   }
-  onContextRequest(provider: () => ContextPack) {
+  onContextRequest(provider: () => ContextPack | Promise<ContextPack>) {
     this.contextProvider = provider;
   }
 
@@ -118,7 +119,8 @@ export class WatchDevice implements Device {
   }
 
   /** Send the current context pack; simulated transfer time goes to `contextTransfers`. */
-  async sendContextPack(pack: ContextPack = this.contextProvider()): Promise<{ ok: boolean; simMs: number }> {
+  async sendContextPack(given?: ContextPack): Promise<{ ok: boolean; simMs: number }> {
+    const pack = given ?? (await this.contextProvider());
     const t0 = this.medium.clock.now();
     const ok = await this.bridge.sendContextPack(pack);
     const simMs = this.medium.clock.now() - t0;

@@ -7,10 +7,23 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PairContext } from '../../protocol/device';
+import { phoneContextProvider } from './context-pack';
 import type { WatchDevice } from './device';
 
-/** Kinds `watch` and `ble-watch`: anything that hands over activity packs. */
-export function pairWatchWithPhone(watch: Pick<WatchDevice, 'onActivityPack'>, { id, peer, event }: PairContext): void {
+/**
+ * Kinds `watch` and `ble-watch`: anything that hands over activity packs and asks for context packs.
+ * The context pack comes from the phone's own database (context-pack.ts), read at each request.
+ */
+export function pairWatchWithPhone(
+  watch: Pick<WatchDevice, 'onActivityPack' | 'onContextRequest'>,
+  { id, peer, event }: PairContext,
+): void {
+  watch.onContextRequest(
+    phoneContextProvider(
+      () => peer.snapshot(),
+      () => peer.now(),
+    ),
+  );
   watch.onActivityPack(async (pack) => {
     const sha256 = createHash('sha256').update(pack.fitFile).digest('hex');
     mkdirSync(join(peer.dataDir, 'fit'), { recursive: true });

@@ -117,6 +117,8 @@ export function pairDevices(devices: RunDevice[], handles: Record<string, Device
         dataDir: peerDir,
         create: (table, values, rid) => peer.create(table, values, rid),
         sync: (trigger) => peer.sync(trigger),
+        snapshot: () => peer.snapshot(),
+        now: () => peer.now(),
       },
       event: (e) => rec.event(e),
     });
