@@ -18,6 +18,8 @@ import {
   DEFAULT_LEVELS,
   knee,
   ProcessSampler,
+  ProcessTreeSampler,
+  postmasterPid,
   runLoad,
   serverByPhase,
   steppedStages,
@@ -62,10 +64,15 @@ try {
   const { stages, phases } = steppedStages(levels, rampMs, holdMs);
   const pid = server.pid?.();
   const sampler = pid ? new ProcessSampler(pid) : undefined;
+  // PostgreSQL: its postmaster and backends (children), found by the port of the database URL.
+  const pmPid = postmasterPid(Number(new URL(pg.url).port || 5432));
+  const pgSampler = pmPid ? new ProcessTreeSampler(pmPid) : undefined;
   const samples: Array<{ at: number; cpuPct?: number; rssMb?: number; load1: number }> = [];
+  const pgSamples: Array<{ at: number; cpuPct?: number }> = [];
   const timer = setInterval(() => {
     const s = sampler?.sample();
     samples.push({ at: Date.now(), ...(s ?? {}), load1: loadavg()[0]! });
+    if (pgSampler) pgSamples.push({ at: Date.now(), cpuPct: pgSampler.sample() });
   }, 1000);
   const run = await runLoad({
     serverUrl: server.url,
@@ -84,6 +91,7 @@ try {
   process.stdout.write('\n');
   const s = run.summary;
   const server_ = serverByPhase(samples, phases, s.startedAt);
+  const pg_ = serverByPhase(pgSamples, phases, s.startedAt);
   const k = knee(run.phases);
   const loadDuring = samples.map((x) => x.load1);
   const result = {
@@ -102,7 +110,7 @@ try {
       'Server, PostgreSQL and the generator share the machine; other work on it shows in the load average.',
       'generatorCpuPct: the busiest generator process, % of one core; saturated = > 80 % or event-loop delay p99 > 100 ms.',
     ],
-    curve: run.phases.map((r) => ({ ...r, server: server_[r.phase] })),
+    curve: run.phases.map((r) => ({ ...r, server: server_[r.phase], postgresCpuPct: pg_[r.phase]?.cpuPct })),
     knee: k,
     generator: {
       cpuMsPer1000Syncs: s.generator.cpuMsPer1000Syncs,
@@ -124,7 +132,7 @@ try {
     '',
     `${cpus().length} cores; load average ${result.machine.loadAvgAtStart.join(' / ')} at start, mean ${result.machine.loadAvg1DuringMean} (max ${result.machine.loadAvg1DuringMax}) during the run. ${workers} generator process(es), ${devicesPerUser} devices per user, each level ramped in ${rampMs / 1000} s and held ${holdMs / 1000} s.`,
     '',
-    ...curveTable(run.phases, server_),
+    ...curveTable(run.phases, server_, pg_),
     '',
     `Knee: ${k.level ? `${k.level} VUs (${k.why})` : `none up to ${levels.at(-1)} VUs`}. Most VUs within the RFC latency (p95 < 2 s, ≤ 1 % errors): ${k.maxWithinRfc ?? 'none'}.`,
     '',

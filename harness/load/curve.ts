@@ -62,14 +62,17 @@ export function knee(rows: readonly PhaseRow[]): Knee {
 /** Server figures per level, when the server's process was sampled. */
 export type ServerByPhase = Record<string, { cpuPct: number; rssMb: number }>;
 
-export function curveTable(rows: readonly PhaseRow[], server?: ServerByPhase): string[] {
+/** One row per level; server and PostgreSQL columns when they were sampled. */
+export function curveTable(rows: readonly PhaseRow[], server?: ServerByPhase, pg?: ServerByPhase): string[] {
   const sv = server && Object.keys(server).length > 0;
+  const db = pg && Object.keys(pg).length > 0;
+  const n = (x: number | undefined) => (x === undefined ? '–' : String(Math.round(x)));
   return [
-    `| VUs | syncs/s | p50 ms | p95 ms | p99 ms | errors | mean in flight | generator CPU % |${sv ? ' server CPU % | server RSS MB |' : ''}`,
-    `|---:|---:|---:|---:|---:|---:|---:|---:|${sv ? '---:|---:|' : ''}`,
+    `| VUs | syncs/s | p50 ms | p95 ms | p99 ms | errors | mean in flight | generator CPU % |${sv ? ' server CPU % | server RSS MB |' : ''}${db ? ' PostgreSQL CPU % |' : ''}`,
+    `|---:|---:|---:|---:|---:|---:|---:|---:|${sv ? '---:|---:|' : ''}${db ? '---:|' : ''}`,
     ...rows.map((r) => {
       const s = server?.[r.phase];
-      return `| ${r.phase} | ${r.syncsPerSec} | ${Math.round(r.p50)} | ${Math.round(r.p95)} | ${Math.round(r.p99)} | ${(r.errorRate * 100).toFixed(2)} % | ${r.meanInFlight} | ${r.generatorCpuPct}${r.saturated ? ' (saturated)' : ''} |${sv ? ` ${s ? Math.round(s.cpuPct) : '–'} | ${s ? Math.round(s.rssMb) : '–'} |` : ''}`;
+      return `| ${r.phase} | ${r.syncsPerSec} | ${Math.round(r.p50)} | ${Math.round(r.p95)} | ${Math.round(r.p99)} | ${(r.errorRate * 100).toFixed(2)} % | ${r.meanInFlight} | ${r.generatorCpuPct}${r.saturated ? ' (saturated)' : ''} |${sv ? ` ${n(s?.cpuPct)} | ${n(s?.rssMb)} |` : ''}${db ? ` ${n(pg?.[r.phase]?.cpuPct)} |` : ''}`;
     }),
   ];
 }

@@ -22,6 +22,14 @@ export {
   validateExecutor,
 } from './executors';
 export { type LoadRun, type LoadSummary, type PhaseRow, runLoad, summarise, type WindowRow } from './generator';
-export { GeneratorMonitor, isSaturated, ProcessSampler, procStats, SATURATION } from './process-stats';
+export {
+  GeneratorMonitor,
+  isSaturated,
+  ProcessSampler,
+  ProcessTreeSampler,
+  postmasterPid,
+  procStats,
+  SATURATION,
+} from './process-stats';
 export { type LoadOptions, runSlice, type SliceResult, shareOf } from './slice';
 export { BACKGROUND_TABLES, DEFAULT_MIX, LOAD_TRIGGERS, type LoadTrigger, type TriggerMix } from './triggers';

@@ -3,7 +3,7 @@
  * server: CPU of this process (% of one core), event-loop utilisation and event-loop delay. And the
  * same CPU/RSS figures for another process (the server) read from /proc.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 export interface GeneratorSample {
@@ -129,5 +129,52 @@ export class ProcessSampler {
     if (!s || !this.first) return undefined;
     const cpuMs = s.cpuMs - this.first.cpuMs;
     return { cpuMs, cpuPct: (cpuMs / Math.max(1, performance.now() - this.first.at)) * 100 };
+  }
+}
+
+/** The PostgreSQL postmaster listening on `port` (its command line carries `-p <port>`; the system one on 5432 may not). */
+export function postmasterPid(port: number): number | undefined {
+  let fallback: number | undefined;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const args = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (!/(^|\/)postgres$/.test(args[0] ?? '')) continue;
+      const p = args.indexOf('-p');
+      if (p >= 0 && Number(args[p + 1]) === port) return Number(d);
+      if (p < 0 && port === 5432 && readFileSync(`/proc/${d}/stat`, 'utf8').includes(') S 1 ')) fallback = Number(d);
+    } catch {
+      /* gone */
+    }
+  }
+  return fallback;
+}
+
+/** CPU of a process and its direct children (a postmaster and its backends), rescanned at each sample. */
+export class ProcessTreeSampler {
+  private prev?: { cpuMs: number; at: number };
+  constructor(readonly rootPid: number) {
+    this.prev = { cpuMs: this.cpuMs(), at: performance.now() };
+  }
+  private cpuMs(): number {
+    let total = procStats(this.rootPid)?.cpuMs ?? 0;
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(f[1]) === this.rootPid) total += (Number(f[11]) + Number(f[12])) * 10;
+      } catch {
+        /* gone */
+      }
+    }
+    return total;
+  }
+  /** CPU % of one core since the last sample (children that exited in between are missed). */
+  sample(): number {
+    const now = { cpuMs: this.cpuMs(), at: performance.now() };
+    const pct = ((now.cpuMs - this.prev!.cpuMs) / Math.max(1, now.at - this.prev!.at)) * 100;
+    this.prev = now;
+    return Math.max(0, pct);
   }
 }
