@@ -69,6 +69,39 @@ describe('virtual users', () => {
     expect((await reader.snapshot()).goals).toHaveLength(80);
   });
 
+  it('a pull-only fetch of some tables misses nothing of the others, and the next push is not stale', async () => {
+    const user = uid('vu-partial');
+    const a = createVirtualUser({ id: uid('vu-a'), sendBookkeeping: false });
+    const b = createVirtualUser({ id: uid('vu-b'), sendBookkeeping: false });
+    await a.start(env.ctx({ userId: user, deviceId: a.id }));
+    await b.start(env.ctx({ userId: user, deviceId: b.id }));
+    const r = rng(3);
+    const put = async (dev: typeof a, t: 'activities' | 'goals', id: string) => {
+      const { id: _, ...values } = makeRow(t, id, r, 2, Date.now());
+      await dev.write({ op: 'create', table: t, id, values });
+    };
+    await put(a, 'activities', 'act-1');
+    await put(a, 'goals', 'goal-1');
+    expect((await a.sync('manual')).ok).toBe(true);
+    await put(b, 'goals', 'goal-b');
+    const fetched = await b.pullOnly('background_fetch', ['activities']);
+    expect(fetched.ok).toBe(true);
+    expect(fetched.pushed).toBe(0);
+    let snap = await b.snapshot();
+    expect(snap.activities.map((x) => x.id)).toEqual(['act-1']);
+    expect(snap.goals.map((x) => x.id)).toEqual(['goal-b']); // not pulled, and the local row still pending
+    expect(await b.pendingChanges()).toBe(1);
+    // Another change to a table the fetch skipped, then a full sync: it arrives, and the push is accepted.
+    await put(a, 'goals', 'goal-2');
+    expect((await a.sync('manual')).ok).toBe(true);
+    const full = await b.sync('manual');
+    expect(full.error ?? '').toBe('');
+    expect(full.attempts).toBe(1);
+    snap = await b.snapshot();
+    expect(snap.goals.map((x) => x.id)).toEqual(['goal-1', 'goal-2', 'goal-b']);
+    expect(await b.pendingChanges()).toBe(0);
+  });
+
   it('runVirtualUsers holds concurrent syncs and reports latency', async () => {
     const report = await runVirtualUsers({
       serverUrl: env.serverUrl,
