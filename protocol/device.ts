@@ -277,7 +277,7 @@ export interface Device {
    * writes committed in the last `lostMs` wall ms; restart() boots from what survived.
    */
   powerLoss?(lostMs: number): Promise<PowerLossReport>;
-  /** App to the background (home button) and back (appBackground fault); real phones under Detox. */
+  /** App to the background (home button) and back (appBackground fault): Detox phones, and the simulated phone (events stream closed, background fetch only). */
   background?(): Promise<void>;
   foreground?(): Promise<void>;
   /** Device-level offline (e.g. the browser's own offline mode), on top of the proxy the harness cuts. */

@@ -103,6 +103,8 @@ export class PhoneDevice implements Device {
   private pokeTimer?: NodeJS.Timeout;
   private streamWasUp = false;
   private streamDown = false;
+  /** App in the background (appBackground fault): no events stream, so only background fetch syncs. */
+  private inBackground = false;
   private readonly triggers: AutoTriggers;
   private readonly meter: EnergyMeter;
   private clockOffsetMs = 0;
@@ -285,9 +287,16 @@ export class PhoneDevice implements Device {
         }
       })();
     }
+    this.streamWasUp = false;
+    this.streamDown = false;
+    this.inBackground = false; // a (re)start is a cold launch, in the foreground
+    this.startStream(signal);
+  }
+
+  /** The events stream (pokes, and the reconnect rule): a foreground-only connection. */
+  private startStream(signal: AbortSignal): void {
+    const ctx = this.ctx!;
     if (this.triggers.pokes || this.triggers.reconnect) {
-      this.streamWasUp = false;
-      this.streamDown = false;
       this.pokeSub = subscribePokes({
         baseUrl: ctx.serverUrl,
         deviceId: ctx.deviceId,
@@ -310,6 +319,39 @@ export class PhoneDevice implements Device {
         },
       });
     }
+  }
+
+  /**
+   * App to the background (appBackground fault). As on iOS and Android, a backgrounded app keeps no
+   * connection open: the events stream closes, so no poke or reconnect sync happens; the 15-minute
+   * background fetch keeps running (the OS wakes the app for it). Explicit syncs the scenario asks
+   * for still run.
+   */
+  async background(): Promise<void> {
+    if (this.inBackground) return;
+    this.inBackground = true;
+    this.triggerEvents.push({
+      trigger: 'poke',
+      action: 'skipped',
+      reason: 'app in the background: events stream closed',
+    });
+    this.pokeSub?.close();
+    this.pokeSub = undefined;
+    if (this.pokeTimer) clearTimeout(this.pokeTimer);
+    this.pokeTimer = undefined;
+    if (this.streamWasUp) this.streamDown = true;
+  }
+
+  /** Back to the foreground: the events stream reopens; its coming up is a reconnect (RFC 2.2.5: sync if pending). */
+  async foreground(): Promise<void> {
+    if (!this.inBackground) return;
+    this.inBackground = false;
+    const signal = this.triggersAbort?.signal;
+    if (signal && !signal.aborted) this.startStream(signal);
+  }
+
+  get backgrounded(): boolean {
+    return this.inBackground;
   }
 
   private stopTriggers(): void {

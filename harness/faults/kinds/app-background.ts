@@ -1,7 +1,9 @@
 /**
  * Send the app to the background (home button) and bring it back when healed: what a real phone's
- * background fetch and connectivity handling see. Devices that have no such state (simulated
- * phones, browsers) refuse it clearly rather than pretend.
+ * background fetch and connectivity handling see. Detox phones go home for real; the simulated
+ * phone closes its events stream (no poke or reconnect syncs, only background fetch) and reopens it
+ * in the foreground. Devices that have no such state (browsers, VUs, watches) refuse it clearly
+ * rather than pretend.
  */
 import { HarnessError } from '../../../protocol/harness-error';
 import { defineFault, field } from '../plugin';
@@ -14,7 +16,8 @@ declare module '../types' {
 
 export const fault = defineFault({
   kind: 'appBackground',
-  summary: 'send the app to the background (Detox sendToHome); bring it to the foreground when healed',
+  summary:
+    'send the app to the background (Detox sendToHome; simulated phone: events stream closed, only background fetch syncs); foreground when healed',
   fields: { device: field.device },
   targets: (f) => [f.device],
   async apply(f, ctx) {
