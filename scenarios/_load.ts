@@ -51,7 +51,6 @@ export async function driveLoad(
   const serverCpuPct = server?.total()?.cpuPct;
   ctx.mergeMetrics(run.series);
   const s = run.summary;
-  ctx.metric('concurrent_syncs', s.maxInFlight);
   for (const m of machine) {
     if (m.serverCpuPct !== undefined) ctx.metric('server_cpu_pct', m.serverCpuPct);
     if (m.serverRssMb !== undefined) ctx.metric('server_rss_mb', m.serverRssMb);
@@ -72,6 +71,14 @@ export async function driveLoad(
     `lost writes: ${s.lostWrites.lost} of the rows of ${s.lostWrites.checkedUsers} checked users (${s.lostWrites.diverged} devices diverged, ${s.lostWrites.unverified} users unverified)`,
   );
   for (const e of s.lostWrites.examples) ctx.note(`  ${e}`);
+  // Connection-level failures (a socket closed or reset, nothing answered) are told apart from the
+  // server's HTTP answers: on a starved loopback they may be the client's keep-alive race, not the server.
+  const network = Object.entries(s.errors).filter(([k]) => !/→ \d|→ N/.test(k));
+  const netCount = network.reduce((a, [, v]) => a + v, 0);
+  if (s.failed)
+    ctx.note(
+      `failed syncs: ${s.failed}, of which ${netCount} connection-level (no HTTP answer) and ${s.failed - netCount} HTTP errors from the server`,
+    );
   for (const [k, v] of Object.entries(s.errors).slice(0, 5)) ctx.note(`  error ×${v}: ${k}`);
   const g = s.generator;
   const peak = (f: (m: MachineSample) => number | undefined) => Math.max(0, ...machine.map((m) => f(m) ?? 0));

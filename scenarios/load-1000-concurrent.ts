@@ -42,7 +42,8 @@ export default defineScenario({
       requestTimeoutMs: 60_000,
     });
     await ctx.random({ opsPerDevice: 20, syncProbability: 0.3, thinkMs: [100, 500], devices: ['phoneA', 'phoneB'] });
-    await load;
+    const { run } = await load;
+    ctx.metric('concurrent_syncs', run.summary.maxInFlight);
     await phoneA.sync();
     await phoneB.sync();
   },

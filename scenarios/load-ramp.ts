@@ -32,6 +32,7 @@ export default defineScenario({
       lostWriteSample: 10,
       requestTimeoutMs: 60_000,
     });
+    ctx.metric('concurrent_syncs', run.summary.maxInFlight);
     for (const line of curveTable(
       run.phases,
       serverByPhase(

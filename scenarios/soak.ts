@@ -17,7 +17,7 @@ function soakMinutes(): number {
 /** Syncs started per second (open model: the rate holds whatever the latency does). */
 const RATE = Number(process.env.HARNESS_SOAK_RATE ?? 150);
 const VUS = 600;
-/** RSS may grow this much from the first to the last fifth of the run (warm-up, caches, pools). */
+/** RSS may grow this much over the second half of the run (after warm-up); a leak keeps growing. */
 const RSS_GROWTH_MB = 64;
 const RSS_GROWTH_RATIO = 0.25;
 /** p95 of the last third may exceed the first third's by this factor plus a floor (noise on a shared box). */
@@ -29,20 +29,27 @@ const median = (xs: number[]) => {
   return s.length ? s[Math.floor(s.length / 2)]! : 0;
 };
 
-/** RSS growth of one process between the first and the last fifth of the samples. */
-function rssGrowth(name: string, xs: number[]): Violation[] {
-  if (xs.length < 10) return [];
-  const n = Math.max(2, Math.floor(xs.length / 5));
-  const first = median(xs.slice(0, n));
-  const last = median(xs.slice(-n));
-  const bound = Math.max(RSS_GROWTH_MB, first * RSS_GROWTH_RATIO);
-  return last - first > bound
-    ? [
-        {
-          message: `${name} RSS grew ${Math.round(last - first)} MB (${Math.round(first)} → ${Math.round(last)} MB), bound ${Math.round(bound)} MB`,
-        },
-      ]
-    : [];
+/**
+ * RSS growth of one process over the second half of the run (the first half is warm-up: pools,
+ * caches, V8 growing its heap before it collects, and every device's local store filling), from a
+ * least-squares line through the samples so one GC does not decide it. A leak grows steadily.
+ */
+export function rssGrowth(name: string, xs: readonly number[]): { violations: Violation[]; growthMb: number } {
+  const half = xs.slice(Math.floor(xs.length / 2));
+  if (half.length < 5) return { violations: [], growthMb: 0 };
+  const n = half.length;
+  const mx = (n - 1) / 2;
+  const my = half.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  half.forEach((y, x) => {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  });
+  const growthMb = (num / den) * (n - 1);
+  const bound = Math.max(RSS_GROWTH_MB, median([...half]) * RSS_GROWTH_RATIO);
+  const message = `${name} RSS grew ${Math.round(growthMb)} MB over the second half of the run (${Math.round(half[0]!)} → ${Math.round(half[n - 1]!)} MB), bound ${Math.round(bound)} MB`;
+  return { growthMb, violations: growthMb > bound ? [{ message }] : [] };
 }
 
 /**
@@ -83,9 +90,11 @@ export default defineScenario({
       machine.map(f).filter((x): x is number => x !== undefined);
     const server = series((m) => m.serverRssMb);
     const harness = series((m) => m.harnessRssMb);
+    const sg = rssGrowth('server', server);
+    const hg = rssGrowth('harness', harness);
     ctx.check('soak-memory', 'server and harness RSS do not grow beyond a bound under sustained load', [
-      ...rssGrowth('server', server),
-      ...rssGrowth('harness', harness),
+      ...sg.violations,
+      ...hg.violations,
     ]);
     // Latency trend: p95 per 5 s window, first third vs last third (median of the windows' p95).
     const w = run.timeline.filter((x) => x.ok + x.failed > 0).map((x) => x.p95);
@@ -105,7 +114,7 @@ export default defineScenario({
         : [],
     );
     ctx.note(
-      `soak ${minutes} min at ${RATE}/s: server RSS ${server[0] ?? '?'} → ${server[server.length - 1] ?? '?'} MB, harness RSS ${harness[0]} → ${harness[harness.length - 1]} MB, window p95 ${Math.round(early)} → ${Math.round(late)} ms`,
+      `soak ${minutes} min at ${RATE}/s: server RSS ${server[0] ?? '?'} → ${server.at(-1) ?? '?'} MB (${Math.round(sg.growthMb)} MB over the second half), harness RSS ${harness[0]} → ${harness.at(-1)} MB (${Math.round(hg.growthMb)} MB over the second half), window p95 ${Math.round(early)} → ${Math.round(late)} ms`,
     );
   },
 });
