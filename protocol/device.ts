@@ -201,6 +201,8 @@ export interface SyncOutcome {
   attempts: number;
   /** Each retry: the status it answered, the wait (kinds that record them: phone, vu, web). */
   retries?: RetryRecord[];
+  /** The server demanded a full re-sync (410 SYNC_ERR_RESYNC_REQUIRED) and this sync did one. */
+  fullResync?: boolean;
   /** True when the outcome of the push is unknown (timeout, connection cut after sending). */
   indeterminate?: boolean;
   error?: string;

@@ -17,6 +17,8 @@ export const SYNC_ERRORS = {
   SYNC_ERR_FUTURE_PULL: { status: 409, message: '%s' },
   SYNC_ERR_UPLOAD_INCOMPLETE: { status: 409, message: '%s' },
   SYNC_ERR_RECORD_NOT_SYNCED: { status: 409, message: '%s' },
+  /** The operator reset this device's sync state (RFC §3.4): pull everything (lastPulledAt=0), then push. */
+  SYNC_ERR_RESYNC_REQUIRED: { status: 410, message: '%s' },
   SYNC_ERR_SCHEMA_VERSION: { status: 412, message: '%s' },
   SYNC_ERR_TOO_LARGE: {
     status: 413,

@@ -113,6 +113,8 @@ export function failedChecks(s: ScenarioResult): CheckResult[] {
  * reporters print them under the scenario's line.
  */
 export function provedNotes(s: ScenarioResult): string[] {
+  // A failed scenario proved nothing: its notes stay in the reports, not on the terminal line.
+  if (s.verdict !== 'passed' && s.verdict !== 'flaky') return [];
   return (s.notes ?? []).filter((n) => n.startsWith('proved:'));
 }
 

@@ -351,7 +351,7 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   });
 
   if (testMode) {
-    registerAdminRoutes(app, { maintenance });
+    registerAdminRoutes(app, { maintenance, store });
     app.post('/auth/test-token', async (req) => {
       const t = parseTokenRequest(req.body);
       // The contract binds the device when its token is issued: a device id already owned by

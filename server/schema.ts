@@ -72,6 +72,14 @@ const COMMON_DDL = [
      timestamp timestamptz NOT NULL DEFAULT now()
    )`,
   `CREATE INDEX IF NOT EXISTS sync_log_user_ts ON sync_log (user_id, timestamp)`,
+  // Forced full re-syncs (RFC §3.4 step 4): a row per device the operator reset and that has not
+  // pulled everything since. Its pulls from a stamp and its pushes get 410 until it does.
+  `CREATE TABLE IF NOT EXISTS sync_resets (
+     user_id text NOT NULL,
+     device_id text NOT NULL,
+     reset_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (user_id, device_id)
+   )`,
   // Idempotency records: the first response of each push, keyed by pushId or content hash per device.
   `CREATE TABLE IF NOT EXISTS push_results (
      user_id text NOT NULL,
@@ -99,7 +107,7 @@ const COMMON_DDL = [
   `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
 ];
 
-export const SCHEMA_REVISION = 1;
+export const SCHEMA_REVISION = 2;
 
 export async function migrate(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();

@@ -211,9 +211,44 @@ export class SyncStore {
     this.knownUsers.add(userId);
   }
 
+  /**
+   * Forced full re-sync (RFC §3.4 steps 2 and 4): clears the device's sync state (last pull and push
+   * stamps, idempotency records) and marks it reset until it pulls every table from 0.
+   */
+  async resetDevice(userId: string, deviceId: string): Promise<{ resetAt: string }> {
+    return withTransaction(this.pool, 'BEGIN', async (c) => {
+      const r = await c.query(
+        `INSERT INTO sync_resets (user_id, device_id) VALUES ($1, $2)
+         ON CONFLICT (user_id, device_id) DO UPDATE SET reset_at = now() RETURNING reset_at`,
+        [userId, deviceId],
+      );
+      await c.query(
+        'UPDATE sync_state SET last_pulled_at = 0, last_pushed_at = NULL, updated_at = now() WHERE user_id = $1 AND device_id = $2',
+        [userId, deviceId],
+      );
+      await c.query('DELETE FROM push_results WHERE user_id = $1 AND device_id = $2', [userId, deviceId]);
+      return { resetAt: (r.rows[0].reset_at as Date).toISOString() };
+    });
+  }
+
+  private resyncRequired(deviceId: string, what: string): SyncApiError {
+    return new SyncApiError('SYNC_ERR_RESYNC_REQUIRED', [
+      `The server reset the sync state of device "${deviceId}" (${what} refused). Drop the local sync metadata (last pulled stamp, pending push ids), keep unpushed changes, pull everything with lastPulledAt=0, then push them again.`,
+    ]);
+  }
+
   async pull(actor: Actor, args: PullArgs): Promise<PullResult> {
     const started = performance.now();
     await this.ensureUser(actor.userId);
+    const reset = await this.pool.query({
+      name: 'reset_pending',
+      text: 'SELECT 1 FROM sync_resets WHERE user_id = $1 AND device_id = $2',
+      values: [actor.userId, actor.deviceId],
+    });
+    const fullResync = (reset.rowCount ?? 0) > 0;
+    // Only a pull of every table from 0 re-syncs; anything else would leave the device's base stale.
+    if (fullResync && (args.lastPulledAt !== 0 || TABLE_NAMES.some((t) => !args.tables.includes(t))))
+      throw this.resyncRequired(actor.deviceId, `pull from ${args.lastPulledAt} of ${args.tables.join(',')}`);
     const brokenStamp = this.broken('stamp-before-commit');
     const plan = pullPlan(args);
     const tQuery = performance.now();
@@ -262,6 +297,15 @@ export class SyncStore {
     const count = r.rows.length - 1;
     const body = JSON.stringify({ changes, timestamp } satisfies PullResponse);
     this.lap('pull_serialize', tSerialize);
+    if (fullResync) {
+      // Done in the request (not in the background): the device's next push must see it cleared.
+      await this.pool.query(
+        `WITH d AS (DELETE FROM sync_resets WHERE user_id = $1 AND device_id = $2)
+         INSERT INTO sync_log (user_id, device_id, operation, table_name, record_count, duration_ms, success)
+         VALUES ($1, $2, 'FULL_SYNC', $3, $4, $5, true)`,
+        [actor.userId, actor.deviceId, args.tables.join(','), count, Math.round(performance.now() - started)],
+      );
+    }
     // The PULL log row is off the critical path (it changes no sync state); flush() awaits it on close.
     this.background(
       this.pool.query({
@@ -370,11 +414,14 @@ export class SyncStore {
     const r = await c.query({
       name: 'push_precheck',
       text: `SELECT (SELECT response FROM push_results WHERE user_id = $1 AND device_id = $2 AND push_key = $3) AS response,
-                    st.last_pulled_at, st.last_pushed_at
+                    st.last_pulled_at, st.last_pushed_at,
+                    EXISTS (SELECT 1 FROM sync_resets WHERE user_id = $1 AND device_id = $2) AS reset
              FROM (SELECT 1) one LEFT JOIN sync_state st ON st.user_id = $1 AND st.device_id = $2`,
       values: [actor.userId, actor.deviceId, pushKey],
     });
     const row = r.rows[0];
+    // Its lastPulledAt belongs to the state the operator threw away: conflicts cannot be judged.
+    if (row.reset) throw this.resyncRequired(actor.deviceId, 'push');
     if (row.response) return { response: row.response as PushResponse, replayed: true, tables: [] };
     const devLast = row.last_pulled_at === null ? 0 : Number(row.last_pulled_at);
     if (args.lastPulledAt < devLast) {

@@ -535,6 +535,7 @@ export class PhoneDevice implements Device {
       bytesDown: res.bytesDown,
       attempts: res.attempts,
       ...(res.retries ? { retries: res.retries } : {}),
+      ...(res.fullResync ? { fullResync: true } : {}),
       ...(res.indeterminate ? { indeterminate: true } : {}),
       ...(res.error ? { error: res.error } : {}),
       ...(res.lastPulledAt ? { lastPulledAt: res.lastPulledAt } : {}),

@@ -74,6 +74,8 @@ export interface WorkerSyncResult {
   rejectedIds?: Record<string, string[]>;
   /** Tables this sync pulled and pushed: 'all' (synchronize()) or the trigger's subset (RFC §2.6). */
   scope: 'all' | TableName[];
+  /** The server demanded a full re-sync (410) and this sync did one. */
+  fullResync?: boolean;
 }
 
 /** Where the phone's pulls stand: what a scenario checks after subset syncs. */
@@ -95,6 +97,8 @@ const ECHO_KEY = 'harness_push_echo';
  * stands for every table: the tables it did not pull would skip the rows changed meanwhile, forever.
  */
 const TABLE_STAMPS_KEY = 'harness_table_pulled_at';
+/** WatermelonDB's own key (sync/impl): dropping it makes synchronize() pull everything from 0. */
+const WATERMELON_LAST_PULLED_AT_KEY = '__watermelon_last_pulled_at';
 /** 409 means "pull first": synchronize() pulls again before pushing, no need to wait for backoff. */
 const STALE_PULL_RETRIES = 3;
 
@@ -418,15 +422,35 @@ async function runSync(trigger: SyncTrigger): Promise<WorkerSyncResult> {
     await markLocalChangesAsSynced(database, { ...local, changes: mine as any }, rejected as any);
   };
 
-  const once = () => (scope === 'all' ? full() : subset(scope));
+  /**
+   * 410 SYNC_ERR_RESYNC_REQUIRED (the operator reset this device, RFC §3.4): forget every sync stamp,
+   * pending push id and echo, keep the local changes (their _status/_changed), and go again: the next
+   * synchronize() pulls everything from 0 and pushes what is still pending.
+   */
+  const dropSyncMetadata = async () => {
+    echo = new Map();
+    await saveEcho();
+    for (const k of [WATERMELON_LAST_PULLED_AT_KEY, TABLE_STAMPS_KEY, PENDING_PUSH_KEY])
+      await database.localStorage.remove(k);
+    await db.flush();
+    r.fullResync = true;
+    r.scope = 'all';
+    rpc.emit('log', 'server reset our sync state (410): full re-sync, local changes kept');
+  };
 
+  let scopeNow = scope;
   try {
     const { attempts } = await withBackoff(
       async () => {
         for (let stale = 0; ; stale++) {
           try {
-            return await once();
+            return await (scopeNow === 'all' ? full() : subset(scopeNow));
           } catch (e) {
+            if (e instanceof SyncHttpError && e.code === 'SYNC_ERR_RESYNC_REQUIRED' && !r.fullResync) {
+              await dropSyncMetadata();
+              scopeNow = 'all';
+              continue;
+            }
             if (e instanceof SyncHttpError && e.status === 409 && stale < STALE_PULL_RETRIES) continue;
             if (e instanceof SyncHttpError) throw e;
             throw new Fatal(e);
@@ -445,7 +469,7 @@ async function runSync(trigger: SyncTrigger): Promise<WorkerSyncResult> {
     r.ok = true;
     r.attempts = attempts;
     await database.localStorage.remove(PENDING_PUSH_KEY);
-    if (scope === 'all') r.lastPulledAt = (await getLastPulledAt(database)) ?? r.lastPulledAt;
+    if (scopeNow === 'all') r.lastPulledAt = (await getLastPulledAt(database)) ?? r.lastPulledAt;
   } catch (e) {
     const err = e instanceof Fatal ? e.inner : e;
     r.attempts = (e as { attempts?: number }).attempts ?? 1;

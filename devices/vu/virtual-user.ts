@@ -154,6 +154,16 @@ export class VirtualUser implements Device {
               await this.pushOnce(out);
               return;
             } catch (e) {
+              // 410: the operator reset this device (RFC §3.4). Forget the stamp, the echo and the
+              // pending push id; keep the unpushed rows; pull everything from 0, then push them.
+              if (e instanceof SyncHttpError && e.code === 'SYNC_ERR_RESYNC_REQUIRED' && !out.fullResync) {
+                this.lastPulledAt = null;
+                this.echo = new Map();
+                this.pending = undefined;
+                out.fullResync = true;
+                if (pullOnlyTables) pullOnlyTables = [...TABLE_NAMES];
+                continue;
+              }
               if (e instanceof SyncHttpError && e.status === 409 && stale < 3) continue;
               throw e;
             }

@@ -20,6 +20,26 @@ export interface ProcessControl {
 export interface ServerAdmin {
   /** Sends the request to each server instance directly (no device proxy); the JSON answers in instance order. */
   request(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<unknown[]>;
+  /** Forced full re-sync of a scenario device: the server forgets its sync state (POST /admin/devices/reset). */
+  resetDevice(deviceId: string): Promise<void>;
+  /** The GDPR export of a scenario user's sync history (GET /admin/users/:id/sync-history). */
+  syncHistory(user: string): Promise<SyncHistoryExport>;
+}
+
+export interface SyncHistoryExport {
+  userId: string;
+  exportedAt: string;
+  devices: Array<{ deviceId: string; platform: string | null; lastPulledAt: number; lastPushedAt: number | null }>;
+  log: Array<{
+    id: number;
+    deviceId: string;
+    operation: string;
+    tableName: string | null;
+    recordCount: number | null;
+    success: boolean;
+    error: string | null;
+    timestamp: string;
+  }>;
 }
 export interface DatabaseControl {
   stop(mode: 'fast' | 'immediate'): Promise<void>;

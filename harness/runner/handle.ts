@@ -73,6 +73,7 @@ export function recordingHandle(d: RunDevice, { rec, rng, nemesis, memory }: Han
           durationMs: out.durationMs,
           lastPulledAt: out.lastPulledAt,
           ...(out.retries?.length ? { retries: out.retries } : {}),
+          ...(out.fullResync ? { fullResync: true } : {}),
         },
       });
       if (d.dev.memoryBytes) {

@@ -14,6 +14,7 @@ import { TABLE_NAMES } from '../../protocol/tables';
 import type { HarnessConfig } from '../config/types';
 import { type DatabaseControl, Nemesis } from '../faults/nemesis';
 import type { DeviceNetwork } from '../faults/network';
+import type { ServerAdmin } from '../faults/plugin';
 import { History, JsonlHistoryWriter } from '../history/index';
 import { type ResolvedObjectStore, scopedObjectStoreView } from '../services/object-store/index';
 import { gatewayChecks } from '../target/gateway-checks';
@@ -28,6 +29,7 @@ import type { LoadedScenario } from './loader';
 import { type FinalState, healAndQuiesce, QUIESCENCE_ROUNDS, readFinalState } from './quiescence';
 import { ScenarioRecord, scenarioChecks, scenarioContext } from './scenario-context';
 import { readServerLog, type ScenarioServer, startScenarioServer } from './scenario-server';
+import { serverAdmin } from './server-admin';
 import { scenarioResult, skippedResult, verdictOf } from './verdict';
 import { driveWorkload, RandomWorkloadDriver, scenarioWorkload } from './workload-driver';
 
@@ -111,7 +113,8 @@ export async function runScenario(
     // Before any device can upload: what other scenarios of this run left in the store is not ours.
     const objectStore = env.objectStore && (await scopedObjectStoreView(env.objectStore));
     await devices.start(def.devices, server, clock);
-    const nem = scenarioNemesis(devices, clock, server, env, rec);
+    const admin = scenarioAdmin(devices, server);
+    const nem = scenarioNemesis(devices, clock, server, env, rec, admin);
     nemesis = nem;
     const handles = Object.fromEntries(
       devices.all().map((d) => [d.id, recordingHandle(d, { rec, rng, nemesis: nem, memory: record.memory })]),
@@ -122,6 +125,7 @@ export async function runScenario(
     const srv = server;
     const ctx = scenarioContext({
       ...{ handles, nemesis: nem, rng, clock, seed: opts.seed, serverUrl: server.url, record },
+      ...(admin ? { admin } : {}),
       objectStore,
       random: (w) => random.run(w),
       tables: served ? [...served.tables] : [...TABLE_NAMES],
@@ -219,7 +223,27 @@ export async function runScenario(
 }
 
 /** The nemesis of one scenario: faults act on its devices, server and database, and go into the history. */
-function scenarioNemesis(devices: DeviceSet, clock: Clock, server: ScenarioServer, env: RunEnvironment, rec: History) {
+/** The reference server's operator routes in the scenario's terms (device and user ids as the scenario names them). */
+function scenarioAdmin(devices: DeviceSet, server: ScenarioServer): ServerAdmin | undefined {
+  if (!server.adminUrls) return undefined;
+  return serverAdmin(
+    server.adminUrls,
+    (id) => {
+      const d = devices.get(id);
+      return { userId: server.serverUser(d.user), deviceId: d.serverDeviceId };
+    },
+    (user) => server.serverUser(user),
+  );
+}
+
+function scenarioNemesis(
+  devices: DeviceSet,
+  clock: Clock,
+  server: ScenarioServer,
+  env: RunEnvironment,
+  rec: History,
+  admin: ServerAdmin | undefined,
+) {
   return new Nemesis({
     clock,
     network: (id) => devices.get(id).net,
@@ -230,7 +254,7 @@ function scenarioNemesis(devices: DeviceSet, clock: Clock, server: ScenarioServe
     server: server.control,
     database: env.postgres?.control,
     dbProxy: server.dbProxy,
-    admin: server.admin,
+    ...(admin ? { admin } : {}),
     record: (event, fault, label, targets, error, details) =>
       rec.event({
         process: 'nemesis',

@@ -7,6 +7,7 @@ import type { Rng } from '../../protocol/rng';
 import type { TableName } from '../../protocol/tables';
 import type { Violation } from '../checkers/types';
 import type { Nemesis } from '../faults/nemesis';
+import type { ServerAdmin } from '../faults/plugin';
 import type { ExportedSeries } from '../metrics/registry';
 import type { CheckResult } from '../results/types';
 import type { ObjectStoreView } from '../services/object-store/index';
@@ -43,10 +44,12 @@ export function scenarioContext(o: {
   target?: ScenarioContext['target'];
   client(user: string, name: string): ProbeClient;
   serverPid?: () => number | undefined;
+  admin?: ServerAdmin;
 }): ScenarioContext {
   const { handles, nemesis: nem, rng, clock, record } = o;
   return {
     objectStore: o.objectStore,
+    ...(o.admin ? { admin: o.admin } : {}),
     devices: handles,
     device: (id) => {
       const h = handles[id];

@@ -5,14 +5,13 @@
  */
 import type { ServerLogRow } from '../checkers/types';
 import { DeviceNetwork } from '../faults/network';
-import type { ProcessControl, ServerAdmin } from '../faults/plugin';
+import type { ProcessControl } from '../faults/plugin';
 import { faultNeeds } from '../faults/registry';
 import { serverObjectStoreConfig } from '../services/object-store/index';
 import { type Gateway, startGateway } from '../target/gateway';
 import { loadAdapter } from '../target/load';
 import type { RunEnvironment, ScenarioRunOptions } from './run-scenario';
 import type { ScenarioDefinition } from './scenario';
-import { serverAdmin } from './server-admin';
 import { type RunningCluster, startCluster } from './server-cluster';
 import { type RunningServer, startChildServer, startInProcessServer } from './server-process';
 
@@ -33,8 +32,8 @@ export interface ScenarioServer {
   gateway?: Gateway;
   /** The proxy the server reaches PostgreSQL through (databasePartition), when a fault needs it. */
   dbProxy?: DeviceNetwork;
-  /** The reference server's operator routes on every instance (absent with --target). */
-  admin?: ServerAdmin;
+  /** Where the reference server's operator routes answer, one URL per instance (absent with --target). */
+  adminUrls?: () => string[];
   /** Notes for the result (instances, the front's counters at close). */
   notes: string[];
   close(): Promise<void>;
@@ -107,9 +106,8 @@ export async function startScenarioServer(
     ...(env.target
       ? {}
       : {
-          admin: serverAdmin(() =>
+          adminUrls: () =>
             'instances' in server ? (server as RunningCluster).instances.map((i) => i.url) : [server.url],
-          ),
         }),
     notes,
     gateway,

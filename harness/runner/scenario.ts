@@ -14,6 +14,7 @@ import type {
 import type { SyncRecord, TableRecords } from '../../protocol/records';
 import type { SchemaVersion, TableName } from '../../protocol/tables';
 import type { Violation } from '../checkers/types';
+import type { ServerAdmin } from '../faults/plugin';
 import type { FaultPlan, FaultSpec } from '../faults/types';
 import type { ExportedSeries } from '../metrics/registry';
 import type { ObjectStoreView } from '../services/object-store/index';
@@ -80,6 +81,8 @@ export interface ScenarioContext {
   serverUrl: string;
   /** The object store FIT uploads land in (absent with --target): every object with size and sha256. */
   objectStore?: ObjectStoreView;
+  /** The reference server's operator routes (absent with --target): resets, the GDPR sync-history export. */
+  admin?: ServerAdmin;
   sleep(ms: number): Promise<void>;
   /** Run the seeded random workload on the given devices concurrently. */
   random(w: RandomWorkload): Promise<void>;

@@ -65,3 +65,45 @@ describe('maintenance mode', () => {
     }
   });
 });
+
+describe('forced full re-sync', () => {
+  const reset = (payload: unknown) =>
+    server.app.inject({ method: 'POST', url: '/admin/devices/reset', payload: payload as never });
+
+  it('answers 410 SYNC_ERR_RESYNC_REQUIRED to incremental pulls and pushes until a full pull, logged FULL_SYNC', async () => {
+    const d = await TestDevice.create(server.app, 'rs-u', 'rs-d');
+    await d.sync(changes('goals', { created: [{ id: 'r1', title: 'one' }] }));
+    const before = d.lastPulledAt;
+    expect(before).toBeGreaterThan(0);
+    expect((await reset({ userId: 'rs-u', deviceId: 'rs-d' })).json()).toMatchObject({ deviceId: 'rs-d' });
+    const inc = await d.pullRaw(before);
+    expect([inc.status, inc.body.error.code]).toEqual([410, 'SYNC_ERR_RESYNC_REQUIRED']);
+    expect(inc.body.error.message).toMatch(/pull everything with lastPulledAt=0/);
+    const push = await d.pushRaw({
+      changes: changes('goals', { created: [{ id: 'r2', title: 'two' }] }),
+      lastPulledAt: before,
+      deviceId: 'rs-d',
+    });
+    expect([push.status, push.body.error.code]).toEqual([410, 'SYNC_ERR_RESYNC_REQUIRED']);
+    const subset = await d.pullRaw(0, '&tables=goals');
+    expect(subset.status).toBe(410);
+    const full = await d.pullRaw(0);
+    expect(full.status).toBe(200);
+    expect(full.body.changes.goals!.updated.map((r) => r.id)).toEqual(['r1']);
+    const again = await d.pushRaw({
+      changes: changes('goals', { created: [{ id: 'r2', title: 'two' }] }),
+      lastPulledAt: full.body.timestamp,
+      deviceId: 'rs-d',
+    });
+    expect(again.status).toBe(200);
+    const log = await server.app.sync.pool.query(
+      "SELECT operation, record_count FROM sync_log WHERE device_id = 'rs-d' AND operation = 'FULL_SYNC'",
+    );
+    expect(log.rows).toEqual([{ operation: 'FULL_SYNC', record_count: 1 }]);
+  });
+
+  it('the reset body is strict', async () => {
+    for (const bad of [{}, { userId: 'u' }, { userId: 'u', deviceId: 3 }, { userId: 'u', deviceId: 'd', x: 1 }])
+      expect((await reset(bad)).statusCode, JSON.stringify(bad)).toBe(400);
+  });
+});

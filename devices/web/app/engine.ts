@@ -164,21 +164,16 @@ export class SyncEngine {
     const out: SyncOutcome = blankSyncOutcome(trigger);
     await this.setStatus({ syncing: true, by: this.actor, lastTrigger: trigger });
     try {
-      // 1. A push of unknown outcome goes first, unchanged (same pushId, same lastPulledAt).
-      const pending = await getMeta<PendingPush>(this.db, 'pendingPush');
-      if (pending) await this.sendPush(pending, out);
-      // 2. Pull, then push what is in the outbox; a 409 (someone pushed in between) means pull again.
-      for (let round = 0; ; round++) {
-        await this.pull(out);
-        const push = await this.preparePush();
-        if (!push) break;
-        try {
-          await this.sendPush(push, out);
-          break;
-        } catch (e) {
-          if (e instanceof SyncHttpError && e.status === 409 && round < 3) continue;
-          throw e;
-        }
+      try {
+        await this.syncOnce(out);
+      } catch (e) {
+        // 410: the operator reset this device (RFC §3.4). Forget the stamp and the pending push,
+        // keep the outbox (dirty rows), and sync again: a full pull from 0, then the push.
+        if (!(e instanceof SyncHttpError && e.code === 'SYNC_ERR_RESYNC_REQUIRED')) throw e;
+        await setMeta(this.db, 'lastPulledAt', 0);
+        await setMeta(this.db, 'pendingPush', null);
+        out.fullResync = true;
+        await this.syncOnce(out);
       }
       out.ok = true;
       out.lastPulledAt = await getMeta<number>(this.db, 'lastPulledAt');
@@ -191,6 +186,25 @@ export class SyncEngine {
     }
     out.durationMs = Math.round(performance.now() - started);
     return out;
+  }
+
+  private async syncOnce(out: SyncOutcome) {
+    // 1. A push of unknown outcome goes first, unchanged (same pushId, same lastPulledAt).
+    const pending = await getMeta<PendingPush>(this.db, 'pendingPush');
+    if (pending) await this.sendPush(pending, out);
+    // 2. Pull, then push what is in the outbox; a 409 (someone pushed in between) means pull again.
+    for (let round = 0; ; round++) {
+      await this.pull(out);
+      const push = await this.preparePush();
+      if (!push) break;
+      try {
+        await this.sendPush(push, out);
+        break;
+      } catch (e) {
+        if (e instanceof SyncHttpError && e.status === 409 && round < 3) continue;
+        throw e;
+      }
+    }
   }
 
   private async pull(out: SyncOutcome) {

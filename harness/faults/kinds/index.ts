@@ -20,6 +20,7 @@ import { fault as network } from './network';
 import { fault as offline } from './offline';
 import { fault as partition } from './partition';
 import { fault as pause } from './pause';
+import { fault as resetSyncState } from './reset-sync-state';
 import { fault as serverCrash } from './server-crash';
 import { fault as slowClose } from './slow-close';
 import { fault as timeout } from './timeout';
@@ -45,4 +46,5 @@ export const FAULT_KINDS: readonly FaultPlugin<any>[] = [
   databasePartition,
   lostLocalWrites,
   maintenance,
+  resetSyncState,
 ];
