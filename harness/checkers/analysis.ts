@@ -54,6 +54,12 @@ export interface WriteInfo {
   ackIndex: number;
   /** Rolled back by a power loss on its device before any sync pushed it (see the timing model). */
   lostLocally: boolean;
+  /**
+   * Only its acknowledging sync can have pushed it, in a single attempt, answered with no conflict for the
+   * record: the server applied it as sent. It cannot then have lost a conflict to a row written
+   * earlier; only a later write can replace it. (Meaningful where the server reports conflicts.)
+   */
+  appliedWithoutConflict: boolean;
   seenUpTo: number;
   pullEndBefore: number;
   schemaVersion: SchemaVersion;
@@ -227,13 +233,16 @@ class DeviceSyncIndex {
   }
 }
 
-const cache = new WeakMap<object, { devices: CheckInput['devices']; analysis: Analysis }>();
+const cache = new WeakMap<
+  object,
+  { devices: CheckInput['devices']; conflictsReported: boolean | undefined; analysis: Analysis }
+>();
 
-export function analyse(input: Pick<CheckInput, 'history' | 'devices'>): Analysis {
+export function analyse(input: Pick<CheckInput, 'history' | 'devices' | 'conflictsReported'>): Analysis {
   const hit = cache.get(input.history);
-  if (hit && hit.devices === input.devices) return hit.analysis;
+  if (hit && hit.devices === input.devices && hit.conflictsReported === input.conflictsReported) return hit.analysis;
   const analysis = build(input);
-  cache.set(input.history, { devices: input.devices, analysis });
+  cache.set(input.history, { devices: input.devices, conflictsReported: input.conflictsReported, analysis });
   return analysis;
 }
 
@@ -242,7 +251,11 @@ export function cachedAnalysis(history: CheckInput['history']): Analysis | undef
   return cache.get(history)?.analysis;
 }
 
-function build({ history, devices }: Pick<CheckInput, 'history' | 'devices'>): Analysis {
+function build({
+  history,
+  devices,
+  conflictsReported,
+}: Pick<CheckInput, 'history' | 'devices' | 'conflictsReported'>): Analysis {
   const { partner } = pairOps(history);
   const deviceUser = new Map<string, string>();
   const deviceVersion = new Map<string, SchemaVersion>();
@@ -327,6 +340,7 @@ function build({ history, devices }: Pick<CheckInput, 'history' | 'devices'>): A
       pushHi: Number.POSITIVE_INFINITY,
       ackIndex: -1,
       lostLocally: false,
+      appliedWithoutConflict: false,
       seenUpTo: Number.NEGATIVE_INFINITY,
       pullEndBefore: Number.NEGATIVE_INFINITY,
       schemaVersion: deviceVersion.get(device) ?? 2,
@@ -335,6 +349,7 @@ function build({ history, devices }: Pick<CheckInput, 'history' | 'devices'>): A
   const perDev: SyncInfo[][] = deviceNames.map(() => []);
   for (const s of syncs) perDev[s.dev].push(s);
   const idx = perDev.map((list) => new DeviceSyncIndex(list));
+  const syncByEnd = new Map(syncs.map((s) => [s.endIndex, s]));
   for (let i = 0; i < writes.length; i++) {
     const w = writes[i];
     const di = idx[w.dev];
@@ -349,6 +364,15 @@ function build({ history, devices }: Pick<CheckInput, 'history' | 'devices'>): A
           w.acked = true;
           w.pushHi = hi;
           w.ackIndex = ackIndex;
+          const ack = syncByEnd.get(ackIndex);
+          // One attempt only: a sync that retried may have had its first push applied with a
+          // conflict whose answer was lost, and the retry (after a pull) reports none.
+          w.appliedWithoutConflict =
+            conflictsReported === true &&
+            !!ack &&
+            ack.completion?.extra?.attempts === 1 &&
+            w.pushLo >= ack.start &&
+            !ack.conflicts.some((c) => c.tableName === w.table && c.id === w.id);
         }
       }
     }
@@ -389,10 +413,15 @@ function applyPowerLosses(
       if (w.dev !== dev || w.start > op.time) continue;
       if (w.outcome === 'ok' && w.end > cutFrom && !(w.acked && w.pushHi < lossFrom)) {
         w.lostLocally = true;
+        w.appliedWithoutConflict = false;
         w.acked = false;
         w.ackIndex = -1;
         w.pushHi = Number.POSITIVE_INFINITY;
-      } else if (w.acked && w.pushHi > cutFrom) w.pushHi = Math.max(w.pushHi, rebootPush);
+      } else if (w.acked && w.pushHi > cutFrom) {
+        // Pushed again after the reboot: that later push may have conflicted.
+        w.pushHi = Math.max(w.pushHi, rebootPush);
+        w.appliedWithoutConflict = false;
+      }
     }
   }
 }

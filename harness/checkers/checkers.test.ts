@@ -122,6 +122,28 @@ describe('lost-writes', () => {
       expect(r.violations[0]).toMatchObject({ device: 'A', table: 'training_plans', id: 'p1' });
       expect(r.violations[0].message).toMatch(/name="a" \(server has "b"\).*server_wins/);
     });
+    it('counts a write answered without conflict and then overwritten by a stale push (stale-push-race)', () => {
+      // B pulls, edits, and its push is slow; A edits and syncs inside B's sync in one attempt, with
+      // no conflict in the answer; B's stale push lands last and overwrites A (a server_wins table).
+      const race = (attempts: number) =>
+        dsl({ A: 'u1', B: 'u1' })
+          .create('A', 'training_plans', 'p1', { name: 'n0' })
+          .sync('A', { attempts: 1 })
+          .sync('B', { attempts: 1 })
+          .update('B', 'training_plans', 'p1', { name: 'b' })
+          .begin('B')
+          .update('A', 'training_plans', 'p1', { name: 'a' })
+          .sync('A', { attempts })
+          .end('B', { attempts: 1 })
+          .input({ u1: S({ training_plans: [plan('p1', { name: 'b' })] }) });
+      const r = checkLostWrites({ ...race(1), conflictsReported: true });
+      expect(r.passed).toBe(false);
+      expect(r.violations[0]).toMatchObject({ device: 'A', table: 'training_plans', id: 'p1' });
+      // A retried sync may have lost a conflict whose answer never arrived; a server whose conflicts
+      // are not reported proves nothing by silence: both stay unjudged.
+      expect(checkLostWrites({ ...race(2), conflictsReported: true }).passed).toBe(true);
+      expect(checkLostWrites(race(1)).passed).toBe(true);
+    });
     it('accepts the causally later write of a device that had pulled', () => {
       const h = base().sync('A').update('A', 'training_plans', 'p1', { name: 'c' }).sync('A');
       expect(checkLostWrites(h.input({ u1: S({ training_plans: [plan('p1', { name: 'c' })] }) })).passed).toBe(true);

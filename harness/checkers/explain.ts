@@ -98,6 +98,7 @@ export function writeExplains(x: WriteInfo, w: WriteInfo, col: string): boolean 
   if (definitelyBefore(x, w) || definitelyBefore(w, x)) return false;
   // Concurrent: the whole record conflicts; the table's strategy decides per column and push order.
   if (x.pushHi > w.pushLo && clientWinsColumn(w.table, x, w, col)) return true;
-  if (x.pushLo < w.pushHi && clientMayLoseColumn(w.table, w, x, col)) return true;
+  // W lost a conflict against X's row: not when W's push was answered without a conflict for it.
+  if (!w.appliedWithoutConflict && x.pushLo < w.pushHi && clientMayLoseColumn(w.table, w, x, col)) return true;
   return false;
 }

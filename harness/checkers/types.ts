@@ -28,6 +28,12 @@ export interface CheckInput {
   serverState: Record<string, Partial<TableRecords>>;
   devices: readonly DeviceFinalState[];
   serverLog?: readonly ServerLogRow[];
+  /**
+   * The server answers every push with the conflicts it resolved (the reference server, or a target
+   * whose adapter reads them). Then a push answered without a conflict for a record was applied as
+   * sent, which lost-writes uses; unknown (undefined) means nothing is concluded from silence.
+   */
+  conflictsReported?: boolean;
 }
 
 export interface CheckOptions {

@@ -50,6 +50,8 @@ export interface AnalysisInput {
   fatal?: { code: string; message: string };
   /** The server's sync_log rows of this scenario's devices (absent with --target). */
   serverLog?: readonly ServerLogRow[];
+  /** The server lists resolved conflicts in every push answer (see CheckInput.conflictsReported). */
+  conflictsReported?: boolean;
   /** Checks decided outside the checkers: the scenario's own (probes), the gateway's, a stopped workload. */
   extraChecks?: CheckResult[];
 }
@@ -229,6 +231,7 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
           serverState: input.serverState,
           devices: input.devices,
           ...(input.serverLog ? { serverLog: input.serverLog } : {}),
+          ...(input.conflictsReported !== undefined ? { conflictsReported: input.conflictsReported } : {}),
         },
         names,
       ),
@@ -275,13 +278,12 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
       { spec: input.configThresholds, source: 'config' },
       { spec: input.def.thresholds, source: 'scenario' },
     ]);
-    thresholds = evaluateThresholds(metrics, layered).map(({ metric, expression, measured, passed, source }) => ({
-      metric,
-      expression,
-      measured,
-      passed,
-      source,
-    }));
+    thresholds = evaluateThresholds(metrics, layered).map(
+      ({ metric, expression, measured, passed, source, skipped }) => ({
+        ...{ metric, expression, measured, passed, source },
+        ...(skipped ? { noData: true as const } : {}),
+      }),
+    );
   } catch (e) {
     checks.push({
       name: 'thresholds',

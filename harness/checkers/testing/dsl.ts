@@ -20,6 +20,8 @@ export interface WriteOpts {
 export interface SyncOpts {
   outcome?: Outcome;
   conflicts?: ConflictRecord[];
+  /** Attempts the sync made (recorded as extra.attempts, as devices do). */
+  attempts?: number;
 }
 
 export class HistoryDsl {
@@ -132,7 +134,10 @@ export class HistoryDsl {
     if (!h) throw new Error(`no open sync of ${dev}`);
     this.open.delete(dev);
     this.t++;
-    h.complete(o.outcome ?? 'ok', o.conflicts ? { conflicts: o.conflicts } : {});
+    h.complete(o.outcome ?? 'ok', {
+      ...(o.conflicts ? { conflicts: o.conflicts } : {}),
+      ...(o.attempts !== undefined ? { extra: { attempts: o.attempts } } : {}),
+    });
     return this;
   }
 
