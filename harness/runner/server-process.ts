@@ -100,18 +100,29 @@ export async function startChildServer(opts: {
     const c = child;
     if (c && c.exitCode === null && c.signalCode === null) c.kill(sig);
   };
+  // One control action at a time: on a loaded machine a restart (spawn, wait for "listening") can
+  // outlast the gap before the nemesis's next fault, and a crash or pause landing mid-restart would
+  // SIGKILL or freeze the child before it listens, failing the heal and leaving no server.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial =
+    <T>(f: () => Promise<T>) =>
+    (): Promise<T> => {
+      const next = queue.then(f, f);
+      queue = next.catch(() => undefined);
+      return next;
+    };
   return {
     url: `http://127.0.0.1:${port}`,
     hostPort: `127.0.0.1:${port}`,
     pid: () => child?.pid,
-    pause: signal('SIGSTOP'),
-    resume: signal('SIGCONT'),
-    crash: kill,
-    restart: async () => {
+    pause: serial(signal('SIGSTOP')),
+    resume: serial(signal('SIGCONT')),
+    crash: serial(kill),
+    restart: serial(async () => {
       await signal('SIGCONT')();
       await kill();
       await spawnOnce();
-    },
-    close: kill,
+    }),
+    close: serial(kill),
   };
 }

@@ -139,7 +139,9 @@ export async function driveWorkload(o: {
 }): Promise<void> {
   const abort = new AbortController();
   const steps = o.faults ? Nemesis.expand(o.faults, o.rng.fork('nemesis'), o.deviceIds, 60_000) : [];
-  const schedule = o.nemesis.runSchedule(steps, abort.signal);
+  // The handler is attached now, not in `finally`: a heal that fails while the workload still runs
+  // would otherwise be an unhandled rejection and kill the whole harness process (every scenario).
+  const schedule = o.nemesis.runSchedule(steps, abort.signal).catch((e) => o.note(`nemesis: ${(e as Error).message}`));
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -155,6 +157,6 @@ export async function driveWorkload(o: {
   } finally {
     clearTimeout(timer);
     abort.abort();
-    await schedule.catch((e) => o.note(`nemesis: ${(e as Error).message}`));
+    await schedule;
   }
 }
