@@ -6,7 +6,15 @@ import { validateUse } from '../config/define-config';
 import { HarnessError } from '../config/errors';
 import { loadConfig } from '../config/load';
 import { NETWORK_PRESETS } from '../config/network-presets';
-import { loadScenarios, parseShard, selectScenarios, shard } from '../runner/loader';
+import {
+  type BrokenScenario,
+  loadScenarioLibrary,
+  loadScenarios,
+  parseShard,
+  selectScenarios,
+  selectedBroken,
+  shard,
+} from '../runner/loader';
 import type { CreateReporters } from '../runner/run';
 
 const int =
@@ -21,6 +29,20 @@ const positive = (name: string) => (v: string) => {
   if (!(n > 0)) throw new InvalidArgumentError(`${name} must be a number > 0`);
   return n;
 };
+
+/** One error for the broken files a command needs (each with its code frame). */
+function brokenError(broken: BrokenScenario[]): HarnessError {
+  if (broken.length === 1) return broken[0].error;
+  return new HarnessError(
+    'HRN_ERR_SCENARIO',
+    `${broken.length} scenario files could not be loaded:\n${broken.map((b) => b.error.message).join('\n\n')}`,
+  );
+}
+
+/** Broken files the command can do without, on stderr, so they are fixed but block nothing else. */
+function warnBroken(broken: BrokenScenario[], level: 'warning' | 'error' = 'warning'): void {
+  for (const b of broken) process.stderr.write(`${level} ${b.error.code}: ${b.error.message}\n`);
+}
 
 export function registerCommands(program: Command) {
   program
@@ -84,7 +106,7 @@ Examples:
   harness run @conflicts --seed 42       every scenario tagged "conflicts", fixed seed
   harness run --shard 2/4 --reporter line,junit
   harness run --target http://staging:8080 smoke
-  harness run lost-update-detected --broken-server skip-stale-check`,
+  harness run stale-push-race --broken-server skip-stale-check   a checker catching a broken server`,
     )
     .action(async (scenarioArgs: string[], o) => {
       let names = scenarioArgs;
@@ -110,8 +132,12 @@ Examples:
         if (!o.grep && p.grep) o.grep = p.grep;
         validateUse(`projects["${p.name}"].use`, config.use);
       }
-      const all = await loadScenarios(resolve(config.scenarioDir));
-      let selected = selectScenarios(all, names, o.grep);
+      const lib = await loadScenarioLibrary(resolve(config.scenarioDir));
+      // A broken file the run selects stops it before anything starts; others are only reported.
+      const brokenSelected = o.grep && !names.length ? [] : selectedBroken(lib, names);
+      if (brokenSelected.length) throw brokenError(brokenSelected);
+      warnBroken(lib.broken);
+      let selected = selectScenarios(lib.scenarios, names, o.grep);
       const sh = o.shard ? parseShard(o.shard) : undefined;
       selected = shard(selected, sh);
       if (selected.length === 0 && !sh) throw new HarnessError('HRN_ERR_NO_SCENARIOS', 'no scenario matched');
@@ -178,7 +204,9 @@ Examples:
     .option('--json', 'machine-readable output')
     .action(async (o) => {
       const { config } = await loadConfig(o.config);
-      const all = await loadScenarios(resolve(config.scenarioDir));
+      const { scenarios: all, broken } = await loadScenarioLibrary(resolve(config.scenarioDir));
+      // The loadable ones are listed; each broken file follows as an error, and the exit code is 2.
+      if (broken.length) process.exitCode = 2;
       if (o.json) {
         process.stdout.write(
           `${JSON.stringify(
@@ -204,7 +232,10 @@ Examples:
       ]);
       const w = [0, 1].map((i) => Math.max(...rows.map((r) => r[i].length), 8));
       for (const r of rows) process.stdout.write(`${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2]}\n`);
-      process.stdout.write(`\n${rows.length} scenarios\n`);
+      process.stdout.write(
+        `\n${rows.length} scenarios${broken.length ? `, ${broken.length} could not be loaded` : ''}\n`,
+      );
+      warnBroken(broken, 'error');
     });
 
   program
@@ -363,7 +394,12 @@ Examples:
     .action(async (dir: string, o) => {
       const r = await import('../../reports/commands');
       if (o.serve !== undefined) await r.serveReport(resolve(dir), o.serve === true ? 0 : Number(o.serve));
-      else await r.generateReport(resolve(dir), { reporters: o.reporter?.split(',') });
+      else {
+        const { files } = await r.generateReport(resolve(dir), { reporters: o.reporter?.split(',') });
+        // Say where each report went: the command otherwise finishes silently.
+        for (const f of files) process.stdout.write(`wrote ${f}\n`);
+        if (!files.length) process.stdout.write(`no report files written to ${resolve(dir)}\n`);
+      }
     });
 
   program

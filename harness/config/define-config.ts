@@ -1,3 +1,4 @@
+import { parseThresholds, type ThresholdSpec } from '../metrics/thresholds';
 import { HarnessError } from './errors';
 import { NETWORK_PRESETS } from './network-presets';
 import type { HarnessConfig, ServiceConfig, ServiceMode, UserConfig } from './types';
@@ -40,13 +41,16 @@ const KNOWN_KEYS = new Set([...Object.keys(DEFAULT_CONFIG), 'seed']);
 
 function fail(field: string, expected: string, got: unknown): never {
   const shown =
+    // Scalars are shown as written ("got -3", not "got number"); structures by their shape.
     typeof got === 'string'
       ? JSON.stringify(got)
-      : Array.isArray(got)
-        ? 'an array'
-        : got === null
-          ? 'null'
-          : typeof got;
+      : typeof got === 'number' || typeof got === 'boolean'
+        ? String(got)
+        : Array.isArray(got)
+          ? 'an array'
+          : got === null
+            ? 'null'
+            : typeof got;
   throw new HarnessError('HRN_ERR_CONFIG', `config field "${field}" must be ${expected}, got ${shown}`);
 }
 
@@ -132,6 +136,8 @@ export function resolveConfig(user: UserConfig): HarnessConfig {
       if (!Array.isArray(v) || !v.every((e) => typeof e === 'string'))
         fail(`thresholds["${k}"]`, "an array of k6 expressions like ['p(95)<2000']", v);
     }
+    // Every expression parsed now: a bad one found only at the end of a run would void all thresholds.
+    parseThresholds(user.thresholds as ThresholdSpec, 'config');
     c.thresholds = { ...user.thresholds };
   }
   if (user.reporters !== undefined) {

@@ -16,9 +16,11 @@ export async function loadConfig(
     if (path) throw new HarnessError('HRN_ERR_CONFIG', `config file not found: ${file}`);
     return { config: resolveConfig({}) };
   }
+  // Through tsImport like scenarios: a plain import() of a .ts outside a "type": "module" package
+  // goes through require(esm) and fails with "Cannot require() ES Module … in a cycle".
   let mod: { default?: UserConfig };
   try {
-    mod = await import(pathToFileURL(file).href);
+    mod = { default: (await importUserModule(file)) as UserConfig | undefined };
   } catch (e) {
     throw new HarnessError('HRN_ERR_CONFIG', `could not load ${file}: ${(e as Error).message}`);
   }

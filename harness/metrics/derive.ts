@@ -151,8 +151,10 @@ export function metricsFromChecks(results: readonly CheckResult[], metrics: Metr
   metrics.define('lost_writes', { kind: 'counter', unit: 'count' });
   metrics.define('check_violations', { kind: 'counter', unit: 'count' });
   for (const r of results) {
-    const n =
-      (r as CheckResult & { violationCount?: number }).violationCount ?? r.violations.filter((v) => v.id).length;
+    // Every listed violation counts (scenario-assertions' carry no record id); a failed check is
+    // never recorded as 0 violations.
+    const listed = r.violationCount ?? r.violations.length;
+    const n = r.passed ? listed : Math.max(1, listed);
     metrics.count('check_violations', n, { check: r.name });
     if (r.name === 'lost-writes') metrics.count('lost_writes', n);
   }

@@ -17,6 +17,8 @@ export interface CheckResult {
   summary: string;
   /** Each violation, with the history indexes of the operations involved. */
   violations: Array<{ message: string; device?: string; table?: string; id?: string; historyIndexes?: number[] }>;
+  /** Exact number of violations when `violations` is capped (absent: the list's length). */
+  violationCount?: number;
   durationMs: number;
 }
 
@@ -51,6 +53,11 @@ export interface ThresholdResult {
   passed: boolean;
   /** Where the threshold came from: 'rfc' default or 'config'/'scenario'. */
   source: 'rfc' | 'config' | 'scenario';
+  /**
+   * The metric had no samples (e.g. watch_transfer_ms without a watch): not judged. `passed` stays
+   * true so the verdict is not failed, but reports show "no data" and never count it as passed.
+   */
+  noData?: true;
 }
 
 /** RFC §5.3 alert severities: critical pages (PagerDuty), warning posts (Slack), info marks a dashboard. */

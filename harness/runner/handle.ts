@@ -6,9 +6,11 @@
 import { blankSyncOutcome, type Device, type DeviceDrivers, type SyncOutcome } from '../../protocol/device';
 import { HarnessError } from '../../protocol/harness-error';
 import type { Rng } from '../../protocol/rng';
+import { isTableName, TABLE_NAMES } from '../../protocol/tables';
 import type { Nemesis } from '../faults/nemesis';
 import type { History } from '../history/index';
 import type { RunDevice } from './device-set';
+import type { LiveSyncStats } from './live-stats';
 import type { DeviceHandle } from './scenario';
 
 export interface HandleDeps {
@@ -17,12 +19,20 @@ export interface HandleDeps {
   nemesis: Nemesis;
   /** Memory samples per device (taken after each sync when the driver reports memory). */
   memory: Map<string, number[]>;
+  /** Running sync counts and durations for the live progress line. */
+  live?: LiveSyncStats;
 }
 
-export function recordingHandle(d: RunDevice, { rec, rng, nemesis, memory }: HandleDeps): DeviceHandle {
+export function recordingHandle(d: RunDevice, { rec, rng, nemesis, memory, live }: HandleDeps): DeviceHandle {
   const { id } = d;
   let killed: Awaited<ReturnType<Nemesis['start']>> | undefined;
   const write = async (op: Parameters<Device['write']>[0]) => {
+    // The scenario's mistake, named before any device sees it (a driver would fail on the missing schema).
+    if (!isTableName(op.table))
+      throw new HarnessError(
+        'HRN_ERR_SCENARIO',
+        `${op.op} on device "${id}": unknown table ${JSON.stringify(op.table)}; tables: ${TABLE_NAMES.join(', ')}`,
+      );
     const values = op.op === 'delete' ? undefined : { ...op.values };
     if (values && values.updated_at === undefined) values.updated_at = d.clock.now();
     const c = rec.invoke({
@@ -47,7 +57,7 @@ export function recordingHandle(d: RunDevice, { rec, rng, nemesis, memory }: Han
     kind: d.spec.kind,
     user: d.user,
     async create(table, values, rid) {
-      const rowId = rid ?? rng.id(table.slice(0, 3));
+      const rowId = rid ?? rng.id(String(table).slice(0, 3));
       await write({ op: 'create', table, id: rowId, values });
       return rowId;
     },
@@ -61,6 +71,7 @@ export function recordingHandle(d: RunDevice, { rec, rng, nemesis, memory }: Han
       } catch (e) {
         out = blankSyncOutcome(trigger, { attempts: 1, indeterminate: true, error: (e as Error).message });
       }
+      live?.record(out.durationMs, out.ok);
       c.complete(out.ok ? 'ok' : out.indeterminate ? 'info' : 'fail', {
         pulled: out.pulled,
         pushed: out.pushed,

@@ -14,7 +14,8 @@ import { NETWORK_PRESETS } from '../config/network-presets';
 import { faultPlanProblem, faultProblem } from '../faults/registry';
 import { ALERT_NAMES } from '../metrics/alerts';
 import { thresholdTagProblem } from '../metrics/derived-tags';
-import { parseMetricKey } from '../metrics/thresholds';
+import { parseMetricKey, parseThreshold } from '../metrics/thresholds';
+import { describeLoadError } from './code-frame';
 import type { ScenarioDefinition } from './scenario';
 
 export interface LoadedScenario {
@@ -81,7 +82,7 @@ export function validateScenario(def: unknown, file: string): ScenarioDefinition
     }
   }
   if (d.timeScale !== undefined && !(typeof d.timeScale === 'number' && d.timeScale > 0))
-    bad(file, '"timeScale" must be a number > 0');
+    bad(file, `"timeScale" must be a number > 0, got ${JSON.stringify(d.timeScale) ?? String(d.timeScale)}`);
   if (d.checks !== undefined && !(Array.isArray(d.checks) && d.checks.every((c) => typeof c === 'string')))
     bad(file, '"checks" must be an array of checker names');
   // A typo in `checks` would otherwise run zero checkers and pass.
@@ -115,6 +116,8 @@ export function validateScenario(def: unknown, file: string): ScenarioDefinition
       let key: ReturnType<typeof parseMetricKey>;
       try {
         key = parseMetricKey(k);
+        // Each expression too: one bad one would otherwise void every threshold at the end of the run.
+        for (const e of v) parseThreshold(k, e, 'scenario');
       } catch (e) {
         bad(file, (e as Error).message);
       }
@@ -130,8 +133,9 @@ export async function loadScenarioFile(file: string): Promise<LoadedScenario> {
   try {
     mod = { default: await importUserModule(resolve(file)) };
   } catch (e) {
-    const err = e as Error;
-    bad(file, `could not be loaded: ${err.message.split('\n')[0]}`);
+    // The whole message with a code frame: esbuild's first line alone ("Transform failed with 1
+    // error:") says nothing about where.
+    bad(file, `could not be loaded: ${describeLoadError(file, (e as Error).message ?? String(e))}`);
   }
   const def = validateScenario(mod.default, file);
   await validateDeviceSpecs(def, file);
@@ -149,21 +153,64 @@ export async function validateDeviceSpecs(def: ScenarioDefinition, file: string)
   }
 }
 
-export async function loadScenarios(dir: string): Promise<LoadedScenario[]> {
+/** A scenario file that could not be loaded or validated: its path and the error to show. */
+export interface BrokenScenario {
+  file: string;
+  error: HarnessError;
+}
+
+export interface ScenarioLibrary {
+  scenarios: LoadedScenario[];
+  broken: BrokenScenario[];
+}
+
+/**
+ * Every scenario of the folder; a file that fails to load is set aside in `broken` so `list` and
+ * runs of the other scenarios still work (the CLI reports it, and refuses a run that selects it).
+ */
+export async function loadScenarioLibrary(dir: string): Promise<ScenarioLibrary> {
   if (!existsSync(dir)) throw new HarnessError('HRN_ERR_NO_SCENARIOS', `scenario folder not found: ${dir}`);
   const files = readdirSync(dir)
     .filter((f) => /\.(ts|mjs|js)$/.test(f) && !f.endsWith('.test.ts') && !f.startsWith('_'))
     .sort();
-  const out: LoadedScenario[] = [];
+  const scenarios: LoadedScenario[] = [];
+  const broken: BrokenScenario[] = [];
   const names = new Map<string, string>();
   for (const f of files) {
-    const s = await loadScenarioFile(join(dir, f));
-    const prev = names.get(s.def.name);
-    if (prev) bad(s.file, `scenario name "${s.def.name}" is also used by ${prev}`);
-    names.set(s.def.name, s.file);
-    out.push(s);
+    const file = join(dir, f);
+    try {
+      const s = await loadScenarioFile(file);
+      const prev = names.get(s.def.name);
+      if (prev) bad(s.file, `scenario name "${s.def.name}" is also used by ${prev}`);
+      names.set(s.def.name, s.file);
+      scenarios.push(s);
+    } catch (e) {
+      if (!(e instanceof HarnessError)) throw e;
+      broken.push({ file, error: e });
+    }
   }
-  return out;
+  return { scenarios, broken };
+}
+
+/** Every scenario of the folder; the first broken file is an error (for callers that need them all). */
+export async function loadScenarios(dir: string): Promise<LoadedScenario[]> {
+  const lib = await loadScenarioLibrary(dir);
+  if (lib.broken.length) throw lib.broken[0].error;
+  return lib.scenarios;
+}
+
+/** The file name without folder and extension: how a broken file is named on the command line. */
+export function scenarioFileStem(file: string): string {
+  return basename(file).replace(/\.\w+$/, '');
+}
+
+/**
+ * The broken files a run selects: all of them when no names are given (every scenario), else those
+ * whose file stem is one of the names. A run that selects one stops before anything starts.
+ */
+export function selectedBroken(lib: ScenarioLibrary, patterns: string[]): BrokenScenario[] {
+  if (patterns.length === 0) return lib.broken;
+  return lib.broken.filter((b) => patterns.includes(scenarioFileStem(b.file)));
 }
 
 /** Select by name or `@tag` (or a bare tag) and --grep; an unknown name is a usage error. */
@@ -173,7 +220,7 @@ export function selectScenarios(all: LoadedScenario[], patterns: string[], grep?
     sel = all.filter((s) =>
       patterns.some((p) => {
         const tag = p.startsWith('@') ? p.slice(1) : p;
-        return s.def.name === p || basename(s.file).replace(/\.\w+$/, '') === p || (s.def.tags ?? []).includes(tag);
+        return s.def.name === p || scenarioFileStem(s.file) === p || (s.def.tags ?? []).includes(tag);
       }),
     );
     const unknown = patterns.filter(

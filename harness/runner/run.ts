@@ -17,6 +17,8 @@ import { type RunEnvironment, runScenario } from './run-scenario';
 
 export interface RunOptions {
   config: HarnessConfig;
+  /** No service and scenario log lines on stderr (shrink runs many candidates; results still tell). */
+  quiet?: boolean;
   scenarios: LoadedScenario[];
   seed?: number;
   repeat?: number;
@@ -58,15 +60,12 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
   const runId = newRunId();
   const outRoot = resolve(config.outputDir);
   const runDir = join(outRoot, runId);
-  mkdirSync(runDir, { recursive: true });
-  try {
-    rmSync(join(outRoot, 'latest'), { force: true });
-    symlinkSync(runId, join(outRoot, 'latest'));
-  } catch {
-    /* a filesystem without symlinks: not worth failing the run */
-  }
+  // Everything that can refuse the run (an unknown reporter, a bad adapter) comes before the run
+  // folder exists: a run that never started leaves no empty folder behind `latest`.
   const reporter = await opts.createReporters(opts.reporters ?? config.reporters, { outputDir: runDir });
-  const log = (l: string) => process.stderr.write(`${l}\n`);
+  const log = (l: string) => {
+    if (!opts.quiet) process.stderr.write(`${l}\n`);
+  };
 
   const started = new Date();
   const t0 = performance.now();
@@ -80,6 +79,13 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
     throw new HarnessError('HRN_ERR_USAGE', '--adapter needs --target URL (the adapter describes that server)');
   const { loadAdapter } = await import('../target/load');
   const adapter = target ? await loadAdapter(adapterSpec) : undefined;
+  mkdirSync(runDir, { recursive: true });
+  try {
+    rmSync(join(outRoot, 'latest'), { force: true });
+    symlinkSync(runId, join(outRoot, 'latest'));
+  } catch {
+    /* a filesystem without symlinks: not worth failing the run */
+  }
   try {
     // Services: PostgreSQL only when we start the server ourselves; the proxy always.
     const { resolveToxiproxy } = await import('../services/toxiproxy/provider');
@@ -243,5 +249,8 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
   writeFileSync(join(runDir, 'results.json'), JSON.stringify(result, null, 2));
   await reporter.onEnd?.(result);
   const ok = verdict === 'passed' || verdict === 'flaky' || (verdict === 'skipped' && !!opts.allowSkipped);
-  return { result, exitCode: ok ? 0 : 1, runDir };
+  // A scenario that stopped on its own mistake (an unknown table or device in its workload) is a
+  // usage error like a bad flag: exit 2, not the 1 of a failed check.
+  const misuse = finals.some((r) => /^HRN_ERR_(SCENARIO|USAGE|CONFIG)$/.test(r.error?.code ?? ''));
+  return { result, exitCode: misuse ? 2 : ok ? 0 : 1, runDir };
 }
