@@ -10,7 +10,7 @@ import type {
   ThresholdResult,
   Verdict,
 } from '../harness/results/types';
-import type { OutStream, ReporterContext } from './types';
+import type { OutStream, ProgressInfo, ReporterContext } from './types';
 
 export interface Colors {
   enabled: boolean;
@@ -58,6 +58,34 @@ export function formatDuration(ms: number): string {
   const s = Math.round((ms % 60_000) / 1000);
   if (m < 60) return s ? `${m}m ${s}s` : `${m}m`;
   return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+/** A threshold as a person reads it: judged pass or fail, or not judged for lack of data. */
+export function thresholdStatus(t: ThresholdResult): 'pass' | 'fail' | 'no data' {
+  return t.noData ? 'no data' : t.passed ? 'pass' : 'fail';
+}
+
+/** "passed/judged", plus how many had no data: a threshold without data is never counted as passed. */
+export function thresholdTally(ts: readonly ThresholdResult[]): string {
+  const noData = ts.filter((t) => t.noData).length;
+  const ok = ts.filter((t) => t.passed && !t.noData).length;
+  return `${ok}/${ts.length - noData}${noData ? ` (${noData} no data)` : ''}`;
+}
+
+/**
+ * The running summary of a scenario, k6-style: devices up, syncs and their rate, p95 so far,
+ * failures. Shared by the list and line reporters so both say the same thing.
+ */
+export function progressParts(p: ProgressInfo): string[] {
+  const parts = [`${p.opsDone}${p.opsTotal ? `/${p.opsTotal}` : ''} ops`];
+  parts.push(`${p.devices}${p.devicesTotal !== undefined ? `/${p.devicesTotal}` : ''} devices`);
+  if (p.syncs !== undefined) {
+    const rate = p.elapsedMs > 0 ? p.syncs / (p.elapsedMs / 1000) : 0;
+    parts.push(`${p.syncs} syncs (${rate.toFixed(1)}/s)`);
+    if (p.syncP95Ms !== undefined) parts.push(`p95 ${formatDuration(p.syncP95Ms)}`);
+    parts.push(`${p.syncsFailed ?? 0} failed`);
+  }
+  return parts;
 }
 
 export function formatBytes(n: number): string {
@@ -206,12 +234,11 @@ export function summaryLines(result: RunResult, c: Colors, maxViolations = 5): s
   const finals = finalScenarios(result.scenarios);
   for (const s of finals) {
     const checksOk = s.checks.filter((k) => k.passed).length;
-    const thrOk = s.thresholds.filter((t) => t.passed).length;
     rows.push([
       colorVerdict(c, s.verdict, VERDICT_SYMBOL[s.verdict]),
       s.attempt > 1 ? `${s.name} ${c.dim(`(attempt ${s.attempt})`)}` : s.name,
       `${checksOk}/${s.checks.length}`,
-      `${thrOk}/${s.thresholds.length}`,
+      thresholdTally(s.thresholds),
       String(s.operations),
       String(s.devices.length),
       formatDuration(s.durationMs),

@@ -7,7 +7,13 @@ import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { readRunResult } from '../harness/results/read';
-import { RESULTS_SCHEMA_VERSION, type RunResult, type ScenarioResult, type Verdict } from '../harness/results/types';
+import {
+  type CheckResult,
+  RESULTS_SCHEMA_VERSION,
+  type RunResult,
+  type ScenarioResult,
+  type Verdict,
+} from '../harness/results/types';
 import { colorsFor, exitCodeFor, finalScenarios, formatMeasured, table } from './base';
 import { ReportError } from './errors';
 import { openInBrowser, writeFileAtomic } from './files';
@@ -157,7 +163,7 @@ export interface CompareRow {
   kind: 'metric' | 'threshold' | 'check';
   /** Metric key (name{tags}), threshold `metric expression`, or check name. */
   metric: string;
-  /** p50/p95/p99/mean/value for metrics; the expression for thresholds; 'passed' for checks. */
+  /** p50/p95/p99/mean/value for metrics; the expression for thresholds; 'result' for checks. */
   stat: string;
   unit?: string;
   a: number | null;
@@ -321,7 +327,7 @@ export function diffRuns(a: RunResult, b: RunResult, thresholdPct = 10): Compare
         scenario: name,
         kind: 'check',
         metric: k,
-        stat: 'passed',
+        stat: 'result',
         a: x ? Number(x.passed) : null,
         b: y ? Number(y.passed) : null,
         deltaPct: null,
@@ -342,7 +348,7 @@ function fmtDelta(d: number | null): string {
 
 function fmtVal(r: CompareRow, v: number | null): string {
   if (v === null) return '–';
-  if (r.kind === 'check') return v ? 'pass' : 'FAIL';
+  if (r.kind === 'check') return v ? 'ok' : 'FAILED';
   return formatMeasured(v, r.unit === 'ms' ? `${r.metric}_ms` : r.unit === 'bytes' ? 'bytes' : r.metric);
 }
 
@@ -374,6 +380,46 @@ export function renderCompareMarkdown(res: CompareResult, a: RunResult, b: RunRe
   return `${lines.join('\n')}\n`;
 }
 
+const violationsOf = (k: CheckResult | undefined): number =>
+  !k ? 0 : k.passed ? 0 : Math.max(1, k.violationCount ?? k.violations.length);
+
+/** Verdicts, checks that changed (with violation counts), thresholds crossed: the lines compare leads with. */
+export function compareHeadline(
+  res: CompareResult,
+  a: RunResult,
+  b: RunResult,
+  thresholdPct: number,
+  c: ReturnType<typeof colorsFor>,
+): string[] {
+  const lines = [`verdict: ${a.verdict} → ${b.verdict}${a.verdict === b.verdict ? '' : ' (changed)'}`];
+  const sa = keyed(a);
+  const sb = keyed(b);
+  for (const name of new Set([...sa.keys(), ...sb.keys()])) {
+    const x = sa.get(name);
+    const y = sb.get(name);
+    if (x?.verdict !== y?.verdict) lines.push(`  ${name}: ${x?.verdict ?? 'absent'} → ${y?.verdict ?? 'absent'}`);
+    const cx = new Map((x?.checks ?? []).map((k) => [k.name, k]));
+    for (const k of y?.checks ?? []) {
+      const before = cx.get(k.name);
+      const nb = violationsOf(k);
+      const na = violationsOf(before);
+      if (before && before.passed === k.passed && na === nb) continue;
+      const state = (r: CheckResult | undefined, n: number) =>
+        !r ? 'absent' : r.passed ? 'ok' : `FAILED (${n} violation${n === 1 ? '' : 's'})`;
+      const mark = k.passed ? c.green('▼') : c.red('▲');
+      lines.push(
+        `  ${mark} ${name} check ${k.name}: ${state(before, na)} → ${state(k, nb)}${k.passed ? '' : `: ${k.summary}`}`,
+      );
+    }
+  }
+  for (const r of res.rows.filter((r) => r.kind === 'threshold' && r.status !== 'unchanged'))
+    lines.push(
+      `  ${r.status === 'regression' ? c.red('▲') : r.status === 'improvement' ? c.green('▼') : c.dim('•')} ${r.scenario} threshold ${r.metric} ${r.stat}: ${fmtVal(r, r.a)} → ${fmtVal(r, r.b)}${r.reason ? ` (${r.reason})` : r.status === 'improvement' ? ' (now met)' : ''}`,
+    );
+  if (lines.length === 1) lines.push(`  no check or threshold changed (metrics compared at ${thresholdPct}%)`);
+  return lines;
+}
+
 export interface CompareOptions {
   thresholdPct?: number;
   /** Where compare.md and compare.json go (default: dirB). */
@@ -390,30 +436,29 @@ export async function compareRuns(dirA: string, dirB: string, options: CompareOp
   const res = diffRuns(a, b, thresholdPct);
   const out = options.stdout ?? process.stdout;
   const c = colorsFor(out);
-  const shown = options.onlyChanged ? res.rows.filter((r) => r.status !== 'unchanged') : res.rows;
-  const head = ['', 'scenario', 'kind', 'metric', 'stat', 'A', 'B', 'Δ'].map((h) => c.dim(h));
-  const body = shown.map((r) => [
-    r.status === 'regression'
-      ? c.red('▲')
-      : r.status === 'improvement'
-        ? c.green('▼')
-        : r.status === 'unchanged'
-          ? ' '
-          : c.dim('•'),
-    r.scenario,
-    r.kind,
-    r.metric,
-    r.stat,
-    fmtVal(r, r.a),
-    fmtVal(r, r.b),
-    r.status === 'regression' ? c.red(fmtDelta(r.deltaPct)) : fmtDelta(r.deltaPct),
-  ]);
-  for (const l of table([head, ...body], ['l', 'l', 'l', 'l', 'l', 'r', 'r', 'r'])) out.write(`${l}\n`);
+  // What a reader needs first: the verdicts, the checks that changed, the thresholds crossed and the
+  // metrics that moved beyond noise. The full table (every row) is in compare.md and compare.json.
+  for (const l of compareHeadline(res, a, b, thresholdPct, c)) out.write(`${l}\n`);
+  const shown = res.rows.filter((r) => r.status !== 'unchanged' || !options.onlyChanged);
+  const changed = shown.filter((r) => r.status !== 'unchanged' && r.kind === 'metric');
+  if (changed.length) {
+    out.write(`\n${c.dim(`metrics that moved more than ${thresholdPct}% or crossed a threshold`)}\n`);
+    const head = ['', 'scenario', 'metric', 'stat', 'A', 'B', 'Δ'].map((h) => c.dim(h));
+    const body = changed.map((r) => [
+      r.status === 'regression' ? c.red('▲') : r.status === 'improvement' ? c.green('▼') : c.dim('•'),
+      r.scenario,
+      r.metric,
+      r.stat,
+      fmtVal(r, r.a),
+      fmtVal(r, r.b),
+      r.status === 'regression' ? c.red(fmtDelta(r.deltaPct)) : fmtDelta(r.deltaPct),
+    ]);
+    for (const l of table([head, ...body], ['l', 'l', 'l', 'l', 'r', 'r', 'r'])) out.write(`  ${l}\n`);
+  }
+  const unchanged = res.rows.filter((r) => r.status === 'unchanged').length;
   out.write(
-    `\n${res.regressions.length ? c.red(`${res.regressions.length} regression(s)`) : c.green('no regressions')} (${a.runId} → ${b.runId}, threshold ${thresholdPct}%)\n`,
+    `\n${res.regressions.length ? c.red(`${res.regressions.length} regression(s)`) : c.green('no regressions')} (${a.runId} → ${b.runId}, threshold ${thresholdPct}%); ${unchanged} unchanged rows in compare.md\n`,
   );
-  for (const r of res.regressions)
-    out.write(`  ${c.red('▲')} ${r.scenario} ${r.metric} ${r.stat}: ${r.reason ?? ''}\n`);
   const outDir = options.outDir ?? dirB;
   await writeFileAtomic(join(outDir, 'compare.md'), renderCompareMarkdown(res, a, b, thresholdPct));
   await writeFileAtomic(

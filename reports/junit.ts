@@ -78,7 +78,8 @@ function casesFor(s: ScenarioResult, earlier: ScenarioResult[], maxViolations: n
   }
   for (const t of s.thresholds) {
     const k: Case = { name: `threshold: ${t.metric} ${t.expression}`, timeMs: 0, systemOut: flakyNote };
-    if (!t.passed) {
+    if (t.noData) k.skipped = `no samples of ${t.metric}: not evaluated`;
+    else if (!t.passed) {
       const message = `${t.metric}: ${t.expression} not met, measured ${formatMeasured(t.measured, t.metric)} (source: ${t.source})`;
       k.failure = { message, type: 'threshold', body: message };
     }

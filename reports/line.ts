@@ -1,10 +1,19 @@
 /**
- * `line`: plain, append-only lines for CI logs. Progress is throttled (default every 10 s per
+ * `line`: plain, append-only lines for CI logs. Progress is throttled (default every 5 s per
  * scenario) so a long soak run does not produce megabytes of log. No ANSI unless stdout is a TTY
  * (and NO_COLOR is unset) or FORCE_COLOR is set.
  */
 import type { RunResult, ScenarioResult } from '../harness/results/types';
-import { type Colors, colorsFor, formatDuration, provedNotes, stdoutOf, summaryLines, VERDICT_SYMBOL } from './base';
+import {
+  type Colors,
+  colorsFor,
+  formatDuration,
+  progressParts,
+  provedNotes,
+  stdoutOf,
+  summaryLines,
+  VERDICT_SYMBOL,
+} from './base';
 import type {
   OutStream,
   ProgressInfo,
@@ -25,7 +34,7 @@ export class LineReporter implements Reporter {
   constructor(options: Record<string, unknown>, ctx: ReporterContext) {
     this.out = stdoutOf(ctx);
     this.c = colorsFor(this.out, ctx.env);
-    this.intervalMs = typeof options.progressIntervalMs === 'number' ? options.progressIntervalMs : 10_000;
+    this.intervalMs = typeof options.progressIntervalMs === 'number' ? options.progressIntervalMs : 5_000;
   }
 
   private println(s: string) {
@@ -45,14 +54,12 @@ export class LineReporter implements Reporter {
   }
 
   onProgress(p: ProgressInfo) {
-    const last = this.lastProgress.get(p.scenario);
-    if (last !== undefined && p.elapsedMs - last < this.intervalMs) return;
+    // The first line comes one interval in: at 0.5 s nothing has started yet ("0 ops devices=0").
+    const last = this.lastProgress.get(p.scenario) ?? 0;
+    if (p.elapsedMs - last < this.intervalMs) return;
     this.lastProgress.set(p.scenario, p.elapsedMs);
-    const total = p.opsTotal ? `/${p.opsTotal}` : '';
-    const faults = p.faultsActive.length ? ` faults=${p.faultsActive.join(',')}` : '';
-    this.println(
-      `[${p.scenario}] ${p.opsDone}${total} ops devices=${p.devices} elapsed=${formatDuration(p.elapsedMs)}${faults}`,
-    );
+    const faults = p.faultsActive.length ? ` · faults ${p.faultsActive.join(',')}` : '';
+    this.println(`[${p.scenario}] ${progressParts(p).join(' · ')} · ${formatDuration(p.elapsedMs)}${faults}`);
   }
 
   onScenarioEnd(s: ScenarioResult) {

@@ -9,6 +9,7 @@ import {
   colorsFor,
   colorVerdict,
   formatDuration,
+  progressParts,
   provedNotes,
   stdoutOf,
   summaryLines,
@@ -65,7 +66,7 @@ export class ListReporter implements Reporter {
     if (!this.live) return;
     const pct = p.opsTotal ? ` ${Math.min(100, Math.floor((p.opsDone / p.opsTotal) * 100))}%` : '';
     const faults = p.faultsActive.length ? this.c.yellow(` ⚡ ${p.faultsActive.join(', ')}`) : '';
-    let line = `  ${this.c.cyan('●')} [${this.done + 1}/${this.total}] ${p.scenario}${pct} · ${p.opsDone} ops · ${p.devices} devices · ${formatDuration(p.elapsedMs)}${faults}`;
+    let line = `  ${this.c.cyan('●')} [${this.done + 1}/${this.total}] ${p.scenario}${pct}${faults} · ${progressParts(p).join(' · ')} · ${formatDuration(p.elapsedMs)}`;
     // A pty without a size reports 0 columns.
     const cols = this.out.columns && this.out.columns > 20 ? this.out.columns : 120;
     // Never wrap: a wrapped line cannot be redrawn with \r.

@@ -13,6 +13,8 @@ import {
   formatDuration,
   formatMeasured,
   sig,
+  thresholdStatus,
+  thresholdTally,
 } from './base';
 import { outputPath, writeFileAtomic } from './files';
 import { reproduceCommand } from './reproduce';
@@ -30,7 +32,7 @@ const code = (s: string) => `\`${s.replace(/`/g, 'ˋ')}\``;
 
 function scenarioRow(s: ScenarioResult): string {
   const checks = `${s.checks.filter((c) => c.passed).length}/${s.checks.length}`;
-  const thr = `${s.thresholds.filter((t) => t.passed).length}/${s.thresholds.length}`;
+  const thr = thresholdTally(s.thresholds);
   const name = s.attempt > 1 ? `${s.name} (attempt ${s.attempt})` : s.name;
   return `| ${ICON[s.verdict]} ${s.verdict} | ${mdCell(name)} | ${checks} | ${thr} | ${s.operations} | ${s.devices.length} | ${formatDuration(s.durationMs)} | ${s.seed} |`;
 }
@@ -77,7 +79,7 @@ export function renderMarkdown(result: RunResult, opts: { maxViolations?: number
     for (const { s, t } of thresholds) {
       const rfc = rfcTargetFor(t.metric);
       lines.push(
-        `| ${t.passed ? '✅' : '❌'} | ${mdCell(s.name)} | ${code(t.metric)} | ${code(t.expression)} | ${formatMeasured(t.measured, t.metric)} | ${rfc ? mdCell(t.source === 'rfc' ? rfc.target : `${rfc.target} (RFC); set by ${t.source}`) : t.source} |`,
+        `| ${{ pass: '✅', fail: '❌', 'no data': '➖ no data' }[thresholdStatus(t)]} | ${mdCell(s.name)} | ${code(t.metric)} | ${code(t.expression)} | ${formatMeasured(t.measured, t.metric)} | ${rfc ? mdCell(t.source === 'rfc' ? rfc.target : `${rfc.target} (RFC); set by ${t.source}`) : t.source} |`,
       );
     }
     lines.push('');

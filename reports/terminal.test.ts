@@ -38,6 +38,10 @@ async function drive(r: Reporter) {
         opsDone: i * 100,
         opsTotal: 300,
         devices: 4,
+        devicesTotal: 4,
+        syncs: i * 6,
+        syncsFailed: i - 1,
+        syncP95Ms: 340,
         faultsActive: i === 2 ? ['offline(phone-1)'] : [],
         elapsedMs: i * 15_000,
       });
@@ -72,8 +76,13 @@ describe('terminal reporters', () => {
     expect(out.text).not.toMatch(ANSI);
     expect(out.text).not.toContain('\r');
     expect(out.text).toContain('[server-crash-mid-push] ✘ failed');
-    // Progress at 15 s and 45 s pass the 20 s throttle, 30 s does not.
-    expect(out.text.match(/\[offline-edits-converge\] \d+\/300 ops/g)).toHaveLength(2);
+    // The first progress line comes one interval in: 30 s passes the 20 s throttle; 15 s (too early)
+    // and 45 s (15 s after the last) do not.
+    expect(out.text.match(/\[offline-edits-converge\] \d+\/300 ops/g)).toHaveLength(1);
+    // k6-style running summary: devices up of declared, syncs and their rate, p95 so far, failures, faults.
+    expect(out.text).toContain(
+      '[offline-edits-converge] 200/300 ops · 4/4 devices · 12 syncs (0.4/s) · p95 340ms · 1 failed · 30.0s · faults offline(phone-1)',
+    );
   });
 
   it('honours NO_COLOR on a TTY and FORCE_COLOR off one', async () => {

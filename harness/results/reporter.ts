@@ -30,6 +30,12 @@ export interface ProgressInfo {
   opsTotal?: number;
   /** Devices currently running. */
   devices: number;
+  /** Devices the scenario declares (running ones reach it once all have started). */
+  devicesTotal?: number;
+  /** Syncs completed so far, how many of them failed, and their p95 duration. */
+  syncs?: number;
+  syncsFailed?: number;
+  syncP95Ms?: number;
   /** Human-readable active faults, e.g. 'offline(phone-1)'. */
   faultsActive: string[];
   elapsedMs: number;

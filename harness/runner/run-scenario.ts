@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Toxiproxy } from 'toxiproxy-node-client';
+import type { ProgressInfo } from '../../harness/results/reporter';
 import type { ScenarioResult } from '../../harness/results/types';
 import { type Clock, ScaledClock } from '../../protocol/clock';
 import { Rng } from '../../protocol/rng';
@@ -25,6 +26,7 @@ import { analyse } from './analysis';
 import { DeviceSet } from './device-set';
 import { unavailableDevices } from './devices';
 import { pairDevices, recordingHandle } from './handle';
+import { LiveSyncStats } from './live-stats';
 import type { LoadedScenario } from './loader';
 import { type FinalState, healAndQuiesce, QUIESCENCE_ROUNDS, readFinalState } from './quiescence';
 import { ScenarioRecord, scenarioChecks, scenarioContext } from './scenario-context';
@@ -50,13 +52,7 @@ export interface RunEnvironment {
   /** S3-compatible store for FIT uploads; each device reaches it through its own proxy. */
   objectStore?: ResolvedObjectStore;
   log(line: string): void;
-  onProgress?(p: {
-    scenario: string;
-    opsDone: number;
-    devices: number;
-    faultsActive: string[];
-    elapsedMs: number;
-  }): void;
+  onProgress?(p: ProgressInfo): void;
 }
 
 export interface ScenarioRunOptions {
@@ -103,8 +99,13 @@ export async function runScenario(
   let fatal: { code: string; message: string } | undefined;
   // A scripted operation that threw: reported as a failed check, and the checkers still run.
   let workloadError: { code: string; message: string } | undefined;
+  const live = new LiveSyncStats();
+  const devicesTotal = Object.keys(def.devices).length;
   const progress = setInterval(() => {
-    const p = { opsDone: rec.length, devices: devices.byId.size, faultsActive: nemesis?.activeFaults() ?? [] };
+    const p = {
+      ...{ opsDone: rec.length, devices: devices.byId.size, devicesTotal, faultsActive: nemesis?.activeFaults() ?? [] },
+      ...{ syncs: live.count, syncsFailed: live.failed, syncP95Ms: live.p95() },
+    };
     env.onProgress?.({ scenario: def.name, ...p, elapsedMs: performance.now() - t0 });
   }, 500);
 
@@ -117,7 +118,7 @@ export async function runScenario(
     const nem = scenarioNemesis(devices, clock, server, env, rec, admin);
     nemesis = nem;
     const handles = Object.fromEntries(
-      devices.all().map((d) => [d.id, recordingHandle(d, { rec, rng, nemesis: nem, memory: record.memory })]),
+      devices.all().map((d) => [d.id, recordingHandle(d, { rec, rng, nemesis: nem, memory: record.memory, live })]),
     );
     pairDevices(devices.all(), handles, rec);
     const served = env.adapter ? { tables: env.adapter.tables, deletes: env.adapter.capabilities.deletes } : undefined;
@@ -198,6 +199,8 @@ export async function runScenario(
     configThresholds: env.config.thresholds,
     fatal,
     serverLog,
+    // Our server always answers with its conflicts; a target only when its adapter reads them.
+    conflictsReported: env.adapter ? env.adapter.capabilities.conflictsReported : true,
     extraChecks: [
       ...scenarioChecks(record),
       ...(server?.gateway ? gatewayChecks(server.gateway.problems()) : []),

@@ -106,6 +106,9 @@ export async function shrinkRun(
       timeoutMs: original.timeoutMs,
     };
   };
+  // On a terminal the line is redrawn in place; in a CI log each candidate is one line.
+  const tty = !!process.stderr.isTTY;
+  const progress = (line: string) => process.stderr.write(tty ? `\r\x1b[2K  ${line}` : `  ${line}\n`);
   const fails = async (st: RecordedStep[]): Promise<boolean> => {
     if (runs >= o.budget) return false;
     runs++;
@@ -119,11 +122,13 @@ export async function shrinkRun(
       argv: ['shrink', runDir],
       configFile,
       createReporters: o.createReporters,
+      // One progress line per candidate, not the services' start-up lines of every run.
+      quiet: true,
     });
     const s = result.scenarios[result.scenarios.length - 1];
     const hit = !!s && s.checks.some((c) => !c.passed && failingChecks.has(c.name));
-    process.stderr.write(
-      `  candidate ${runs}: ${st.length} steps, ${devicesOf(st).size} devices → ${hit ? 'still fails' : 'passes'}\n`,
+    progress(
+      `candidate ${runs}/${o.budget}: ${st.length} steps, ${devicesOf(st).size} devices → ${hit ? 'still fails' : 'passes'}`,
     );
     return hit;
   };
@@ -138,6 +143,7 @@ export async function shrinkRun(
     return 1;
   }
   steps = await shrinkSteps(steps, fails, () => runs < o.budget);
+  if (tty) process.stderr.write('\n');
   const after = { steps: steps.length, devices: devicesOf(steps).size };
   const name = `${target.name}-min-${target.seed}`;
   const dir = resolve(config.scenarioDir);
@@ -151,7 +157,7 @@ export async function shrinkRun(
  * Fails the checks: ${[...failingChecks].join(', ')}${prev.options?.brokenServer?.length ? ` (found with --broken-server ${prev.options.brokenServer.join(',')})` : ''}.
  * Shrunk from ${before.steps} steps on ${before.devices} devices to ${after.steps} steps on ${after.devices} devices in ${runs} runs.
  */
-export default defineScenario(${JSON.stringify({ ...def, name, tags: [...(def.tags ?? []), 'regression'], ...(original.expect ? { expect: original.expect } : {}) }, null, 2)});
+export default defineScenario(${JSON.stringify({ ...def, name, tags: [...(def.tags ?? []).filter((t) => t !== 'core'), 'regression'], ...(original.expect ? { expect: original.expect } : {}) }, null, 2)});
 `;
   writeFileSync(file, body);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);

@@ -21,6 +21,8 @@ import {
   formatDuration,
   formatMeasured,
   sig,
+  thresholdStatus,
+  thresholdTally,
   VERDICT_SYMBOL,
 } from '../base';
 import { type HistoryView, historyViewOf } from '../history';
@@ -92,7 +94,14 @@ function thresholdsTable(s: ScenarioResult): string {
   const rows = s.thresholds
     .map((t) => {
       const rfc = rfcTargetFor(t.metric);
-      return `<tr><td>${t.passed ? '<span class="ok">✓ pass</span>' : '<span class="bad">✘ fail</span>'}</td><td><code>${esc(t.metric)}</code></td><td><code>${esc(t.expression)}</code></td><td class="num"><b>${measuredCell(t)}</b></td><td class="small muted">${rfc ? `${esc(rfc.target)} <span title="RFC 0006 ${esc(rfc.section)}">(${esc(rfc.section)})</span>` : ''}${t.source !== 'rfc' ? `${rfc ? '<br>' : ''}set by ${esc(t.source)}` : ''}</td></tr>`;
+      const status = thresholdStatus(t);
+      const cell =
+        status === 'pass'
+          ? '<span class="ok">✓ pass</span>'
+          : status === 'fail'
+            ? '<span class="bad">✘ fail</span>'
+            : '<span class="muted">– no data</span>';
+      return `<tr><td>${cell}</td><td><code>${esc(t.metric)}</code></td><td><code>${esc(t.expression)}</code></td><td class="num"><b>${measuredCell(t)}</b></td><td class="small muted">${rfc ? `${esc(rfc.target)} <span title="RFC 0006 ${esc(rfc.section)}">(${esc(rfc.section)})</span>` : ''}${t.source !== 'rfc' ? `${rfc ? '<br>' : ''}set by ${esc(t.source)}` : ''}</td></tr>`;
     })
     .join('');
   return `<div class="scroll"><table><thead><tr><th>Result</th><th>Metric</th><th>Expression</th><th class="num">Measured</th><th>RFC target</th></tr></thead><tbody>${rows}</tbody></table></div>`;
@@ -348,7 +357,7 @@ export function renderHtml(
   const overview = result.scenarios
     .map((s, i) => {
       const ck = `${s.checks.filter((c) => c.passed).length}/${s.checks.length}`;
-      const th = `${s.thresholds.filter((t) => t.passed).length}/${s.thresholds.length}`;
+      const th = thresholdTally(s.thresholds);
       const failing = [
         ...s.checks.filter((c) => !c.passed).map((c) => c.name),
         ...s.thresholds.filter((t) => !t.passed).map((t) => `${t.metric} ${t.expression}`),
