@@ -43,6 +43,14 @@ export interface DeviceSpec {
   /** Watch only: the phone it pairs with, and its BLE link profile. */
   pairedWith?: string;
   linkProfile?: string;
+  /**
+   * Lifetime of the device's test tokens in seconds (default 3600). Short ones (RFC §5.1 "token
+   * refresh during long syncs") expire mid-sync: the request answered 401 is re-sent once with a
+   * fresh token, the sync goes on where it was.
+   */
+  tokenTtlSeconds?: number;
+  /** Phone and vu: split a push into contract pushes of at most this many bytes (default: the body limit's). */
+  pushBatchBytes?: number;
   /** Kind-specific options a kind's own `validate` checks (e.g. a Detox app build). */
   options?: Record<string, unknown>;
 }
@@ -203,6 +211,10 @@ export interface SyncOutcome {
   retries?: RetryRecord[];
   /** The server demanded a full re-sync (410 SYNC_ERR_RESYNC_REQUIRED) and this sync did one. */
   fullResync?: boolean;
+  /** Contract pushes the sync's push took (more than 1 when split under the body limit or pushBatchBytes). */
+  pushBatches?: number;
+  /** Requests re-sent with a fresh token after a 401 (the token expired mid-sync, RFC §5.1). */
+  tokenRefreshes?: number;
   /** True when the outcome of the push is unknown (timeout, connection cut after sending). */
   indeterminate?: boolean;
   error?: string;
@@ -242,8 +254,11 @@ export interface DeviceContext {
   platform: Platform;
   /** Base URL of the sync server as this device must reach it (its own fault proxy). */
   serverUrl: string;
-  /** Obtains a fresh JWT (tokens expire; RFC 5.1 "token refresh during long syncs"). */
-  getToken(): Promise<string>;
+  /**
+   * The device's JWT, cached until it expires; `{ refresh: true }` after a 401 gets a new one (RFC 5.1
+   * "token refresh during long syncs").
+   */
+  getToken(o?: { refresh?: boolean }): Promise<string>;
   schemaVersion: SchemaVersion;
   clock: Clock;
   /** A folder the device may persist into (survives appKill / reboot). */

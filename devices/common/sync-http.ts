@@ -45,7 +45,10 @@ export interface SyncHttpOptions {
   baseUrl: string;
   deviceId: string;
   schemaVersion: SchemaVersion;
-  getToken(): Promise<string>;
+  /** The token; `{ refresh: true }` asks for a new one after a 401 (expired mid-sync). */
+  getToken(o?: { refresh?: boolean }): Promise<string>;
+  /** Called each time a 401 made the client fetch a new token and re-send the request. */
+  onTokenRefresh?(path: string): void;
   /** Per-request timeout in wall ms (a black-holed connection must not hang a device forever). */
   timeoutMs?: number;
   fetch?: typeof fetch;
@@ -110,8 +113,29 @@ export class SyncHttpClient {
     return this.request<CompleteResponse>('POST', '/files/complete', req, true);
   }
 
+  /**
+   * RFC §5.1 token refresh: a request refused with 401 (the token expired during a long sync) is sent
+   * once more with a fresh token. A 401 is never applied, so re-sending a push is safe, and the sync
+   * goes on from this request instead of starting over.
+   */
   private async request<T>(method: string, path: string, body: unknown, mutating: boolean): Promise<Transfer<T>> {
-    const token = await this.opts.getToken();
+    try {
+      return await this.requestOnce<T>(method, path, body, mutating, false);
+    } catch (e) {
+      if (!(e instanceof SyncHttpError && e.status === 401)) throw e;
+      this.opts.onTokenRefresh?.(path.split('?')[0]!);
+      return this.requestOnce<T>(method, path, body, mutating, true);
+    }
+  }
+
+  private async requestOnce<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    mutating: boolean,
+    refresh: boolean,
+  ): Promise<Transfer<T>> {
+    const token = await this.opts.getToken(refresh ? { refresh: true } : undefined);
     const payload = body === undefined ? undefined : await encodeBody(JSON.stringify(body));
     // What went on the wire: the compressed size when compressed.
     const bytesUp = payload?.bytes.byteLength ?? 0;

@@ -25,6 +25,7 @@ export const deviceKind: DeviceKind<'phone'> = {
       autoTriggers: spec.autoSync ?? false,
       adapter: opts.phoneAdapter === 'lokijs' ? 'loki' : opts.phoneAdapter,
       energy: energyProfileOf(spec, PHONE_LTE),
+      ...(spec.pushBatchBytes ? { pushBatchBytes: spec.pushBatchBytes } : {}),
     });
   },
 };

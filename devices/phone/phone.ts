@@ -161,7 +161,7 @@ export class PhoneDevice implements Device {
     const rpc = new Rpc(
       worker,
       {
-        getToken: () => ctx.getToken(),
+        getToken: (o?: { refresh?: boolean }) => ctx.getToken(o),
         sleep: (ms: number) => this.clock!.sleep(ms, this.triggersAbort?.signal),
       },
       (name, data) => {
@@ -536,6 +536,7 @@ export class PhoneDevice implements Device {
       attempts: res.attempts,
       ...(res.retries ? { retries: res.retries } : {}),
       ...(res.fullResync ? { fullResync: true } : {}),
+      ...(res.tokenRefreshes ? { tokenRefreshes: res.tokenRefreshes } : {}),
       ...(res.indeterminate ? { indeterminate: true } : {}),
       ...(res.error ? { error: res.error } : {}),
       ...(res.lastPulledAt ? { lastPulledAt: res.lastPulledAt } : {}),

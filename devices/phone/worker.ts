@@ -76,6 +76,8 @@ export interface WorkerSyncResult {
   scope: 'all' | TableName[];
   /** The server demanded a full re-sync (410) and this sync did one. */
   fullResync?: boolean;
+  /** Requests this sync re-sent with a fresh token after a 401 (RFC §5.1). */
+  tokenRefreshes?: number;
 }
 
 /** Where the phone's pulls stand: what a scenario checks after subset syncs. */
@@ -123,6 +125,8 @@ let http: SyncHttpClient;
 let syncing = false;
 /** `table:id` → dataHash of the row as our last acknowledged push left it on the server. */
 let echo = new Map<string, string>();
+/** 401s answered by re-sending with a fresh token, since the worker started (a sync reports its share). */
+let tokenRefreshes = 0;
 
 async function tableStamps(): Promise<PullStamps['tables']> {
   return ((await db.database.localStorage.get(TABLE_STAMPS_KEY)) as PullStamps['tables'] | undefined) ?? {};
@@ -149,7 +153,10 @@ const rpc = new Rpc(port, {
       baseUrl: cfg.serverUrl,
       deviceId: cfg.deviceId,
       schemaVersion: cfg.schemaVersion,
-      getToken: () => rpc.call<string>('getToken'),
+      getToken: (o) => rpc.call<string>('getToken', o),
+      onTokenRefresh: () => {
+        tokenRefreshes++;
+      },
       timeoutMs: cfg.requestTimeoutMs,
     });
     echo = new Map((await db.database.localStorage.get(ECHO_KEY)) as Array<[string, string]> | undefined);
@@ -261,6 +268,7 @@ async function runSync(trigger: SyncTrigger): Promise<WorkerSyncResult> {
   const started = performance.now();
   const elu = performance.eventLoopUtilization();
   const anomalyStart = anomalies.length;
+  const refreshesBefore = tokenRefreshes;
   const pullAnomalies: string[] = [];
   const scope = await scopeOf(trigger).catch(() => 'all' as const);
   const r: WorkerSyncResult = {
@@ -485,6 +493,7 @@ async function runSync(trigger: SyncTrigger): Promise<WorkerSyncResult> {
     syncing = false;
   }
   r.anomalies = [...pullAnomalies, ...anomalies.slice(anomalyStart)];
+  if (tokenRefreshes > refreshesBefore) r.tokenRefreshes = tokenRefreshes - refreshesBefore;
   r.durationMs = performance.now() - started;
   r.cpuMs = performance.eventLoopUtilization(elu).active;
   return r;

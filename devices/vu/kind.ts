@@ -19,6 +19,11 @@ export const deviceKind: DeviceKind<'vu'> = {
   radios: CLOUD_RADIOS,
   async create(id, spec) {
     const { createVirtualUser } = await import('./virtual-user');
-    return createVirtualUser({ id, schemaVersion: spec.schemaVersion ?? 2, energy: energyProfileOf(spec, PHONE_LTE) });
+    return createVirtualUser({
+      id,
+      schemaVersion: spec.schemaVersion ?? 2,
+      energy: energyProfileOf(spec, PHONE_LTE),
+      ...(spec.pushBatchBytes ? { pushBatchBytes: spec.pushBatchBytes } : {}),
+    });
   },
 };

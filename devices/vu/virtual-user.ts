@@ -48,6 +48,7 @@ export class VirtualUser implements Device {
   private ctx?: DeviceContext;
   private clock?: SkewedClock;
   private http?: SyncHttpClient;
+  private tokenRefreshes = 0;
   private readonly tables = new Map<TableName, Map<string, Row>>(TABLE_NAMES.map((t) => [t, new Map()]));
   private lastPulledAt: number | null = null;
   private pending?: { pushId: string; hash: string };
@@ -74,7 +75,10 @@ export class VirtualUser implements Device {
       baseUrl: ctx.serverUrl,
       deviceId: ctx.deviceId,
       schemaVersion: this.schemaVersion,
-      getToken: () => ctx.getToken(),
+      getToken: (o) => ctx.getToken(o),
+      onTokenRefresh: () => {
+        this.tokenRefreshes++;
+      },
       timeoutMs: this.opts.requestTimeoutMs ?? 30_000,
     });
   }
@@ -141,6 +145,7 @@ export class VirtualUser implements Device {
     const t0 = performance.now();
     const startedAt = this.clock!.now();
     const out: SyncOutcome = blankSyncOutcome(trigger);
+    const refreshesBefore = this.tokenRefreshes;
     let phase: 'pull' | 'push' = 'pull';
     try {
       const { attempts } = await withBackoff(
@@ -185,6 +190,7 @@ export class VirtualUser implements Device {
         out.indeterminate = true;
     }
     out.durationMs = performance.now() - t0;
+    if (this.tokenRefreshes > refreshesBefore) out.tokenRefreshes = this.tokenRefreshes - refreshesBefore;
     this.meter.record({ startedAt, durationMs: out.durationMs, bytesUp: out.bytesUp, bytesDown: out.bytesDown });
     return out;
   }
@@ -280,6 +286,7 @@ export class VirtualUser implements Device {
       }
     }
     out.pushed += n;
+    out.pushBatches = (out.pushBatches ?? 0) + batches.length;
     this.pending = undefined;
     // Mark as synced what was pushed and not edited since (the same object is still in place).
     for (const [table, id, row] of sent) {

@@ -94,7 +94,7 @@ export class DeviceSet {
         deviceId: serverDeviceId,
         platform,
         serverUrl: net.url,
-        getToken: tokenProvider(server.url, serverUser, serverDeviceId, platform),
+        getToken: tokenProvider(server.url, serverUser, serverDeviceId, platform, spec.tokenTtlSeconds),
         schemaVersion: spec.schemaVersion ?? 2,
         clock: devClock,
         dataDir: join(this.dir, 'devices', id),

@@ -85,6 +85,7 @@ export function recordingHandle(d: RunDevice, { rec, rng, nemesis, memory, live 
           lastPulledAt: out.lastPulledAt,
           ...(out.retries?.length ? { retries: out.retries } : {}),
           ...(out.fullResync ? { fullResync: true } : {}),
+          ...(out.tokenRefreshes ? { tokenRefreshes: out.tokenRefreshes } : {}),
         },
       });
       if (d.dev.memoryBytes) {

@@ -10,8 +10,9 @@ export function tokenProvider(
   expiresInSeconds = 3600,
 ) {
   let cached: { token: string; until: number } | undefined;
-  return async (): Promise<string> => {
-    if (cached && Date.now() < cached.until) return cached.token;
+  let issued = 0;
+  const get = async (o?: { refresh?: boolean }): Promise<string> => {
+    if (cached && !o?.refresh && Date.now() < cached.until) return cached.token;
     let res: Response;
     try {
       res = await fetch(`${serverUrl}/auth/test-token`, {
@@ -28,7 +29,12 @@ export function tokenProvider(
         `${serverUrl}/auth/test-token answered ${res.status}: ${(await res.text()).slice(0, 300)} (the server must run in test mode)`,
       );
     const { token } = (await res.json()) as { token: string };
-    cached = { token, until: Date.now() + (expiresInSeconds - 60) * 1000 };
+    // Renewed a minute early, except short-lived tokens (the token-refresh scenario): those are used
+    // until the server refuses them, which is what the device must survive.
+    const margin = expiresInSeconds > 120 ? 60 : 0;
+    cached = { token, until: Date.now() + (expiresInSeconds - margin) * 1000 };
+    issued++;
     return token;
   };
+  return Object.assign(get, { issued: () => issued });
 }
