@@ -23,11 +23,9 @@ export const SYNC_PHASES = [
   'push_validate',
   'push_begin',
   'lock_wait',
-  'push_precheck',
   'push_read',
   'push_resolve',
-  'push_upsert',
-  'push_finish',
+  'push_write',
   'push_commit',
   'lock_held',
 ] as const;

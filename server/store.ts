@@ -61,21 +61,91 @@ const ALL_COLS: Record<TableName, string[]> = Object.fromEntries(
   TABLE_NAMES.map((t) => [t, columnNames(t, CURRENT_SCHEMA_VERSION)]),
 ) as Record<TableName, string[]>;
 
-/** SQL snippets per table, built once. */
+/** SQL snippets per table, built once: $1 is the user; `p` the parameter of the ids / rows. */
 const SQL = Object.fromEntries(
   TABLE_NAMES.map((t) => {
     const cols = ALL_COLS[t];
     const colList = cols.map(q).join(', ');
-    const selectFull = `SELECT id, ${STAMP_COL}, ${DELETED_COL}, ${colList} FROM ${q(t)} WHERE user_id = $1 AND id = ANY($2::text[])`;
-    const upsert =
+    const selectAgg = (p: number) =>
+      `(SELECT json_agg(x) FROM (SELECT id, ${STAMP_COL}, ${DELETED_COL}, ${colList} FROM ${q(t)} ` +
+      `WHERE user_id = $1 AND id = ANY($${p}::text[])) x)`;
+    // The stamp is $3 of the write statement.
+    const upsert = (p: number) =>
       `INSERT INTO ${q(t)} (user_id, id, ${colList}, ${STAMP_COL}, ${DELETED_COL}) ` +
-      `SELECT $1, r.id, ${cols.map((c) => `r.${q(c)}`).join(', ')}, $2, r.${DELETED_COL} ` +
-      `FROM json_populate_recordset(NULL::${q(t)}, $3::json) r ` +
+      `SELECT $1, r.id, ${cols.map((c) => `r.${q(c)}`).join(', ')}, $3::bigint, r.${DELETED_COL} ` +
+      `FROM json_populate_recordset(NULL::${q(t)}, $${p}::json) r ` +
       `ON CONFLICT (user_id, id) DO UPDATE SET ${cols.map((c) => `${q(c)} = EXCLUDED.${q(c)}`).join(', ')}, ` +
       `${STAMP_COL} = EXCLUDED.${STAMP_COL}, ${DELETED_COL} = EXCLUDED.${DELETED_COL}`;
-    return [t, { selectFull, upsert }];
+    return [t, { selectAgg, upsert }];
   }),
-) as Record<TableName, { selectFull: string; upsert: string }>;
+) as Record<TableName, { selectAgg: (p: number) => string; upsert: (p: number) => string }>;
+
+interface Statement {
+  name: string;
+  text: string;
+}
+const statements = new Map<string, Statement>();
+/** A named (prepared once per connection) statement per table set, built once. */
+function statement(kind: string, tables: readonly TableName[], build: () => string): Statement {
+  const name = `${kind}_${tables.map((t) => TABLE_NAMES.indexOf(t)).join('_')}`;
+  let s = statements.get(name);
+  if (!s) statements.set(name, (s = { name, text: build() }));
+  return s;
+}
+
+/**
+ * The push's read under the lock. $1 user, $2 device, $3 push key, $4.. the ids of each table;
+ * column r<i> is table i's rows as JSON (numbers, text, booleans and nulls as the columns hold them).
+ */
+function readStatement(tables: readonly TableName[]): Statement {
+  return statement('push_read', tables, () => {
+    const rows = tables.map((t, i) => `${SQL[t].selectAgg(4 + i)} AS r${i}`);
+    return `SELECT (SELECT response FROM push_results WHERE user_id = $1 AND device_id = $2 AND push_key = $3) AS response,
+              st.last_pulled_at, st.last_pushed_at,
+              EXISTS (SELECT 1 FROM sync_resets WHERE user_id = $1 AND device_id = $2) AS reset${rows.map((r) => `,\n              ${r}`).join('')}
+       FROM (SELECT 1) one LEFT JOIN sync_state st ON st.user_id = $1 AND st.device_id = $2`;
+  });
+}
+
+/**
+ * The push's writes, one statement. $1 user, $2 device, $3 new stamp (null: nothing written),
+ * $4 platform, $5 response timestamp, $6 schema version, $7 push key (null: not stored), $8 response,
+ * $9 sync_log rows, $10 poke payload (null: none), $11.. the rows of each written table.
+ */
+function writeStatement(tables: readonly TableName[]): Statement {
+  return statement('push_write', tables, () => {
+    const upserts = tables.map((t, i) => `u${i} AS (${SQL[t].upsert(11 + i)}), `).join('');
+    return `WITH ${upserts}s AS (
+               UPDATE user_stamps SET stamp = GREATEST(stamp, $3::bigint) WHERE user_id = $1 AND $3::bigint IS NOT NULL
+             ), st AS (
+               INSERT INTO sync_state (user_id, device_id, platform, last_pulled_at, last_pushed_at, schema_version)
+               VALUES ($1, $2, $4, 0, $5, $6)
+               ON CONFLICT (user_id, device_id) DO UPDATE SET
+                 last_pushed_at = EXCLUDED.last_pushed_at, platform = EXCLUDED.platform,
+                 schema_version = EXCLUDED.schema_version, updated_at = now()
+             ), pr AS (
+               INSERT INTO push_results (user_id, device_id, push_key, response)
+               SELECT $1, $2, $7, $8::jsonb WHERE $7::text IS NOT NULL
+               ON CONFLICT DO NOTHING
+             ), lg AS (
+               INSERT INTO sync_log (user_id, device_id, operation, table_name, record_count, duration_ms, success, error)
+               SELECT user_id, device_id, operation, table_name, record_count, duration_ms, success, error
+               FROM json_populate_recordset(NULL::sync_log, $9::json)
+             )
+             SELECT CASE WHEN $10::text IS NOT NULL THEN pg_notify('${POKE_CHANNEL}', $10::text) END`;
+  });
+}
+
+/** What a push reads under the user's lock. */
+interface UnderLock {
+  /** The operator reset this device's sync state (it must re-sync from 0 first). */
+  reset: boolean;
+  response?: PushResponse;
+  lastPulledAt: number;
+  lastPushedAt: number;
+  /** Per table of the push, in its order: id -> the server's row. */
+  existing: Map<string, ServerRow>[];
+}
 
 function toRecord(table: TableName, row: Record<string, unknown>, version: SchemaVersion): SyncRecord {
   const out: SyncRecord = { id: row.id as string };
@@ -372,21 +442,22 @@ export class SyncStore {
       const tLock = this.lap('push_begin', tBegin);
       const prev = await this.lockUser(c, actor.userId);
       locked = this.lap('lock_wait', tLock);
-      const replay = await this.checkReplayAndStale(c, actor, args, pushKey);
-      this.lap('push_precheck', locked);
+      const read = await this.readUnderLock(c, actor, args, pushKey, tables);
+      const tResolve = this.lap('push_read', locked);
+      const replay = this.replayOrStale(actor, args, read);
       if (replay) return replay;
       const stamp = earlyStamp || Math.max(prev + 1, this.now());
       const conflicts: ConflictRecord[] = [];
-      let written = 0;
-      for (const t of tables) written += await this.applyTable(c, actor, args, t, stamp, conflicts);
+      const writes = tables.map((t, i) => this.resolveTable(args, t, read.existing[i]!, conflicts));
+      const written = writes.reduce((n, w) => n + w.length, 0);
       const response: PushResponse = {
         success: true,
         conflictedRecords: conflicts,
         timestamp: written > 0 ? stamp : prev,
       };
-      const tFinish = performance.now();
-      await this.finishPush(c, actor, args, pushKey, response, tables, written > 0 ? stamp : undefined, started);
-      done = this.lap('push_finish', tFinish);
+      const tWrite = this.lap('push_resolve', tResolve);
+      await this.writePush(c, actor, args, pushKey, response, tables, writes, written > 0 ? stamp : undefined, started);
+      done = this.lap('push_write', tWrite);
       return { response, replayed: false, tables: written > 0 ? tables : [] };
     });
     if (done) this.lap('push_commit', done);
@@ -404,26 +475,44 @@ export class SyncStore {
     return r.rows[0].stamp as number;
   }
 
-  /** Under the user lock: a retried push returns its stored first response; a stale one gets 409. */
-  private async checkReplayAndStale(
+  /**
+   * Under the user lock, in one statement (a new snapshot, taken after the lock was granted, so it
+   * sees everything the previous holder committed): the stored response of this push if it is a
+   * retry, the device's sync state, and the server's rows for every id the push names, per table.
+   */
+  private async readUnderLock(
     c: pg.PoolClient,
     actor: Actor,
     args: PushArgs,
     pushKey: string,
-  ): Promise<PushResult | undefined> {
-    const r = await c.query({
-      name: 'push_precheck',
-      text: `SELECT (SELECT response FROM push_results WHERE user_id = $1 AND device_id = $2 AND push_key = $3) AS response,
-                    st.last_pulled_at, st.last_pushed_at,
-                    EXISTS (SELECT 1 FROM sync_resets WHERE user_id = $1 AND device_id = $2) AS reset
-             FROM (SELECT 1) one LEFT JOIN sync_state st ON st.user_id = $1 AND st.device_id = $2`,
-      values: [actor.userId, actor.deviceId, pushKey],
+    tables: TableName[],
+  ): Promise<UnderLock> {
+    const ids = tables.map((t) => {
+      const tc = args.changes[t];
+      return tc ? [...tc.created.map((r) => r.id), ...tc.updated.map((r) => r.id), ...tc.deleted] : [];
     });
+    const st = readStatement(tables);
+    const r = await c.query({ name: st.name, text: st.text, values: [actor.userId, actor.deviceId, pushKey, ...ids] });
     const row = r.rows[0];
+    return {
+      reset: row.reset === true,
+      response: (row.response as PushResponse | null) ?? undefined,
+      lastPulledAt: row.last_pulled_at === null ? 0 : Number(row.last_pulled_at),
+      lastPushedAt: row.last_pushed_at === null ? 0 : Number(row.last_pushed_at),
+      existing: tables.map((_, i) => {
+        const m = new Map<string, ServerRow>();
+        for (const x of (row[`r${i}`] as ServerRow[] | null) ?? []) m.set(x.id, x);
+        return m;
+      }),
+    };
+  }
+
+  /** A reset device must re-sync; a retried push returns its stored first response; a stale one gets 409. */
+  private replayOrStale(actor: Actor, args: PushArgs, read: UnderLock): PushResult | undefined {
     // Its lastPulledAt belongs to the state the operator threw away: conflicts cannot be judged.
-    if (row.reset) throw this.resyncRequired(actor.deviceId, 'push');
-    if (row.response) return { response: row.response as PushResponse, replayed: true, tables: [] };
-    const devLast = row.last_pulled_at === null ? 0 : Number(row.last_pulled_at);
+    if (read.reset) throw this.resyncRequired(actor.deviceId, 'push');
+    if (read.response) return { response: read.response, replayed: true, tables: [] };
+    const devLast = read.lastPulledAt;
     if (args.lastPulledAt < devLast) {
       throw new SyncApiError('SYNC_ERR_STALE_PULL', [
         `lastPulledAt ${args.lastPulledAt} is older than this device's last pull (${devLast}); pull first, then push again.`,
@@ -432,7 +521,7 @@ export class SyncStore {
     // Conflicts are detected against lastPulledAt, so one from the future would let a stale push
     // overwrite every newer row. It must be a timestamp this server gave this device: its latest
     // pull's, or a push response's (both stamps of this user, never ahead of the user's clock).
-    const handedOut = Math.max(devLast, row.last_pushed_at === null ? 0 : Number(row.last_pushed_at));
+    const handedOut = Math.max(devLast, read.lastPushedAt);
     if (args.lastPulledAt > handedOut) {
       throw new SyncApiError('SYNC_ERR_FUTURE_PULL', [
         `lastPulledAt ${args.lastPulledAt} is newer than any timestamp this server has given device "${actor.deviceId}" (latest ${handedOut}); send the timestamp of the last pull (pull first, then push again).`,
@@ -441,24 +530,15 @@ export class SyncStore {
     return undefined;
   }
 
-  /** Applies one table's changes; returns the number of rows written. */
-  private async applyTable(
-    c: pg.PoolClient,
-    actor: Actor,
+  /** One table's changes against the server's rows: the rows to write (conflicts go to `conflicts`). */
+  private resolveTable(
     args: PushArgs,
     t: TableName,
-    stamp: number,
+    existing: Map<string, ServerRow>,
     conflicts: ConflictRecord[],
-  ): Promise<number> {
+  ): Record<string, Value | boolean>[] {
     const tc = args.changes[t];
-    if (!tc) return 0;
-    const ids = [...tc.created.map((r) => r.id), ...tc.updated.map((r) => r.id), ...tc.deleted];
-    if (ids.length === 0) return 0;
-    const tRead = performance.now();
-    const ex = await c.query({ name: `select_${t}`, text: SQL[t].selectFull, values: [actor.userId, ids] });
-    const tResolve = this.lap('push_read', tRead);
-    const existing = new Map<string, ServerRow>();
-    for (const row of ex.rows as ServerRow[]) existing.set(row.id, row);
+    if (!tc) return [];
     const cols = ALL_COLS[t];
     const clientCols = columnNames(t, args.version);
     const writes: Record<string, Value | boolean>[] = [];
@@ -531,20 +611,21 @@ export class SyncStore {
       if (cur && !cur._deleted) writes.push({ ...serverRecord(cur), [DELETED_COL]: true });
       // unknown or already deleted: no-op
     }
-    const tUpsert = this.lap('push_resolve', tResolve);
-    if (writes.length === 0) return 0;
-    await c.query({ name: `upsert_${t}`, text: SQL[t].upsert, values: [actor.userId, stamp, JSON.stringify(writes)] });
-    this.lap('push_upsert', tUpsert);
-    return writes.length;
+    return writes;
   }
 
-  private async finishPush(
+  /**
+   * Everything a push writes, in one statement: each table's upsert, the user's stamp, the device's
+   * sync state, the stored response (replays), the sync_log rows and the poke (sent on commit).
+   */
+  private async writePush(
     c: pg.PoolClient,
     actor: Actor,
     args: PushArgs,
     pushKey: string | undefined,
     response: PushResponse,
     tables: TableName[],
+    writes: Record<string, Value | boolean>[][],
     newStamp: number | undefined,
     started: number,
   ): Promise<void> {
@@ -576,26 +657,11 @@ export class SyncStore {
     const poke = newStamp
       ? JSON.stringify({ u: actor.userId, tables, timestamp: newStamp, sourceDeviceId: actor.deviceId })
       : null;
+    const written = tables.filter((_, i) => writes[i]!.length > 0);
+    const st = writeStatement(written);
     await c.query({
-      name: 'finish_push',
-      text: `WITH s AS (
-               UPDATE user_stamps SET stamp = GREATEST(stamp, $3::bigint) WHERE user_id = $1 AND $3::bigint IS NOT NULL
-             ), st AS (
-               INSERT INTO sync_state (user_id, device_id, platform, last_pulled_at, last_pushed_at, schema_version)
-               VALUES ($1, $2, $4, 0, $5, $6)
-               ON CONFLICT (user_id, device_id) DO UPDATE SET
-                 last_pushed_at = EXCLUDED.last_pushed_at, platform = EXCLUDED.platform,
-                 schema_version = EXCLUDED.schema_version, updated_at = now()
-             ), pr AS (
-               INSERT INTO push_results (user_id, device_id, push_key, response)
-               SELECT $1, $2, $7, $8::jsonb WHERE $7::text IS NOT NULL
-               ON CONFLICT DO NOTHING
-             ), lg AS (
-               INSERT INTO sync_log (user_id, device_id, operation, table_name, record_count, duration_ms, success, error)
-               SELECT user_id, device_id, operation, table_name, record_count, duration_ms, success, error
-               FROM json_populate_recordset(NULL::sync_log, $9::json)
-             )
-             SELECT CASE WHEN $10::text IS NOT NULL THEN pg_notify('${POKE_CHANNEL}', $10::text) END`,
+      name: st.name,
+      text: st.text,
       values: [
         actor.userId,
         actor.deviceId,
@@ -607,6 +673,7 @@ export class SyncStore {
         JSON.stringify(response),
         JSON.stringify(logRows),
         poke,
+        ...writes.filter((w) => w.length > 0).map((w) => JSON.stringify(w)),
       ],
     });
   }
@@ -627,14 +694,16 @@ export class SyncStore {
       const tableArgs: PushArgs = tc ? { ...args, changes: { ...args.changes, [t]: tc } } : args;
       last = await withTransaction(this.pool, 'BEGIN', async (c) => {
         const prev = await this.lockUser(c, actor.userId);
+        const read = await this.readUnderLock(c, actor, tableArgs, pushKey, [t]);
         if (i === 0) {
-          const replay = await this.checkReplayAndStale(c, actor, args, pushKey);
+          const replay = this.replayOrStale(actor, args, read);
           if (replay) throw Object.assign(new Error('replay'), { replay });
         }
         const stamp = Math.max(prev + 1, this.now());
-        const n = await this.applyTable(c, actor, tableArgs, t, stamp, conflicts);
+        const writes = this.resolveTable(tableArgs, t, read.existing[0]!, conflicts);
         const response: PushResponse = { success: true, conflictedRecords: conflicts, timestamp: stamp };
-        await this.finishPush(c, actor, tableArgs, undefined, response, [t], n > 0 ? stamp : undefined, started);
+        const newStamp = writes.length > 0 ? stamp : undefined;
+        await this.writePush(c, actor, tableArgs, undefined, response, [t], [writes], newStamp, started);
         return stamp;
       }).catch((e) => {
         if (e?.replay) return -1;
