@@ -273,6 +273,9 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   await app.register(compress, {
     global: true,
     threshold: COMPRESS_THRESHOLD,
+    // Level 1: a 100 KB pull compresses in 0.8 ms instead of 1.9 ms (level 6), 7.1 KB instead of
+    // 5.9 KB on the wire (bench/README.md); the CPU is the server's, the kilobyte the phone's.
+    zlibOptions: { level: 1 },
     encodings: ['gzip', 'deflate'],
     requestEncodings: ['gzip', 'deflate'],
   });
