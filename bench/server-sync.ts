@@ -6,7 +6,8 @@
  *
  *   npx tsx bench/server-sync.ts [--iterations 50] [--database-url postgres://…]
  *
- * Writes bench/results/server-sync.json.
+ * Writes harness-results/bench/server-sync.json and server-sync.md (the ratio table), and keeps the
+ * committed copy bench/results/server-sync.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -20,6 +21,7 @@ import { columnNames } from '../protocol/tables';
 import { startSyncServer } from '../server/app';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const OUT = join(here, '..', 'harness-results', 'bench');
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
@@ -253,10 +255,33 @@ async function main() {
     console.log(
       `payload ${payloadBytes} bytes; targets (p95 < 50 ms for 100 KB, server <= 3x direct at p50): ${ok ? 'met' : 'MISSED'}`,
     );
-    const out = join(here, 'results', 'server-sync.json');
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, `${JSON.stringify({ ...result, targetsMet: ok }, null, 2)}\n`);
-    console.log(`wrote ${out}`);
+    const json = `${JSON.stringify({ ...result, targetsMet: ok }, null, 2)}\n`;
+    const label = {
+      push_100kb: 'push 100 KB',
+      pull_100kb: 'pull 100 KB',
+      first_sync_1000_activities: 'first sync (1000 activities)',
+    };
+    const md = [
+      `# server-sync (${result.date}, load ${result.loadAverage.join(' ')}, ${result.cpus} CPUs, ${ITER} iterations)`,
+      '',
+      '| case | server p50 ms | server p95 ms | direct PostgreSQL p50 ms | direct p95 ms | ratio p50 | ratio p95 | target |',
+      '|---|---|---|---|---|---|---|---|',
+      ...Object.entries(result.cases).map(
+        ([k, v]) =>
+          `| ${label[k as keyof typeof label]} | ${v.server.p50} | ${v.server.p95} | ${v.direct.p50} | ${v.direct.p95} | ${v.ratioP50}× | ${v.ratioP95}× | ≤ 3× at p50${k.endsWith('100kb') ? ', p95 < 50 ms' : ''} |`,
+      ),
+      '',
+      `Payload ${payloadBytes} bytes of JSON; first sync ${firstBytes} bytes, ${gz} gzipped on the wire. Targets ${ok ? 'met' : 'MISSED'}.`,
+      '',
+    ].join('\n');
+    mkdirSync(OUT, { recursive: true });
+    writeFileSync(join(OUT, 'server-sync.json'), json);
+    writeFileSync(join(OUT, 'server-sync.md'), md);
+    const committed = join(here, 'results', 'server-sync.json');
+    mkdirSync(dirname(committed), { recursive: true });
+    writeFileSync(committed, json);
+    console.log(md);
+    console.log(`wrote ${join(OUT, 'server-sync.json')}, server-sync.md and ${committed}`);
   } finally {
     await direct.end();
     await server.close();
