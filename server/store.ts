@@ -15,7 +15,6 @@ import { SyncApiError } from '../protocol/errors';
 import type {
   ConflictRecord,
   DatabaseChanges,
-  PullResponse,
   PushResponse,
   SyncRecord,
   TableChanges,
@@ -88,8 +87,10 @@ const statements = new Map<string, Statement>();
 /** A named (prepared once per connection) statement per table set, built once. */
 function statement(kind: string, tables: readonly TableName[], build: () => string): Statement {
   const name = `${kind}_${tables.map((t) => TABLE_NAMES.indexOf(t)).join('_')}`;
-  let s = statements.get(name);
-  if (!s) statements.set(name, (s = { name, text: build() }));
+  const cached = statements.get(name);
+  if (cached) return cached;
+  const s = { name, text: build() };
+  statements.set(name, s);
   return s;
 }
 
@@ -184,19 +185,9 @@ function pullStatementName(args: PullArgs): string {
   return `pull_v${args.version}_${args.tables.map((t) => TABLE_NAMES.indexOf(t)).join('')}`;
 }
 
-/** Every data column of every table, once: the column set of the pull's UNION ALL. */
-const UNION_COLS: string[] = [...new Set(TABLE_NAMES.flatMap((t) => ALL_COLS[t]))];
-const UNION_TYPES: Record<string, string> = Object.fromEntries(
-  TABLE_NAMES.flatMap((t) => TABLES[t].columns.map((c) => [c.name, c.type === 'number' ? 'double precision' : 'text'])),
-);
-/** Row layout (rowMode array): [table index, id, deleted, stamp, ...UNION_COLS]. */
-const FIRST_COL = 4;
-
 interface PullPlan {
   name: string;
   text: string;
-  /** Per table: [column name, position in the row] for the client's schema version. */
-  layout: Array<Array<[string, number]>>;
 }
 const pullPlans = new Map<string, PullPlan>();
 
@@ -205,6 +196,11 @@ const pullPlans = new Map<string, PullPlan>();
  * the same instant, and the device's last_pulled_at is recorded in the same round trip.
  * $1 user, $2 lastPulledAt, $3 minimum timestamp (broken mode only, else 0), $4 upper bound override
  * (broken mode only, else null), $5 device, $6 platform, $7 schema version.
+ *
+ * PostgreSQL writes the records as JSON text (the columns of the client's schema version, as the
+ * columns hold them), so the server splices them into the response instead of parsing every field
+ * into an object and serializing it again. Row (rowMode array): [stamp, then per table: count and
+ * JSON of the updated records, count and JSON of the deleted ids].
  */
 function pullPlan(args: PullArgs): PullPlan {
   const name = pullStatementName(args);
@@ -218,19 +214,21 @@ function pullPlan(args: PullArgs): PullPlan {
          last_pulled_at = GREATEST(sync_state.last_pulled_at, EXCLUDED.last_pulled_at),
          platform = EXCLUDED.platform, schema_version = EXCLUDED.schema_version, updated_at = now()
      )\n`;
-  const nulls = UNION_COLS.map((c) => `NULL::${UNION_TYPES[c]}`);
-  const branches = [`SELECT -1, NULL::text, NULL::boolean, stamp, ${nulls.join(', ')} FROM s`];
-  const layout: PullPlan['layout'] = [];
-  args.tables.forEach((t, i) => {
-    const names = new Set(columnNames(t, args.version));
-    const sel = UNION_COLS.map((c, k) => (names.has(c) ? q(c) : nulls[k]));
-    branches.push(
-      `SELECT ${i}, id, ${DELETED_COL}, NULL::bigint, ${sel.join(', ')} FROM ${q(t)} ` +
-        `WHERE user_id = $1 AND ${STAMP_COL} > $2 AND ${STAMP_COL} <= (SELECT upper FROM s)`,
-    );
-    layout.push(columnNames(t, args.version).map((c) => [c, FIRST_COL + UNION_COLS.indexOf(c)]));
+  const cols = args.tables.map((_, i) => `u${i}.n, u${i}.rows, d${i}.n, d${i}.ids`);
+  const joins = args.tables.flatMap((t, i) => {
+    const record = ['id', ...columnNames(t, args.version)].map((c) => `r.${q(c)}`).join(', ');
+    const changed = `r.user_id = $1 AND r.${STAMP_COL} > $2 AND r.${STAMP_COL} <= s.upper`;
+    // json_agg of a subquery's rows writes each as an object keyed by column name (the fastest of
+    // the forms tried: json_build_object per row took 1.7x as long for 230 activities).
+    return [
+      `CROSS JOIN LATERAL (SELECT count(*)::int AS n, COALESCE(json_agg(x), '[]')::text AS rows FROM ` +
+        `(SELECT ${record} FROM ${q(t)} r WHERE ${changed} AND NOT r.${DELETED_COL}) x) u${i}`,
+      `CROSS JOIN LATERAL (SELECT count(*)::int AS n, COALESCE(json_agg(r.id), '[]')::text AS ids ` +
+        `FROM ${q(t)} r WHERE ${changed} AND r.${DELETED_COL}) d${i}`,
+    ];
   });
-  const plan = { name, text: head + branches.join('\nUNION ALL\n'), layout };
+  const text = `${head}SELECT s.stamp${cols.map((c) => `, ${c}`).join('')} FROM s\n${joins.join('\n')}`;
+  const plan = { name, text };
   pullPlans.set(name, plan);
   return plan;
 }
@@ -338,34 +336,24 @@ export class SyncStore {
       ],
     });
     const tSerialize = this.lap('pull_query', tQuery);
-    const tcs: TableChanges[] = args.tables.map(() => ({ created: [], updated: [], deleted: [] }));
-    let timestamp = 0;
-    for (const row of r.rows as unknown[][]) {
-      const ti = row[0] as number;
-      if (ti < 0) {
-        timestamp = Number(row[3]);
-        continue;
-      }
-      const tc = tcs[ti]!;
-      if (row[2]) {
-        tc.deleted.push(row[1] as string);
-        continue;
-      }
-      const rec: SyncRecord = { id: row[1] as string };
-      for (const [c, k] of plan.layout[ti]!) rec[c] = row[k] as Value;
-      tc.updated.push(rec);
-    }
-    const changes: DatabaseChanges = {};
-    args.tables.forEach((t, i) => {
-      const tc = tcs[i]!;
+    const row = (r.rows[0] as unknown[] | undefined) ?? [0];
+    const timestamp = Number(row[0]);
+    let count = 0;
+    const parts = args.tables.map((t, i) => {
+      const at = 1 + 4 * i;
+      count += ((row[at] as number | undefined) ?? 0) + ((row[at + 2] as number | undefined) ?? 0);
+      let updated = (row[at + 1] as string | undefined) ?? '[]';
+      const deleted = (row[at + 3] as string | undefined) ?? '[]';
       if (this.broken('duplicate-ids-in-pull')) {
-        if (tc.updated.length > 0) tc.updated.push({ ...tc.updated[0]! });
-        for (const id of tc.deleted) tc.updated.push({ id });
+        const up = JSON.parse(updated) as SyncRecord[];
+        if (up.length > 0) up.push({ ...up[0]! });
+        for (const id of JSON.parse(deleted) as string[]) up.push({ id });
+        updated = JSON.stringify(up);
       }
-      changes[t] = tc;
+      return `${JSON.stringify(t)}:{"created":[],"updated":${updated},"deleted":${deleted}}`;
     });
-    const count = r.rows.length - 1;
-    const body = JSON.stringify({ changes, timestamp } satisfies PullResponse);
+    // The PullResponse's shape, { changes: { <table>: { created, updated, deleted } }, timestamp }.
+    const body = `{"changes":{${parts.join(',')}},"timestamp":${timestamp}}`;
     this.lap('pull_serialize', tSerialize);
     if (fullResync) {
       // Done in the request (not in the background): the device's next push must see it cleared.
