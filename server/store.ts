@@ -233,6 +233,20 @@ function pullPlan(args: PullArgs): PullPlan {
   return plan;
 }
 
+/** sync_log's PULL rows are written together: at most this many per statement, at most this late. */
+const PULL_LOG_BATCH = 200;
+const PULL_LOG_DELAY_MS = 50;
+
+interface PullLogRow {
+  user_id: string;
+  device_id: string;
+  table_name: string;
+  record_count: number;
+  duration_ms: number;
+  /** ISO time of the pull (the row's timestamp, not the batch's). */
+  timestamp: string;
+}
+
 export class SyncStore {
   private readonly knownUsers = new Set<string>();
   private readonly now: () => number;
@@ -261,7 +275,42 @@ export class SyncStore {
 
   /** Waits for background writes (sync_log rows of pulls); called before the pool closes. */
   async flush(): Promise<void> {
+    this.writePullLog();
     while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  private pullLog: PullLogRow[] = [];
+  private pullLogTimer?: NodeJS.Timeout;
+
+  /**
+   * A PULL row of sync_log changes no sync state, so it stays off the request path: rows are
+   * written together, one statement per PULL_LOG_BATCH rows or PULL_LOG_DELAY_MS, with the time of
+   * each pull. A server killed outright loses at most that window of PULL rows (never a push's).
+   */
+  private logPull(row: PullLogRow): void {
+    this.pullLog.push(row);
+    if (this.pullLog.length >= PULL_LOG_BATCH) this.writePullLog();
+    else if (!this.pullLogTimer) {
+      this.pullLogTimer = setTimeout(() => this.writePullLog(), PULL_LOG_DELAY_MS);
+      this.pullLogTimer.unref();
+    }
+  }
+
+  private writePullLog(): void {
+    clearTimeout(this.pullLogTimer);
+    this.pullLogTimer = undefined;
+    if (this.pullLog.length === 0) return;
+    const rows = this.pullLog;
+    this.pullLog = [];
+    this.background(
+      this.pool.query({
+        name: 'log_pulls',
+        text: `INSERT INTO sync_log (user_id, device_id, operation, table_name, record_count, duration_ms, success, timestamp)
+               SELECT user_id, device_id, 'PULL', table_name, record_count, duration_ms, true, timestamp
+               FROM json_populate_recordset(NULL::sync_log, $1::json)`,
+        values: [JSON.stringify(rows)],
+      }),
+    );
   }
 
   private broken(m: BrokenMode): boolean {
@@ -364,15 +413,14 @@ export class SyncStore {
         [actor.userId, actor.deviceId, args.tables.join(','), count, Math.round(performance.now() - started)],
       );
     }
-    // The PULL log row is off the critical path (it changes no sync state); flush() awaits it on close.
-    this.background(
-      this.pool.query({
-        name: 'log_pull',
-        text: `INSERT INTO sync_log (user_id, device_id, operation, table_name, record_count, duration_ms, success)
-               VALUES ($1, $2, 'PULL', $3, $4, $5, true)`,
-        values: [actor.userId, actor.deviceId, args.tables.join(','), count, Math.round(performance.now() - started)],
-      }),
-    );
+    this.logPull({
+      user_id: actor.userId,
+      device_id: actor.deviceId,
+      table_name: args.tables.join(','),
+      record_count: count,
+      duration_ms: Math.round(performance.now() - started),
+      timestamp: new Date().toISOString(),
+    });
     return { body, timestamp, recordCount: count };
   }
 
