@@ -40,6 +40,8 @@ export interface VirtualUserOptions {
   pushBatchBytes?: number;
   /** Radio and battery the energy model charges (default a phone on LTE). */
   energy?: DeviceEnergyProfile;
+  /** HTTP transport (default the global fetch); the load generator gives each VU its own source address. */
+  fetch?: typeof fetch;
 }
 
 export class VirtualUser implements Device {
@@ -80,6 +82,7 @@ export class VirtualUser implements Device {
         this.tokenRefreshes++;
       },
       timeoutMs: this.opts.requestTimeoutMs ?? 30_000,
+      ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}),
     });
   }
 

@@ -65,6 +65,8 @@ describe('load generator', () => {
       mix: { 'check-in': 1, 'workout-complete': 1, 'background-fetch': 1, 'first-sync': 1 },
       lostWriteSample: 5,
       requestTimeoutMs: 60_000,
+      // Through each VU's own loopback source address (what runs over 1024 VUs use).
+      spreadSourceAddresses: true,
     });
     const s = run.summary;
     expect(s.iterations + s.dropped).toBe(60);

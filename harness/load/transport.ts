@@ -1,0 +1,83 @@
+/**
+ * HTTP for virtual users from their own source addresses. Thousands of phones reach a server from
+ * thousands of addresses; a load generator on one machine would send them all from 127.0.0.1 and
+ * run into the server's per-address connection cap (server/connection-limits.ts: 2048), which then
+ * resets connections — the generator's deviation, not the server's fault. On loopback, Linux routes
+ * all of 127.0.0.0/8 to `lo`, so each VU gets an address of its own range.
+ *
+ * The fetch here is the subset SyncHttpClient uses (method, headers, byte body, abort signal; status,
+ * headers, text), over node:http with a keep-alive Agent bound to the source address.
+ */
+import { Agent, request } from 'node:http';
+import { isIP } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+
+/** Whether `url` is served on this machine's loopback (where source addresses can be spread). */
+export function isLoopback(url: string): boolean {
+  const h = new URL(url).hostname;
+  return h === 'localhost' || (isIP(h) === 4 && h.startsWith('127.'));
+}
+
+/** The k-th source address of the spread: 127.0.1.1 … 127.0.1.250, 127.0.2.1 … (never 127.0.0.1). */
+export function sourceAddress(k: number): string {
+  return `127.0.${1 + Math.floor(k / 250)}.${1 + (k % 250)}`;
+}
+
+const agents = new Map<string, Agent>();
+
+/** A fetch whose connections leave from `localAddress` (one keep-alive pool per address). */
+export function fetchFrom(localAddress: string): typeof fetch {
+  let agent = agents.get(localAddress);
+  if (!agent) {
+    agent = new Agent({ keepAlive: true, localAddress });
+    agents.set(localAddress, agent);
+  }
+  const pool = agent;
+  return ((input: string | URL | Request, init?: RequestInit) =>
+    new Promise<Response>((resolve, reject) => {
+      const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+      const req = request(
+        url,
+        {
+          method: init?.method ?? 'GET',
+          headers: (init?.headers ?? {}) as Record<string, string>,
+          agent: pool,
+          ...(init?.signal ? { signal: init.signal } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (e) => reject(new TypeError('fetch failed', { cause: e })));
+          res.on('end', () => {
+            try {
+              let buf = Buffer.concat(chunks);
+              const gz = res.headers['content-encoding'] === 'gzip';
+              if (gz) buf = gunzipSync(buf);
+              const headers = new Headers();
+              for (const [k, v] of Object.entries(res.headers)) {
+                if (v === undefined || (gz && (k === 'content-encoding' || k === 'content-length'))) continue;
+                headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+              }
+              const status = res.statusCode ?? 500;
+              const empty = status === 204 || status === 304 || buf.length === 0;
+              resolve(new Response(empty ? null : buf, { status, headers }));
+            } catch (e) {
+              reject(new TypeError('fetch failed', { cause: e }));
+            }
+          });
+        },
+      );
+      // As fetch does: a network failure is a TypeError "fetch failed" whose cause says what happened.
+      req.on('error', (e) =>
+        reject(init?.signal?.aborted ? init.signal.reason : new TypeError('fetch failed', { cause: e })),
+      );
+      const body = init?.body;
+      req.end(body === undefined || body === null ? undefined : Buffer.from(body as Uint8Array));
+    })) as typeof fetch;
+}
+
+/** Close every pooled connection (end of a run). */
+export function closeTransports(): void {
+  for (const a of agents.values()) a.destroy();
+  agents.clear();
+}
