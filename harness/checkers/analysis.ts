@@ -55,7 +55,8 @@ export interface WriteInfo {
   /** Rolled back by a power loss on its device before any sync pushed it (see the timing model). */
   lostLocally: boolean;
   /**
-   * Only its acknowledging sync can have pushed it, in a single attempt, answered with no conflict for the
+   * Only its acknowledging sync can have pushed it, in a single attempt, after a pull the device
+   * resolved no local conflict of this record in, answered with no conflict for the
    * record: the server applied it as sent. It cannot then have lost a conflict to a row written
    * earlier; only a later write can replace it. (Meaningful where the server reports conflicts.)
    */
@@ -371,6 +372,8 @@ function build({
             conflictsReported === true &&
             !!ack &&
             ack.completion?.extra?.attempts === 1 &&
+            !ack.completion.extra.fullResync &&
+            resolvedUnaltered(ack.completion.extra.localConflicts, w) &&
             w.pushLo >= ack.start &&
             !ack.conflicts.some((c) => c.tableName === w.table && c.id === w.id);
         }
@@ -391,6 +394,16 @@ function build({
     w.seenUpTo = Number.NEGATIVE_INFINITY;
   }
   return { writes, syncs, byRecord, deviceNames, deviceUser, deviceVersion, lastSyncIndex };
+}
+
+/**
+ * The device reported the pulled rows it resolved against unpushed local changes, and this record
+ * is not among them: the pull of that sync cannot have changed the write before it was pushed.
+ * Unknown (a device that does not report them) is never taken as unaltered.
+ */
+function resolvedUnaltered(local: unknown, w: WriteInfo): boolean {
+  if (!Array.isArray(local)) return false;
+  return !local.some((c: { table?: string; id?: string }) => c?.table === w.table && c?.id === w.id);
 }
 
 /** The lostLocalWrites faults of the history, applied to the writes of their devices. */

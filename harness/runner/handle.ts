@@ -86,6 +86,9 @@ export function recordingHandle(d: RunDevice, { rec, rng, nemesis, memory, live 
           ...(out.retries?.length ? { retries: out.retries } : {}),
           ...(out.fullResync ? { fullResync: true } : {}),
           ...(out.tokenRefreshes ? { tokenRefreshes: out.tokenRefreshes } : {}),
+          // Pulled rows the device resolved against its own unpushed changes (phones report them):
+          // lost-writes needs to know a write left the device unaltered.
+          ...(localConflictsOf(out) ? { localConflicts: localConflictsOf(out) } : {}),
         },
       });
       if (d.dev.memoryBytes) {
@@ -115,6 +118,11 @@ export function recordingHandle(d: RunDevice, { rec, rng, nemesis, memory, live 
       await d.dev.restart();
     },
   };
+}
+
+function localConflictsOf(out: SyncOutcome): Array<{ table: string; id: string }> | undefined {
+  const l = (out as { localConflicts?: Array<{ table: string; id: string }> }).localConflicts;
+  return Array.isArray(l) ? l.map(({ table, id }) => ({ table, id })) : undefined;
 }
 
 /** Wire every paired device (a watch) to its peer's handle, through its kind's `pair`. */

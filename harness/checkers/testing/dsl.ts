@@ -22,6 +22,8 @@ export interface SyncOpts {
   conflicts?: ConflictRecord[];
   /** Attempts the sync made (recorded as extra.attempts, as devices do). */
   attempts?: number;
+  /** Pulled rows the device resolved against its unpushed changes (extra.localConflicts). */
+  localConflicts?: Array<{ table: string; id: string }>;
 }
 
 export class HistoryDsl {
@@ -136,7 +138,7 @@ export class HistoryDsl {
     this.t++;
     h.complete(o.outcome ?? 'ok', {
       ...(o.conflicts ? { conflicts: o.conflicts } : {}),
-      ...(o.attempts !== undefined ? { extra: { attempts: o.attempts } } : {}),
+      ...(o.attempts !== undefined ? { extra: { attempts: o.attempts, localConflicts: o.localConflicts ?? [] } } : {}),
     });
     return this;
   }
