@@ -50,6 +50,7 @@ export function registerCommands(program: Command) {
     .description('Run scenarios (names or @tags; all when none) and report the verdict')
     .argument('[scenarios...]', 'scenario names or tags')
     .option('-g, --grep <regex>', 'only scenarios whose name, title or tag matches')
+    .option('--grep-invert <regex>', 'leave out scenarios whose name, title or tag matches, e.g. "^(load|target)$"')
     .option(
       '--seed <n>',
       'seed for workloads and faults (printed on every run; same seed, same operations)',
@@ -134,10 +135,10 @@ Examples:
       }
       const lib = await loadScenarioLibrary(resolve(config.scenarioDir));
       // A broken file the run selects stops it before anything starts; others are only reported.
-      const brokenSelected = o.grep && !names.length ? [] : selectedBroken(lib, names);
+      const brokenSelected = (o.grep || o.grepInvert) && !names.length ? [] : selectedBroken(lib, names);
       if (brokenSelected.length) throw brokenError(brokenSelected);
       warnBroken(lib.broken);
-      let selected = selectScenarios(lib.scenarios, names, o.grep);
+      let selected = selectScenarios(lib.scenarios, names, o.grep, o.grepInvert);
       const sh = o.shard ? parseShard(o.shard) : undefined;
       selected = shard(selected, sh);
       if (selected.length === 0 && !sh) throw new HarnessError('HRN_ERR_NO_SCENARIOS', 'no scenario matched');

@@ -214,7 +214,12 @@ export function selectedBroken(lib: ScenarioLibrary, patterns: string[]): Broken
 }
 
 /** Select by name or `@tag` (or a bare tag) and --grep; an unknown name is a usage error. */
-export function selectScenarios(all: LoadedScenario[], patterns: string[], grep?: string): LoadedScenario[] {
+export function selectScenarios(
+  all: LoadedScenario[],
+  patterns: string[],
+  grep?: string,
+  grepInvert?: string,
+): LoadedScenario[] {
   let sel = all;
   if (patterns.length) {
     sel = all.filter((s) =>
@@ -233,16 +238,21 @@ export function selectScenarios(all: LoadedScenario[], patterns: string[], grep?
       );
     }
   }
-  if (grep) {
+  const matcher = (flag: string, src: string) => {
     let re: RegExp;
     try {
-      re = new RegExp(grep);
+      re = new RegExp(src);
     } catch (e) {
-      throw new HarnessError('HRN_ERR_USAGE', `--grep is not a valid regular expression: ${(e as Error).message}`);
+      throw new HarnessError('HRN_ERR_USAGE', `${flag} is not a valid regular expression: ${(e as Error).message}`);
     }
-    sel = sel.filter(
-      (s) => re.test(s.def.name) || re.test(s.def.title ?? '') || (s.def.tags ?? []).some((t) => re.test(t)),
-    );
+    return (s: LoadedScenario) =>
+      re.test(s.def.name) || re.test(s.def.title ?? '') || (s.def.tags ?? []).some((t) => re.test(t));
+  };
+  if (grep) sel = sel.filter(matcher('--grep', grep));
+  // Playwright's --grep-invert: drop what matches (e.g. every @load and @target scenario).
+  if (grepInvert) {
+    const drop = matcher('--grep-invert', grepInvert);
+    sel = sel.filter((s) => !drop(s));
   }
   return sel;
 }
