@@ -5,15 +5,25 @@ NPM_STAMP := node_modules/.install-stamp
 HARNESS := node bin/harness.js
 SCENARIO ?= smoke
 
-.PHONY: setup run test test-under-load fuzz bench bench-server bench-proxy bench-checkers bench-phone bench-load bench-web bench-ble bench-report bench-scale bench-bridge bench-fit lint typecheck chromium clean doctor
+.PHONY: setup toolchain run test test-under-load fuzz bench bench-server bench-proxy bench-checkers bench-phone bench-load bench-web bench-ble bench-report bench-scale bench-bridge bench-fit lint typecheck chromium clean doctor
 
 setup: $(NPM_STAMP) chromium
 
 # A node_modules that is a symlink (a git worktree sharing another checkout's packages) is never
 # reinstalled: `npm ci` would follow the link and empty the other checkout's packages.
-$(NPM_STAMP): package.json package-lock.json
+$(NPM_STAMP): package.json package-lock.json | toolchain
 	@if [ -L node_modules ]; then echo "node_modules is a symlink (shared); not reinstalling"; \
 	else npm ci --no-audit --no-fund && touch $@; fi
+
+# Native modules (better-sqlite3) compile from source when no prebuilt binary fits: node-gyp needs
+# python3, make and a C++ compiler. A fresh Debian machine has none of them.
+TOOLCHAIN_MISSING = $(strip $(if $(shell command -v python3),,python3) $(if $(shell command -v make),,make) $(if $(shell command -v g++),,g++))
+toolchain:
+	@if [ -L node_modules ] || [ -z "$(TOOLCHAIN_MISSING)" ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing $(TOOLCHAIN_MISSING) (native modules build from source)…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TOOLCHAIN_MISSING) >/dev/null; \
+	else echo "note: $(TOOLCHAIN_MISSING) missing; run 'sudo apt-get install -y $(TOOLCHAIN_MISSING)' if npm ci fails to build better-sqlite3"; fi
 
 # Web devices and the HTML report screenshots need Debian's Chromium (never a downloaded browser).
 chromium:
