@@ -55,8 +55,24 @@ export default defineScenario({
     const lte = per('phoneLte');
     const wifi = per('phoneWifi');
     const g3 = per('phone3g');
-    for (const [id, r] of Object.entries({ phoneLte: lte, phoneWifi: wifi, phone3g: g3 }))
+    for (const [id, r] of Object.entries({
+      phoneLte: lte,
+      phoneWifi: wifi,
+      phone3g: g3,
+      laptop: per('laptop'),
+      vu: per('vu'),
+    }))
       note(`${id}: ${r.perSync.toFixed(4)} %/sync, ${r.pct.toFixed(3)} % over the day (${r.syncs} syncs, modelled)`);
+    // The watch: its transfers on the link model, plus a day of idle connection events the radio's
+    // own clock did not live through (devices/watch/idle-energy.ts).
+    const we = watch!.raw.energy();
+    const idleH = (we.details?.idleGapMs ?? 0) / 3_600_000;
+    note(
+      `watch: ${we.batteryPct.toFixed(3)} % over the day (${(we.details?.linkModelPct ?? 0).toFixed(4)} % transfers on the link model, the rest ${Math.round(we.details?.idleEvents ?? 0)} idle connection events over ${idleH.toFixed(1)} h)`,
+    );
+    expect(idleH > 20, `the watch is charged for the day's idle link (${idleH.toFixed(1)} h)`);
+    const laptop = devices.laptop!.raw.energy();
+    note(`laptop: ${laptop.details?.appStartedSyncs ?? 0} of its syncs were started by the web app itself (metered)`);
     expect(lte.syncs >= SLOTS_PER_DAY, `the LTE phone synced every slot (${lte.syncs})`);
     expect(lte.perSync > wifi.perSync, `LTE costs more per sync than Wi-Fi (${lte.perSync} > ${wifi.perSync} %)`);
     expect(g3.perSync > wifi.perSync, `3G costs more per sync than Wi-Fi (${g3.perSync} > ${wifi.perSync} %)`);

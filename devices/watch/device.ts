@@ -19,10 +19,11 @@ import type { TableRecords } from '../../protocol/records';
 import { TABLE_NAMES } from '../../protocol/tables';
 import type { EnergyParams } from '../radio/energy';
 import { currentRadio, installVirtualRadio } from '../radio/install';
-import type { LinkProfileName } from '../radio/profiles';
+import { LINK_PROFILES, type LinkProfileName } from '../radio/profiles';
 import { WatchBridge } from './bridge';
 import { makeContextPack } from './context-fixture';
 import type { FitFixture } from './fit';
+import { idleCharge } from './idle-energy';
 import type { ActivityPack, ContextPack } from './protocol';
 import { type SimWatch, startSimWatch } from './sim-watch';
 
@@ -63,6 +64,10 @@ export class WatchDevice implements Device {
   /** Simulated ms of every context-pack transfer, with the profile in force. */
   readonly contextTransfers: Array<{ simMs: number; bytes: number; profile: string; ok: boolean }> = [];
   private profile: LinkProfileName;
+  /** The scenario's clock and the radio's at start: their difference is the idle time the radio never lived. */
+  private runClock?: DeviceContext['clock'];
+  private started?: { run: number; radio: number };
+  private finalEnergy?: EnergyReading;
 
   constructor(readonly opts: WatchDeviceOptions) {
     this.profile = opts.profile ?? 'ios-typical';
@@ -111,6 +116,8 @@ export class WatchDevice implements Device {
     this.bridge.onContextRequest(() => this.contextProvider());
     await this.bridge.start();
     await this.bridge.waitUntilReachable();
+    this.runClock = ctx.clock;
+    this.started = { run: ctx.clock.now(), radio: this.medium.clock.now() };
   }
 
   /** Record an activity on the watch (it works fully offline and queues the pack for the phone). */
@@ -166,8 +173,32 @@ export class WatchDevice implements Device {
   async pendingChanges(): Promise<number> {
     return (await this.watch.state()).queue.length;
   }
+  /**
+   * The link model's reading plus the idle connection events of the scenario time the radio clock
+   * did not live through (idle-energy.ts), so a time-scaled day charges a day of idle link.
+   */
   energy(): EnergyReading {
-    return this.watch.energyReading();
+    if (this.finalEnergy) return this.finalEnergy;
+    const base = this.watch.energyReading();
+    if (!this.started || !this.runClock) return base;
+    const runMs = this.runClock.now() - this.started.run;
+    const radioMs = this.medium.clock.now() - this.started.radio;
+    const connectedMs = base.details?.connectedMs ?? 0;
+    const share = radioMs > 0 ? connectedMs / radioMs : 0;
+    const idle = idleCharge(runMs - radioMs, share, LINK_PROFILES[this.profile], this.watch.energyParameters);
+    return {
+      ...base,
+      joules: base.joules + idle.joules,
+      batteryPct: base.batteryPct + idle.batteryPct,
+      spanMs: Math.max(base.spanMs ?? 0, runMs),
+      details: {
+        ...base.details,
+        idleGapMs: idle.gapMs,
+        idleEvents: idle.events,
+        idleMC: idle.chargeMC,
+        linkModelPct: base.batteryPct,
+      },
+    };
   }
   setProfile(p: LinkProfileName) {
     this.profile = p;
@@ -182,6 +213,8 @@ export class WatchDevice implements Device {
     await this.bridge.waitUntilReachable(120_000);
   }
   async stop(): Promise<void> {
+    // Stopped, the watch draws nothing more: freeze the reading (the clocks go on).
+    if (this.watch && !this.finalEnergy) this.finalEnergy = this.energy();
     await this.bridge?.stop().catch(() => {});
     await this.watch?.stop().catch(() => {});
   }

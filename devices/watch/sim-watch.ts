@@ -74,6 +74,10 @@ export class SimWatch {
   get id(): string {
     return this.opts.id;
   }
+  /** The BLE energy parameters the link model charges this watch with. */
+  get energyParameters(): EnergyParams {
+    return this.energyParams;
+  }
   get medium(): Medium {
     return this.opts.medium;
   }

@@ -43,6 +43,8 @@ export interface WebAppServer {
   setApiBlocked(blocked: boolean): void;
   /** Test hook: awaited after the upstream answered a push, before the answer goes to the page. */
   beforePushResponse?: (entry: PushLogEntry) => Promise<void>;
+  /** Calls `listener` with every event the app posts to /harness/event of `type`, from now on. */
+  onEvent(type: string, listener: (e: Record<string, unknown>) => void): void;
   /** Resolves with the next event the app posted to /harness/event of `type` (null on timeout). */
   nextEvent(type: string, timeoutMs: number): Promise<Record<string, unknown> | null>;
   close(): Promise<void>;
@@ -68,6 +70,7 @@ export async function startWebAppServer(opts: WebAppServerOptions): Promise<WebA
   const upstreamReqs = new Set<ReturnType<typeof httpRequest>>();
   let blocked = false;
   const waiters = new Set<{ type: string; resolve(e: Record<string, unknown>): void }>();
+  const listeners: Array<{ type: string; listener(e: Record<string, unknown>): void }> = [];
   const files = new Map<string, Buffer>();
   for (const f of ['index.html', 'app.js', 'app.css', 'sw.js']) files.set(f, await readFile(join(opts.distDir, f)));
 
@@ -85,6 +88,9 @@ export async function startWebAppServer(opts: WebAppServerOptions): Promise<WebA
       }
     },
     close: async () => {},
+    onEvent(type, listener) {
+      listeners.push({ type, listener });
+    },
     nextEvent(type, timeoutMs) {
       return new Promise((resolve) => {
         const t = setTimeout(() => {
@@ -193,6 +199,7 @@ export async function startWebAppServer(opts: WebAppServerOptions): Promise<WebA
         const chunks: Buffer[] = [];
         for await (const c of req) chunks.push(c as Buffer);
         const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+        for (const l of listeners) if (l.type === event.type) l.listener(event);
         for (const w of [...waiters]) {
           if (w.type === event.type) {
             waiters.delete(w);

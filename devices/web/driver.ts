@@ -64,6 +64,8 @@ export class WebDevice implements Device {
   private cdp = new WeakMap<Page, CDPSession>();
   private offline = false;
   private readonly meter: EnergyMeter;
+  /** Syncs the app started by itself that the meter charged. */
+  private appSyncs = 0;
 
   constructor(readonly opts: WebDeviceOptions) {
     this.id = opts.id;
@@ -119,6 +121,20 @@ export class WebDevice implements Device {
       config: this.appConfig(),
       getToken: () => ctx.getToken(),
       port,
+    });
+    // The syncs the app starts by itself (its triggers, the service worker's background sync) are
+    // metered from the page's report; the ones this driver runs are metered in sync() with CPU time.
+    this.server.onEvent('sync-meter', (e) => {
+      if (e.origin === 'harness') return;
+      const durationMs = Number(e.durationMs) || 0;
+      this.appSyncs++;
+      this.meter.record({
+        // The report comes as the sync ends; the run clock moves timeScale × faster than the page's.
+        startedAt: ctx.clock.now() - durationMs * ctx.clock.timeScale,
+        durationMs,
+        bytesUp: Number(e.bytesUp) || 0,
+        bytesDown: Number(e.bytesDown) || 0,
+      });
     });
     if (this.opts.persistent) {
       if (port && port !== this.server.port)
@@ -234,11 +250,13 @@ export class WebDevice implements Device {
   }
 
   /**
-   * The laptop's radio and CPU for the syncs this driver ran (sync()); syncs the app starts by itself
-   * in the page are not metered.
+   * The laptop's radio and CPU for every sync: the ones this driver ran (sync(), with the page's CPU
+   * time) and the ones the app started by itself (triggers, service worker; radio only, CPU as the
+   * sync's active time).
    */
   energy(): EnergyReading {
-    return this.meter.reading();
+    const r = this.meter.reading();
+    return { ...r, details: { ...r.details, appStartedSyncs: this.appSyncs } };
   }
 
   /** The renderer main thread's busy time so far (CDP TaskDuration, s): the page's CPU time. */

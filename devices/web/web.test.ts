@@ -72,6 +72,10 @@ describe.skipIf(!hasChromium)('web devices on the real server', () => {
     // b leads its own triggers: the poke after a's push makes it pull (and push its own write).
     await until('b to receive a poke and pull', async () => (await b.snapshot()).goals.length === 1);
     await until('b to push its activity', async () => (await b.pendingChanges()) === 0);
+    // b's syncs were all started by the app itself (launch, poke): the energy meter charged them.
+    await until('the meter to charge b', async () => (b.energy().details?.appStartedSyncs ?? 0) >= 2);
+    expect(b.energy().details?.syncs).toBe(b.energy().details?.appStartedSyncs);
+    expect(b.energy().joules).toBeGreaterThan(0);
     expect((await a.sync('manual')).ok).toBe(true);
     await a.write({ op: 'delete', table: 'daily_metrics', id: 'd1' });
     expect((await a.sync('manual')).ok).toBe(true);

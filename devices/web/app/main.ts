@@ -270,7 +270,7 @@ async function main() {
     ready: false,
     tabId,
     write,
-    sync: (trigger) => engine.sync(trigger),
+    sync: (trigger) => engine.sync(trigger, 'harness'),
     snapshot: () => snapshot(db, cfg.schemaVersion),
     pending: () => pendingCount(db),
     status: async () => ({
