@@ -49,7 +49,7 @@ export interface DeviceSpec {
    * fresh token, the sync goes on where it was.
    */
   tokenTtlSeconds?: number;
-  /** Phone and vu: split a push into contract pushes of at most this many bytes (default: the body limit's). */
+  /** Phone, vu and web: split a push into contract pushes of at most this many bytes (default: the body limit's). */
   pushBatchBytes?: number;
   /** Kind-specific options a kind's own `validate` checks (e.g. a Detox app build). */
   options?: Record<string, unknown>;

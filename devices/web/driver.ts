@@ -43,6 +43,8 @@ export interface WebDeviceOptions {
   /** Sync after each UI save (user action trigger; default true). */
   syncOnUserAction?: boolean;
   requestTimeoutMs?: number;
+  /** Split a push into contract pushes of at most this many bytes (default: under the 10 MB body limit). */
+  pushBatchBytes?: number;
   /** Radio and battery the energy model charges (default a laptop on Wi-Fi). */
   energy?: DeviceEnergyProfile;
 }
@@ -102,6 +104,7 @@ export class WebDevice implements Device {
       autoTriggers: o.autoSync ?? true,
       backgroundSyncOnWrite: o.backgroundSyncOnWrite ?? o.autoSync ?? true,
       requestTimeoutMs: o.requestTimeoutMs ?? 15_000,
+      ...(o.pushBatchBytes ? { pushBatchBytes: o.pushBatchBytes } : {}),
     };
   }
 

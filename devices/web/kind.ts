@@ -31,6 +31,7 @@ export const deviceKind: DeviceKind<'web'> = {
       tabs: spec.tabs ?? 1,
       schemaVersion: spec.schemaVersion ?? 2,
       autoSync: spec.autoSync ?? false,
+      ...(spec.pushBatchBytes ? { pushBatchBytes: spec.pushBatchBytes } : {}),
       energy: energyProfileOf(spec, LAPTOP_WIFI),
     });
   },

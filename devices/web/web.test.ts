@@ -88,6 +88,26 @@ describe.skipIf(!hasChromium)('web devices on the real server', () => {
     expect(await serverRows(u, 'activities')).toEqual(sa.activities);
   });
 
+  it('a push over the batch size goes as several contract pushes, all rows once, nothing left pending', async () => {
+    const u = newUser();
+    const a = await device(u, `${u}-a`, { pushBatchBytes: 20_000 });
+    for (let i = 0; i < 30; i++)
+      await a.write({
+        op: 'create',
+        table: 'activities',
+        id: `big-${i}`,
+        values: { sport: 'run', notes: `${i} ${'x'.repeat(1500)}` },
+      });
+    const out = await a.sync('manual');
+    expect(out.ok, out.error).toBe(true);
+    expect(out.pushBatches ?? 0).toBeGreaterThan(1);
+    expect(out.pushed).toBe(30);
+    expect(await a.pendingChanges()).toBe(0);
+    expect((await serverRows(u, 'activities')).map((r) => r.id).sort()).toEqual(
+      Array.from({ length: 30 }, (_, i) => `big-${i}`).sort(),
+    );
+  });
+
   it('offline edits with every page closed reach the server through the service worker', async () => {
     const u = newUser();
     const a = await device(u, `${u}-a`, { backgroundSyncOnWrite: true });

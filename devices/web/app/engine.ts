@@ -14,6 +14,7 @@ import { recordsEqual, resolutionIsNoop, resolveConflict } from '../../../protoc
 import { blankSyncOutcome, type SyncOutcome, type SyncTrigger } from '../../../protocol/device';
 import type { ConflictRecord, DatabaseChanges, SyncRecord, TableRecords } from '../../../protocol/records';
 import { columnsFor, type SchemaVersion, TABLE_NAMES, type TableName } from '../../../protocol/tables';
+import { batchPushId, splitChanges } from '../../common/push-batches';
 import { noteRetry, type SyncHttpClient, SyncHttpError, withBackoff } from '../../common/sync-http';
 import { checkValues, getMeta, type HarnessDb, type LocalRow, type PendingPush, setMeta, toWire } from './db';
 
@@ -34,6 +35,8 @@ export interface AppConfig {
   /** Register a Background Sync after each local write (the service worker delivers the outbox). */
   backgroundSyncOnWrite: boolean;
   requestTimeoutMs: number;
+  /** Split a push into contract pushes of at most this many bytes (default: under the 10 MB body limit). */
+  pushBatchBytes?: number;
 }
 
 export type WriteOp =
@@ -297,16 +300,29 @@ export class SyncEngine {
     return pending;
   }
 
+  /**
+   * Sends the stored push. Over the server's body limit it goes as several contract pushes with the
+   * same lastPulledAt (common/push-batches.ts, as the phone and the VU do); each batch is acknowledged
+   * as it lands, and a resend of the stored push splits it the same way, so the batches the server
+   * already applied are replayed by their pushId, not applied twice.
+   */
   private async sendPush(p: PendingPush, out: SyncOutcome) {
+    const batches = splitChanges(p.changes as DatabaseChanges, this.cfg.pushBatchBytes);
+    out.pushBatches = (out.pushBatches ?? 0) + batches.length;
+    for (const [i, batch] of batches.entries())
+      await this.sendBatch(p, batch, batchPushId(p.pushId, i, batches.length)!, i === batches.length - 1, out);
+  }
+
+  private async sendBatch(p: PendingPush, changes: DatabaseChanges, pushId: string, last: boolean, out: SyncOutcome) {
     let value: Awaited<ReturnType<SyncHttpClient['push']>>;
     try {
       const r = await withBackoff(
         () =>
           this.http.push({
-            changes: p.changes as DatabaseChanges,
+            changes,
             lastPulledAt: p.lastPulledAt,
             deviceId: this.cfg.deviceId,
-            pushId: p.pushId,
+            pushId,
           }),
         {
           sleep: this.sleep,
@@ -328,16 +344,21 @@ export class SyncEngine {
     }
     out.bytesUp += value.bytesUp;
     out.bytesDown += value.bytesDown;
-    out.pushed += Object.keys(p.revs).length;
+    for (const tc of Object.values(changes))
+      if (tc) out.pushed += tc.created.length + tc.updated.length + tc.deleted.length;
     out.conflicts.push(...(value.body.conflictedRecords ?? []));
-    await this.ackPush(p, value.body.conflictedRecords ?? []);
+    await this.ackPush(p, changes, value.body.conflictedRecords ?? [], last);
   }
 
-  /** Clears exactly the rows the push carried, unless they were edited again since. */
-  private async ackPush(p: PendingPush, conflicts: ConflictRecord[]) {
+  /**
+   * Clears exactly the rows the batch carried, unless they were edited again since; after the last
+   * batch the stored push goes.
+   */
+  private async ackPush(p: PendingPush, changes: DatabaseChanges, conflicts: ConflictRecord[], last: boolean) {
     const resolved = new Map(conflicts.map((c) => [key(c.tableName, c.id), c.resolvedRecord]));
     await this.db.transaction('rw', [this.db.meta, ...TABLE_NAMES.map((t) => this.db[t])], async () => {
-      for (const [t, tc] of Object.entries(p.changes) as Array<[TableName, PendingPush['changes'][string]]>) {
+      for (const [t, tc] of Object.entries(changes) as Array<[TableName, PendingPush['changes'][string]]>) {
+        if (!tc) continue;
         const table = this.db[t];
         for (const id of tc.deleted) {
           const local = await table.get(id);
@@ -362,7 +383,7 @@ export class SyncEngine {
           }
         }
       }
-      await setMeta(this.db, 'pendingPush', null);
+      if (last) await setMeta(this.db, 'pendingPush', null);
     });
   }
 }
