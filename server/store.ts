@@ -195,21 +195,24 @@ const pullPlans = new Map<string, PullPlan>();
  * One statement = one snapshot: the stamp and the changed rows of every requested table come from
  * the same instant, and the device's last_pulled_at is recorded in the same round trip.
  * $1 user, $2 lastPulledAt, $3 minimum timestamp (broken mode only, else 0), $4 upper bound override
- * (broken mode only, else null), $5 device, $6 platform, $7 schema version.
+ * (broken mode only, else null), $5 device, $6 platform, $7 schema version, $8 whether this pull is
+ * a full one (every table from 0). A device with a pending reset is recorded as having pulled only
+ * by a full pull; any other pull of it is refused after the statement, which then changed nothing.
  *
  * PostgreSQL writes the records as JSON text (the columns of the client's schema version, as the
  * columns hold them), so the server splices them into the response instead of parsing every field
- * into an object and serializing it again. Row (rowMode array): [stamp, then per table: count and
- * JSON of the updated records, count and JSON of the deleted ids].
+ * into an object and serializing it again. Row (rowMode array): [stamp, reset pending, then per
+ * table: count and JSON of the updated records, count and JSON of the deleted ids].
  */
 function pullPlan(args: PullArgs): PullPlan {
   const name = pullStatementName(args);
   const cached = pullPlans.get(name);
   if (cached) return cached;
-  const head = `WITH s AS (SELECT GREATEST(stamp, $3::bigint) AS stamp, COALESCE($4::bigint, stamp) AS upper FROM user_stamps WHERE user_id = $1),
+  const head = `WITH rs AS (SELECT EXISTS (SELECT 1 FROM sync_resets WHERE user_id = $1 AND device_id = $5) AS pending),
+     s AS (SELECT GREATEST(stamp, $3::bigint) AS stamp, COALESCE($4::bigint, stamp) AS upper FROM user_stamps WHERE user_id = $1),
      st AS (
        INSERT INTO sync_state (user_id, device_id, platform, last_pulled_at, schema_version)
-       SELECT $1, $5, $6, s.stamp, $7 FROM s
+       SELECT $1, $5, $6, s.stamp, $7 FROM s, rs WHERE NOT rs.pending OR $8::boolean
        ON CONFLICT (user_id, device_id) DO UPDATE SET
          last_pulled_at = GREATEST(sync_state.last_pulled_at, EXCLUDED.last_pulled_at),
          platform = EXCLUDED.platform, schema_version = EXCLUDED.schema_version, updated_at = now()
@@ -227,7 +230,7 @@ function pullPlan(args: PullArgs): PullPlan {
         `FROM ${q(t)} r WHERE ${changed} AND r.${DELETED_COL}) d${i}`,
     ];
   });
-  const text = `${head}SELECT s.stamp${cols.map((c) => `, ${c}`).join('')} FROM s\n${joins.join('\n')}`;
+  const text = `${head}SELECT s.stamp, rs.pending${cols.map((c) => `, ${c}`).join('')} FROM s CROSS JOIN rs\n${joins.join('\n')}`;
   const plan = { name, text };
   pullPlans.set(name, plan);
   return plan;
@@ -357,15 +360,7 @@ export class SyncStore {
   async pull(actor: Actor, args: PullArgs): Promise<PullResult> {
     const started = performance.now();
     await this.ensureUser(actor.userId);
-    const reset = await this.pool.query({
-      name: 'reset_pending',
-      text: 'SELECT 1 FROM sync_resets WHERE user_id = $1 AND device_id = $2',
-      values: [actor.userId, actor.deviceId],
-    });
-    const fullResync = (reset.rowCount ?? 0) > 0;
-    // Only a pull of every table from 0 re-syncs; anything else would leave the device's base stale.
-    if (fullResync && (args.lastPulledAt !== 0 || TABLE_NAMES.some((t) => !args.tables.includes(t))))
-      throw this.resyncRequired(actor.deviceId, `pull from ${args.lastPulledAt} of ${args.tables.join(',')}`);
+    const fullPull = args.lastPulledAt === 0 && TABLE_NAMES.every((t) => args.tables.includes(t));
     const brokenStamp = this.broken('stamp-before-commit');
     const plan = pullPlan(args);
     const tQuery = performance.now();
@@ -382,14 +377,19 @@ export class SyncStore {
         actor.deviceId,
         actor.platform,
         args.version,
+        fullPull,
       ],
     });
     const tSerialize = this.lap('pull_query', tQuery);
-    const row = (r.rows[0] as unknown[] | undefined) ?? [0];
+    const row = (r.rows[0] as unknown[] | undefined) ?? [0, false];
+    const fullResync = row[1] === true;
+    // Only a pull of every table from 0 re-syncs; anything else would leave the device's base stale.
+    if (fullResync && !fullPull)
+      throw this.resyncRequired(actor.deviceId, `pull from ${args.lastPulledAt} of ${args.tables.join(',')}`);
     const timestamp = Number(row[0]);
     let count = 0;
     const parts = args.tables.map((t, i) => {
-      const at = 1 + 4 * i;
+      const at = 2 + 4 * i;
       count += ((row[at] as number | undefined) ?? 0) + ((row[at + 2] as number | undefined) ?? 0);
       let updated = (row[at + 1] as string | undefined) ?? '[]';
       const deleted = (row[at + 3] as string | undefined) ?? '[]';
