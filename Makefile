@@ -56,10 +56,13 @@ lint: $(NPM_STAMP)
 doctor: $(NPM_STAMP)
 	$(HARNESS) doctor
 
-bench: bench-server bench-proxy bench-checkers bench-phone bench-load bench-report bench-ble bench-web bench-scale bench-bridge bench-fit
+bench: bench-server bench-saturation bench-proxy bench-checkers bench-phone bench-load bench-report bench-ble bench-web bench-scale bench-bridge bench-fit
 
 bench-server: setup
 	npx tsx bench/server-sync.ts
+# Syncs/s and CPU ms per sync at saturation; A/B: ARGS="--server /path/to/other-checkout --server . --cpu-prof".
+bench-saturation: setup
+	npx tsx bench/server-saturation.ts $(ARGS)
 bench-proxy: setup
 	npx tsx bench/proxy-overhead.ts
 bench-checkers: setup
