@@ -117,6 +117,7 @@ try {
       memoryPerVuKb: s.generator.memoryPerVuKb,
       cpuPct: s.generator.cpuPct,
       saturated: s.generator.saturated,
+      starved: s.generator.starved,
       reasons: s.generator.reasons,
     },
     totals: {
@@ -141,7 +142,7 @@ try {
     `| CPU per 1000 syncs | ${s.generator.cpuMsPer1000Syncs} ms |`,
     `| memory per VU | ${s.generator.memoryPerVuKb} KB |`,
     `| CPU over the run (all processes) | ${s.generator.cpuPct} % of a core |`,
-    `| saturated | ${s.generator.saturated ? `yes: ${s.generator.reasons.join('; ')}` : 'no'} |`,
+    `| saturated | ${s.generator.saturated ? `yes${s.generator.starved ? ' (starved: under half a core used, the machine was oversubscribed)' : ''}: ${s.generator.reasons.join('; ')}` : 'no'} |`,
     '',
     `Lost writes: ${s.lostWrites.lost} on ${s.lostWrites.checkedUsers} checked users (${s.lostWrites.diverged} diverged devices). Success ${(s.successRate * 100).toFixed(2)} % of ${s.iterations} syncs.`,
     '',

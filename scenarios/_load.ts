@@ -31,7 +31,7 @@ export async function driveLoad(
 ): Promise<DrivenLoad> {
   const pid = ctx.serverPid?.();
   const server = pid ? new ProcessSampler(pid) : undefined;
-  const { loadavg } = await import('node:os');
+  const { cpus, loadavg } = await import('node:os');
   const machine: MachineSample[] = [];
   const timer = setInterval(() => {
     const s = server?.sample();
@@ -87,7 +87,9 @@ export async function driveLoad(
   );
   if (g.saturated)
     ctx.note(
-      `WARNING: the load generator was saturated (${g.reasons.join('; ')}): part of the measured latency is the generator's, not the server's`,
+      g.starved
+        ? `WARNING: the load generator's event loop was held up (${g.reasons.join('; ')}) while it used under half a core: the machine was oversubscribed (load average peak ${peak((m) => m.loadAvg1).toFixed(1)} on ${cpus().length} cores), so the measured latency includes waiting for a CPU, of generator and server alike`
+        : `WARNING: the load generator was saturated (${g.reasons.join('; ')}): part of the measured latency is the generator's, not the server's; spread it over more workers`,
     );
   ctx.metric('generator_saturated', g.saturated ? 1 : 0);
   return { run, machine, ...(serverCpuPct !== undefined ? { serverCpuPct } : {}) };

@@ -83,6 +83,11 @@ export interface LoadSummary {
     /** (peak RSS − RSS before setup) ÷ VUs, summed over processes. */
     memoryPerVuKb: number;
     saturated: boolean;
+    /**
+     * Saturated with CPU to spare (under half a core per process): its event loop waited for the
+     * machine, not for its own work — other processes had the CPU. Latency then includes that wait.
+     */
+    starved: boolean;
     reasons: string[];
   };
 }
@@ -301,6 +306,7 @@ export function summarise(o: Pick<LoadOptions, 'executor' | 'phases' | 'windowMs
           ? r1((slices.reduce((a, s) => a + (s.generator.rssPeakMb - s.generator.rssBaseMb), 0) * 1024) / vus)
           : 0,
         saturated: reasons.length > 0,
+        starved: reasons.length > 0 && maxProcessCpuPct < 50 && peakCpu < 80,
         reasons,
       },
     },
