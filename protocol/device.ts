@@ -211,6 +211,8 @@ export interface SyncOutcome {
   retries?: RetryRecord[];
   /** The server demanded a full re-sync (410 SYNC_ERR_RESYNC_REQUIRED) and this sync did one. */
   fullResync?: boolean;
+  /** Tables the sync covered: 'all', or a subset (RFC 2.6 triggers, pull-only) that leaves the all-tables stamp alone. */
+  scope?: 'all' | TableName[];
   /** Contract pushes the sync's push took (more than 1 when split under the body limit or pushBatchBytes). */
   pushBatches?: number;
   /** Requests re-sent with a fresh token after a 401 (the token expired mid-sync, RFC §5.1). */

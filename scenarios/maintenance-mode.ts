@@ -13,8 +13,13 @@ export default defineScenario({
   name: 'maintenance-mode',
   title: 'Maintenance mode mid-run: 503 + Retry-After honoured, nothing lost',
   tags: ['operations'],
-  timeScale: 10,
+  // The web client makes 3 attempts (2 waits of Retry-After = 8 s); maintenance lasts 6 s. At 2x the
+  // 2 s margin is 1 s of wall time, enough on a loaded machine (at 10x a busy event loop ate it).
+  timeScale: 2,
   devices: { phone: { kind: 'phone' }, vu: { kind: 'vu' }, web: { kind: 'web' } },
+  // The syncs started during maintenance wait it out by design (3 s of wall time at 2x): the RFC's 2 s
+  // p95 would measure the maintenance window, not the sync. Loosened here only, like the fault scenarios.
+  thresholds: { 'sync_latency_ms{path:phone-cloud,payload:small}': ['p(95)<10000'] },
   async workload({ devices, nemesis, clock, expect, note }) {
     const all = Object.values(devices);
     for (const d of all) {
@@ -24,9 +29,9 @@ export default defineScenario({
     const on = await nemesis.start({ kind: 'maintenance', retryAfterSeconds: RETRY_AFTER_S });
     const t0 = clock.now();
     for (const d of all) await d.create('goals', { title: `${d.id} during`, status: 'active' });
-    // Syncs start while the routes are closed; maintenance ends 10 s (run clock) later.
+    // Syncs start while the routes are closed; maintenance ends 6 s (run clock) later.
     const syncs: Promise<SyncOutcome>[] = all.map((d) => d.sync('manual'));
-    await clock.sleep(10_000);
+    await clock.sleep(6_000);
     await on.stop();
     const outcomes = await Promise.all(syncs);
     const heldMs = clock.now() - t0;

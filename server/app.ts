@@ -37,6 +37,7 @@ import type { ObjectStoreConfig } from './files/object-store';
 import { registerFileRoutes } from './files/routes';
 import { createMetrics, type SyncMetrics, type SyncPhase } from './metrics';
 import { normaliseContentEncoding, registerStrictJson, strictQuery } from './request-parsing';
+import { RetryWatch } from './retry-watch';
 import { migrate } from './schema';
 import { type Actor, SyncStore } from './store';
 
@@ -65,6 +66,8 @@ export interface SyncServerOptions {
   logStream?: NodeJS.WritableStream;
   /** Timeouts and the per-address connection bound (server/connection-limits.ts DEFAULT_LIMITS). */
   limits?: Partial<ConnectionLimits>;
+  /** sync_log retention in days (RFC §7; default 90): an hourly job deletes older rows. */
+  retentionDays?: number;
   /** Start in maintenance mode (RFC §3.4): sync routes answer 503 with Retry-After until switched off. */
   maintenance?: { retryAfterSeconds?: number };
 }
@@ -88,6 +91,7 @@ function poolSizeFromEnv(): number | undefined {
 }
 
 export const BODY_LIMIT = SYNC_BODY_LIMIT_BYTES;
+export const DEFAULT_RETENTION_DAYS = 90;
 export const COMPRESS_THRESHOLD = SYNC_COMPRESS_THRESHOLD_BYTES;
 
 declare module 'fastify' {
@@ -221,6 +225,22 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   const auth = new Auth(secret, pool);
   const hub = new PokeHub(opts.databaseUrl, app.log, opts.heartbeatMs ?? 15_000);
   await hub.start();
+  const retries = new RetryWatch();
+  // Retention job (RFC §7: sync history kept 90 days): hourly, and once at start; unref'd timers.
+  const retentionDays = opts.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  const prune = () =>
+    store
+      .pruneSyncLog(retentionDays)
+      .then((n) => n && app.log.info({ deleted: n, retentionDays }, 'sync_log retention: old rows deleted'))
+      .catch((e) => app.log.warn({ reason: (e as Error).message }, 'sync_log retention failed; retried next hour'));
+  const retention = setInterval(prune, 3_600_000);
+  retention.unref();
+  const firstRun = setTimeout(prune, 1_000);
+  firstRun.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(retention);
+    clearTimeout(firstRun);
+  });
   const maintenance = new Maintenance();
   if (opts.maintenance) maintenance.set(true, opts.maintenance.retryAfterSeconds);
   app.decorate('sync', { pool, store, auth, hub, metrics, broken, maintenance });
@@ -315,7 +335,7 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
     }
     await auth.bindDevice(claims);
     phase('auth', performance.now() - started);
-    return { userId: claims.userId, deviceId: claims.deviceId, platform: claims.platform };
+    return { userId: claims.userId, deviceId: claims.deviceId, platform: claims.platform, traceId: String(req.id) };
   }
 
   /** From the query, else the x-schema-version header, else the device's last one, else the current. */
@@ -354,7 +374,7 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   });
 
   if (testMode) {
-    registerAdminRoutes(app, { maintenance, store });
+    registerAdminRoutes(app, { maintenance, store, retentionDays });
     app.post('/auth/test-token', async (req) => {
       const t = parseTokenRequest(req.body);
       // The contract binds the device when its token is issued: a device id already owned by
@@ -376,10 +396,12 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
       const tables = parseTablesParam(query.tables);
       const { body, recordCount } = await store.pull(actor, { lastPulledAt, version, tables });
       metrics.records.inc({ route: 'pull' }, recordCount);
+      retries.pulled(req.log, actor, lastPulledAt, recordCount);
       reply.header('content-type', 'application/json; charset=utf-8');
       return body;
     } catch (e) {
       await store.logFailure(actor, 'PULL', e instanceof Error ? e.message : String(e), performance.now() - started);
+      retries.failed(req.log, actor, 'PULL', e instanceof SyncApiError ? e.code : 'error');
       throw e;
     }
   });
@@ -419,9 +441,11 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
         for (const c of result.response.conflictedRecords)
           metrics.conflicts.inc({ table: c.tableName, resolution: c.resolution });
       }
+      retries.pushed(actor);
       return result.response;
     } catch (e) {
       await store.logFailure(actor, 'PUSH', e instanceof Error ? e.message : String(e), performance.now() - started);
+      retries.failed(req.log, actor, 'PUSH', e instanceof SyncApiError ? e.code : 'error');
       throw e;
     }
   });

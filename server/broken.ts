@@ -16,6 +16,8 @@ export const BROKEN_MODES = [
   'resurrect-on-update',
   /** Conflicts are resolved but no CONFLICT_RESOLVED row is written to sync_log. */
   'drop-conflicts-from-log',
+  /** An incremental pull answers the lastPulledAt it was sent as its timestamp: devices re-pull the same changes forever (a sync loop). */
+  'stuck-pull-timestamp',
 ] as const;
 
 export type BrokenMode = (typeof BROKEN_MODES)[number];

@@ -72,6 +72,10 @@ const COMMON_DDL = [
      timestamp timestamptz NOT NULL DEFAULT now()
    )`,
   `CREATE INDEX IF NOT EXISTS sync_log_user_ts ON sync_log (user_id, timestamp)`,
+  // The request's trace id (x-trace-id, also in every log line of the request): audit (RFC §5.1, §5.3).
+  `ALTER TABLE sync_log ADD COLUMN IF NOT EXISTS trace_id text`,
+  // Retention (RFC §7, 90 days): the job deletes by age.
+  `CREATE INDEX IF NOT EXISTS sync_log_ts ON sync_log (timestamp)`,
   // Forced full re-syncs (RFC §3.4 step 4): a row per device the operator reset and that has not
   // pulled everything since. Its pulls from a stamp and its pushes get 410 until it does.
   `CREATE TABLE IF NOT EXISTS sync_resets (
@@ -107,7 +111,7 @@ const COMMON_DDL = [
   `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
 ];
 
-export const SCHEMA_REVISION = 2;
+export const SCHEMA_REVISION = 3;
 
 export async function migrate(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();

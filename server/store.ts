@@ -37,6 +37,8 @@ export interface Actor {
   userId: string;
   deviceId: string;
   platform: string;
+  /** The request's trace id (x-trace-id), written to every sync_log row of the request (RFC §5.3). */
+  traceId?: string;
 }
 
 export interface StoreOptions {
@@ -129,8 +131,8 @@ function writeStatement(tables: readonly TableName[]): Statement {
                SELECT $1, $2, $7, $8::jsonb WHERE $7::text IS NOT NULL
                ON CONFLICT DO NOTHING
              ), lg AS (
-               INSERT INTO sync_log (user_id, device_id, operation, table_name, record_count, duration_ms, success, error)
-               SELECT user_id, device_id, operation, table_name, record_count, duration_ms, success, error
+               INSERT INTO sync_log (user_id, device_id, operation, table_name, record_count, duration_ms, success, error, trace_id)
+               SELECT user_id, device_id, operation, table_name, record_count, duration_ms, success, error, trace_id
                FROM json_populate_recordset(NULL::sync_log, $9::json)
              )
              SELECT CASE WHEN $10::text IS NOT NULL THEN pg_notify('${POKE_CHANNEL}', $10::text) END`;
@@ -248,6 +250,8 @@ interface PullLogRow {
   duration_ms: number;
   /** ISO time of the pull (the row's timestamp, not the batch's). */
   timestamp: string;
+  /** The request's trace id (audit). */
+  trace_id: string | null;
 }
 
 export class SyncStore {
@@ -308,8 +312,8 @@ export class SyncStore {
     this.background(
       this.pool.query({
         name: 'log_pulls',
-        text: `INSERT INTO sync_log (user_id, device_id, operation, table_name, record_count, duration_ms, success, timestamp)
-               SELECT user_id, device_id, 'PULL', table_name, record_count, duration_ms, true, timestamp
+        text: `INSERT INTO sync_log (user_id, device_id, operation, table_name, record_count, duration_ms, success, timestamp, trace_id)
+               SELECT user_id, device_id, 'PULL', table_name, record_count, duration_ms, true, timestamp, trace_id
                FROM json_populate_recordset(NULL::sync_log, $1::json)`,
         values: [JSON.stringify(rows)],
       }),
@@ -351,6 +355,12 @@ export class SyncStore {
     });
   }
 
+  /** Retention (RFC §7 "sync history retention: 90 days"): deletes sync_log rows older than `days`. */
+  async pruneSyncLog(days: number): Promise<number> {
+    const r = await this.pool.query(`DELETE FROM sync_log WHERE timestamp < now() - make_interval(days => $1)`, [days]);
+    return r.rowCount ?? 0;
+  }
+
   private resyncRequired(deviceId: string, what: string): SyncApiError {
     return new SyncApiError('SYNC_ERR_RESYNC_REQUIRED', [
       `The server reset the sync state of device "${deviceId}" (${what} refused). Drop the local sync metadata (last pulled stamp, pending push ids), keep unpushed changes, pull everything with lastPulledAt=0, then push them again.`,
@@ -386,7 +396,7 @@ export class SyncStore {
     // Only a pull of every table from 0 re-syncs; anything else would leave the device's base stale.
     if (fullResync && !fullPull)
       throw this.resyncRequired(actor.deviceId, `pull from ${args.lastPulledAt} of ${args.tables.join(',')}`);
-    const timestamp = Number(row[0]);
+    let timestamp = Number(row[0]);
     let count = 0;
     const parts = args.tables.map((t, i) => {
       const at = 2 + 4 * i;
@@ -401,6 +411,8 @@ export class SyncStore {
       }
       return `${JSON.stringify(t)}:{"created":[],"updated":${updated},"deleted":${deleted}}`;
     });
+    // Broken: the stamp never moves past what the device sent, so it pulls the same rows again and again.
+    if (this.broken('stuck-pull-timestamp') && args.lastPulledAt > 0) timestamp = args.lastPulledAt;
     // The PullResponse's shape, { changes: { <table>: { created, updated, deleted } }, timestamp }.
     const body = `{"changes":{${parts.join(',')}},"timestamp":${timestamp}}`;
     this.lap('pull_serialize', tSerialize);
@@ -408,9 +420,16 @@ export class SyncStore {
       // Done in the request (not in the background): the device's next push must see it cleared.
       await this.pool.query(
         `WITH d AS (DELETE FROM sync_resets WHERE user_id = $1 AND device_id = $2)
-         INSERT INTO sync_log (user_id, device_id, operation, table_name, record_count, duration_ms, success)
-         VALUES ($1, $2, 'FULL_SYNC', $3, $4, $5, true)`,
-        [actor.userId, actor.deviceId, args.tables.join(','), count, Math.round(performance.now() - started)],
+         INSERT INTO sync_log (user_id, device_id, operation, table_name, record_count, duration_ms, success, trace_id)
+         VALUES ($1, $2, 'FULL_SYNC', $3, $4, $5, true, $6)`,
+        [
+          actor.userId,
+          actor.deviceId,
+          args.tables.join(','),
+          count,
+          Math.round(performance.now() - started),
+          actor.traceId ?? null,
+        ],
       );
     }
     this.logPull({
@@ -420,6 +439,7 @@ export class SyncStore {
       record_count: count,
       duration_ms: Math.round(performance.now() - started),
       timestamp: new Date().toISOString(),
+      trace_id: actor.traceId ?? null,
     });
     return { body, timestamp, recordCount: count };
   }
@@ -438,9 +458,16 @@ export class SyncStore {
   async logFailure(actor: Actor, operation: 'PULL' | 'PUSH', error: string, durationMs: number): Promise<void> {
     await this.pool
       .query(
-        `INSERT INTO sync_log (user_id, device_id, operation, duration_ms, success, error) VALUES ($1, $2, $3, $4, false, $5)`,
+        `INSERT INTO sync_log (user_id, device_id, operation, duration_ms, success, error, trace_id) VALUES ($1, $2, $3, $4, false, $5, $6)`,
         // The message may quote what the client sent; text cannot hold the NULs it may contain.
-        [actor.userId, actor.deviceId, operation, Math.round(durationMs), error.slice(0, 2000).replace(/\0/g, '\\0')],
+        [
+          actor.userId,
+          actor.deviceId,
+          operation,
+          Math.round(durationMs),
+          error.slice(0, 2000).replace(/\0/g, '\\0'),
+          actor.traceId ?? null,
+        ],
       )
       .catch(() => {});
   }
@@ -678,6 +705,7 @@ export class SyncStore {
         record_count: recordCount,
         duration_ms: Math.round(performance.now() - started),
         success: true,
+        trace_id: actor.traceId ?? null,
       },
       ...(this.broken('drop-conflicts-from-log') ? [] : response.conflictedRecords).map((cr) => ({
         user_id: actor.userId,
@@ -688,6 +716,7 @@ export class SyncStore {
         duration_ms: 0,
         success: true,
         error: `${cr.resolution}:${cr.id}`,
+        trace_id: actor.traceId ?? null,
       })),
     ];
     const poke = newStamp

@@ -149,6 +149,7 @@ export class VirtualUser implements Device {
     const startedAt = this.clock!.now();
     const out: SyncOutcome = blankSyncOutcome(trigger);
     const refreshesBefore = this.tokenRefreshes;
+    if (pullOnlyTables && TABLE_NAMES.some((t) => !pullOnlyTables!.includes(t))) out.scope = [...pullOnlyTables];
     let phase: 'pull' | 'push' = 'pull';
     try {
       const { attempts } = await withBackoff(

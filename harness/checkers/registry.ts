@@ -10,6 +10,7 @@ import { convergence } from './convergence';
 import { userIsolation } from './isolation';
 import { lostWrites } from './lost-writes';
 import { noDuplicates, noResurrection } from './records';
+import { syncLoops } from './sync-loops';
 import type { Checker, CheckInput, CheckOptions } from './types';
 
 const registry = new Map<string, Checker>();
@@ -18,7 +19,16 @@ export function registerChecker(c: Checker): void {
   registry.set(c.name, c);
 }
 
-for (const c of [convergence, lostWrites, conflictRules, atomicPush, noResurrection, noDuplicates, userIsolation])
+for (const c of [
+  convergence,
+  lostWrites,
+  conflictRules,
+  atomicPush,
+  noResurrection,
+  noDuplicates,
+  userIsolation,
+  syncLoops,
+])
   registerChecker(c);
 
 export function checkerNames(): string[] {

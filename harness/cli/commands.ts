@@ -11,8 +11,8 @@ import {
   loadScenarioLibrary,
   loadScenarios,
   parseShard,
-  selectScenarios,
   selectedBroken,
+  selectScenarios,
   shard,
 } from '../runner/loader';
 import type { CreateReporters } from '../runner/run';

@@ -89,6 +89,7 @@ export function recordingHandle(d: RunDevice, { rec, rng, nemesis, memory, live 
           // Pulled rows the device resolved against its own unpushed changes (phones report them):
           // lost-writes needs to know a write left the device unaltered.
           ...(localConflictsOf(out) ? { localConflicts: localConflictsOf(out) } : {}),
+          ...(out.scope !== undefined ? { scope: out.scope } : {}),
         },
       });
       if (d.dev.memoryBytes) {

@@ -107,3 +107,48 @@ describe('forced full re-sync', () => {
       expect((await reset(bad)).statusCode, JSON.stringify(bad)).toBe(400);
   });
 });
+
+describe('audit and retention', () => {
+  it('every sync_log row of a request carries its trace id, which is also in every log line of it', async () => {
+    const d = await TestDevice.create(server.app, 'tr-u', 'tr-d');
+    const r = await server.app.inject({
+      method: 'POST',
+      url: '/sync/push',
+      headers: { authorization: `Bearer ${d.token}`, 'x-request-id': 'trace-audit-1' },
+      payload: {
+        changes: changes('goals', { created: [{ id: 't1', title: 'x' }] }),
+        lastPulledAt: 0,
+        deviceId: 'tr-d',
+      },
+    });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['x-trace-id']).toBe('trace-audit-1');
+    await server.app.sync.store.flush();
+    const rows = await server.app.sync.pool.query("SELECT operation, trace_id FROM sync_log WHERE device_id = 'tr-d'");
+    expect(rows.rows).toEqual([{ operation: 'PUSH', trace_id: 'trace-audit-1' }]);
+  });
+
+  it('the retention job deletes sync_log rows older than the retention period, and only those', async () => {
+    const pool = server.app.sync.pool;
+    await pool.query(
+      `INSERT INTO sync_log (user_id, device_id, operation, success, timestamp) VALUES
+       ('ret-u', 'ret-d', 'PULL', true, now() - interval '91 days'), ('ret-u', 'ret-d', 'PULL', true, now() - interval '89 days')`,
+    );
+    const r = await server.app.inject({ method: 'POST', url: '/admin/retention', payload: {} });
+    expect(r.json()).toMatchObject({ days: 90, deleted: 1 });
+    const left = await pool.query("SELECT count(*)::int AS n FROM sync_log WHERE device_id = 'ret-d'");
+    expect(left.rows[0].n).toBe(1);
+    expect(
+      (await server.app.inject({ method: 'POST', url: '/admin/retention', payload: { days: -1 } })).statusCode,
+    ).toBe(400);
+  });
+
+  it("GDPR export: the user's devices and every sync_log row, nobody else's", async () => {
+    const h = (await server.app.inject({ url: '/admin/users/tr-u/sync-history' })).json();
+    expect(h.userId).toBe('tr-u');
+    expect(h.devices.map((d: { deviceId: string }) => d.deviceId)).toEqual(['tr-d']);
+    expect(h.log.map((r: { operation: string; deviceId: string }) => `${r.deviceId}:${r.operation}`)).toEqual([
+      'tr-d:PUSH',
+    ]);
+  });
+});

@@ -24,7 +24,20 @@ function parseResetRequest(raw: unknown): { userId: string; deviceId: string } {
   return { userId: body.userId as string, deviceId: body.deviceId as string };
 }
 
-export function registerAdminRoutes(app: FastifyInstance, o: { maintenance: Maintenance; store: SyncStore }): void {
+export function registerAdminRoutes(
+  app: FastifyInstance,
+  o: { maintenance: Maintenance; store: SyncStore; retentionDays: number },
+): void {
+  // Runs the retention job now (it also runs hourly): `{ days? }` overrides the server's setting.
+  app.post('/admin/retention', async (req) => {
+    const raw = (req.body ?? {}) as Record<string, unknown>;
+    for (const k of Object.keys(raw))
+      if (k !== 'days') throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [`unexpected field "${k}"; expected days`]);
+    const days = raw.days ?? o.retentionDays;
+    if (!(typeof days === 'number' && Number.isInteger(days) && days >= 0 && days <= 36_500))
+      throw new SyncApiError('SYNC_ERR_BAD_REQUEST', ['days must be an integer from 0 to 36500']);
+    return { days, deleted: await o.store.pruneSyncLog(days) };
+  });
   // GDPR export (RFC §5.1 "data export includes sync history"): the user's devices and sync_log.
   app.get('/admin/users/:userId/sync-history', async (req) => {
     const { userId } = req.params as { userId: string };
