@@ -26,17 +26,23 @@ export function createPool(databaseUrl: string, max = 20): pg.Pool {
   return pool;
 }
 
-/** Runs `fn` in a transaction on one client; rolls back on any error. */
+/**
+ * Runs `fn` in a transaction on one client; rolls back on any error. `begin` may be a function of
+ * the client that returns the opening SQL (e.g. BEGIN and a first statement, one round trip); `fn`
+ * gets that query's result.
+ */
 export async function withTransaction<T>(
   pool: pg.Pool,
-  begin: string,
-  fn: (client: pg.PoolClient) => Promise<T>,
+  begin: string | ((client: pg.PoolClient) => string),
+  fn: (client: pg.PoolClient, began: pg.QueryResult | pg.QueryResult[]) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   try {
-    await client.query(begin);
-    const out = await fn(client);
+    const began = (await client.query(typeof begin === 'string' ? begin : begin(client))) as
+      | pg.QueryResult
+      | pg.QueryResult[];
+    const out = await fn(client, began);
     await client.query('COMMIT');
     return out;
   } catch (e) {

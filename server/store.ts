@@ -501,9 +501,15 @@ export class SyncStore {
     const tBegin = performance.now();
     let locked = 0;
     let done = 0;
-    const result = await withTransaction(this.pool, 'BEGIN', async (c) => {
-      const tLock = this.lap('push_begin', tBegin);
-      const prev = await this.lockUser(c, actor.userId);
+    // BEGIN and the lock in one round trip (a simple query cannot take parameters: the user id is
+    // quoted by the driver's escapeLiteral). push_begin is the wait for a connection.
+    let tLock = 0;
+    const beginAndLock = (c: pg.PoolClient) => {
+      tLock = this.lap('push_begin', tBegin);
+      return `BEGIN; SELECT stamp FROM user_stamps WHERE user_id = ${c.escapeLiteral(actor.userId)} FOR UPDATE`;
+    };
+    const result = await withTransaction(this.pool, beginAndLock, async (c, began) => {
+      const prev = Number((began as pg.QueryResult[])[1]!.rows[0].stamp);
       locked = this.lap('lock_wait', tLock);
       const read = await this.readUnderLock(c, actor, args, pushKey, tables);
       const tResolve = this.lap('push_read', locked);
