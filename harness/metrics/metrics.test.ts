@@ -38,6 +38,18 @@ describe('Metrics registry', () => {
     ]);
   });
 
+  it('never reports a percentile above max or below min (HDR buckets have upper edges)', () => {
+    const m = new Metrics();
+    for (const v of [1234.567, 1234.9, 2987.3]) m.add('sync_latency_ms', v);
+    const s = m.summary('sync_latency_ms')!;
+    for (const q of [s.p50, s.p90, s.p95, s.p99]) {
+      expect(q).toBeLessThanOrEqual(s.max!);
+      expect(q).toBeGreaterThanOrEqual(s.min!);
+    }
+    const [t] = checkThresholds(m, { sync_latency_ms: ['p(99)<=2987.3'] });
+    expect(t.passed, String(t.measured)).toBe(true);
+  });
+
   it('keeps sub-millisecond resolution and handles counters, rates and gauges', () => {
     const m = new Metrics();
     m.add('t', 0.25);

@@ -363,7 +363,10 @@ function toSummary(name: string, tags: Tags | undefined, a: Aggregate): MetricSu
       return { ...base, count: a.count, value: a.last, min: a.min, max: a.max, mean: round(a.sum / a.count) };
     case 'trend': {
       const h = a.hist!;
-      const p = (q: number) => round(h.getValueAtPercentile(q) / SCALE);
+      // HDR answers with the upper edge of a value's bucket, which can lie above the largest recorded
+      // value: clamp into [min, max] so a report never shows p95 > max.
+      const p = (q: number) =>
+        a.count ? round(Math.min(a.max, Math.max(a.min, h.getValueAtPercentile(q) / SCALE))) : 0;
       const buckets: Array<[number, number]> = [];
       const b = a.buckets!;
       let first = b.findIndex((c) => c > 0);

@@ -172,10 +172,11 @@ function measure(t: ParsedThreshold, a: Aggregate, durationMs: number | undefine
     return `"${t.aggregation === 'p' ? `p(${t.percentile})` : t.aggregation}" does not apply to ${t.name}, a ${kind}; use ${KIND_AGGS[kind].map((x) => (x === 'p' ? 'p(N)' : x)).join(', ')}`;
   }
   switch (t.aggregation) {
+    // Clamped to the recorded range like the reports' percentiles (HDR gives a bucket's upper edge).
     case 'p':
-      return a.hist!.getValueAtPercentile(t.percentile!) / 1000;
+      return Math.min(a.max, Math.max(a.min, a.hist!.getValueAtPercentile(t.percentile!) / 1000));
     case 'med':
-      return a.hist!.getValueAtPercentile(50) / 1000;
+      return Math.min(a.max, Math.max(a.min, a.hist!.getValueAtPercentile(50) / 1000));
     case 'avg':
       return a.count ? a.sum / a.count : 0;
     case 'min':
