@@ -85,7 +85,15 @@ export async function startScenarioServer(
       instances > 1
         ? await startCluster({ databaseUrl: serverDbUrl, broken, instances })
         : needsChild
-          ? await startChildServer({ databaseUrl: serverDbUrl, broken })
+          ? await startChildServer({
+              databaseUrl: serverDbUrl,
+              broken,
+              // Into the scenario's notes too: a server that died by itself explains a failed run.
+              log: (l) => {
+                notes.push(l.split('\n')[0]);
+                env.log(l);
+              },
+            })
           : await startInProcessServer({
               databaseUrl: serverDbUrl,
               broken,

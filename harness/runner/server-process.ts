@@ -46,6 +46,8 @@ export async function startChildServer(opts: {
   const require = createRequire(import.meta.url);
   const tsxLoader = require.resolve('tsx');
   let child: ChildProcess | undefined;
+  // Children we kill ourselves (crash fault, restart, close): their exit is expected.
+  const killing = new WeakSet<ChildProcess>();
   const spawnOnce = () =>
     new Promise<void>((resolve, reject) => {
       const args = [
@@ -84,6 +86,12 @@ export async function startChildServer(opts: {
         clearTimeout(timer);
         if (!/listening on http/.test(out))
           reject(new Error(`server child exited (${code ?? sig}) before listening:\n${out.slice(-2000)}`));
+        // A death nobody asked for (no crash fault, no close) leaves every device retrying against a
+        // closed port; say so, with the server's last words, instead of only "fetch failed" later.
+        else if (!killing.has(c))
+          opts.log?.(
+            `server child (pid ${c.pid}) exited by itself (${code ?? sig}); its last output:\n${out.slice(-2000)}`,
+          );
       });
     });
   await spawnOnce();
@@ -91,6 +99,7 @@ export async function startChildServer(opts: {
     new Promise<void>((resolve) => {
       const c = child;
       if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+      killing.add(c);
       c.once('exit', () => resolve());
       c.kill('SIGKILL');
     });
