@@ -23,7 +23,9 @@ const DEPS: Record<string, string[]> = {
   // Inside harness/: the pieces the runner composes never reach back into it.
   'harness/results': ['protocol'],
   'harness/history': ['protocol', 'harness/results'],
-  'harness/checkers': ['protocol', 'harness/results', 'harness/config', 'harness/history'],
+  // The independent statements of the contract's rules the checkers and the @target probes judge by.
+  'harness/oracle': ['protocol'],
+  'harness/checkers': ['protocol', 'harness/results', 'harness/config', 'harness/history', 'harness/oracle'],
   'harness/metrics': ['protocol', 'harness/results', 'harness/config', 'harness/checkers', 'harness/history'],
   'harness/faults': ['protocol', 'devices', 'harness/config', 'harness/services'],
 };
