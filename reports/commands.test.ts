@@ -61,6 +61,10 @@ describe('report commands', () => {
     // Every metric appears, changed or not.
     expect(rows.filter((r) => r.kind === 'metric' && r.metric === 'client_memory_mb')).toHaveLength(1);
     expect(out.text).toMatch(/\d+ regression\(s\)/);
+    // It leads with the verdicts and the check that changed, with its violation count.
+    expect(out.text.split('\n')[0]).toMatch(/^verdict: \w+ → failed/);
+    expect(out.text).toMatch(/steady check lost-writes: ok → FAILED \(\d+ violations?\)/);
+    expect(out.text).not.toMatch(/passed: \d+ acknowledged/);
     const md = await readFile(join(b, 'compare.md'), 'utf8');
     expect(md).toContain('❌');
     const json = JSON.parse(await readFile(join(b, 'compare.json'), 'utf8'));

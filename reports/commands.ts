@@ -412,7 +412,9 @@ export function compareHeadline(
       );
     }
   }
-  for (const r of res.rows.filter((r) => r.kind === 'threshold' && r.status !== 'unchanged'))
+  // Crossed either way; a scenario present in one run only is already named above by its verdict.
+  const moved = (r: CompareRow) => r.status === 'regression' || r.status === 'improvement';
+  for (const r of res.rows.filter((r) => r.kind === 'threshold' && moved(r)))
     lines.push(
       `  ${r.status === 'regression' ? c.red('▲') : r.status === 'improvement' ? c.green('▼') : c.dim('•')} ${r.scenario} threshold ${r.metric} ${r.stat}: ${fmtVal(r, r.a)} → ${fmtVal(r, r.b)}${r.reason ? ` (${r.reason})` : r.status === 'improvement' ? ' (now met)' : ''}`,
     );
@@ -440,7 +442,7 @@ export async function compareRuns(dirA: string, dirB: string, options: CompareOp
   // metrics that moved beyond noise. The full table (every row) is in compare.md and compare.json.
   for (const l of compareHeadline(res, a, b, thresholdPct, c)) out.write(`${l}\n`);
   const shown = res.rows.filter((r) => r.status !== 'unchanged' || !options.onlyChanged);
-  const changed = shown.filter((r) => r.status !== 'unchanged' && r.kind === 'metric');
+  const changed = shown.filter((r) => (r.status === 'regression' || r.status === 'improvement') && r.kind === 'metric');
   if (changed.length) {
     out.write(`\n${c.dim(`metrics that moved more than ${thresholdPct}% or crossed a threshold`)}\n`);
     const head = ['', 'scenario', 'metric', 'stat', 'A', 'B', 'Δ'].map((h) => c.dim(h));
@@ -455,9 +457,11 @@ export async function compareRuns(dirA: string, dirB: string, options: CompareOp
     ]);
     for (const l of table([head, ...body], ['l', 'l', 'l', 'l', 'r', 'r', 'r'])) out.write(`  ${l}\n`);
   }
-  const unchanged = res.rows.filter((r) => r.status === 'unchanged').length;
+  const unchanged = res.rows.filter(
+    (r) => r.status === 'unchanged' || r.status === 'new' || r.status === 'removed',
+  ).length;
   out.write(
-    `\n${res.regressions.length ? c.red(`${res.regressions.length} regression(s)`) : c.green('no regressions')} (${a.runId} → ${b.runId}, threshold ${thresholdPct}%); ${unchanged} unchanged rows in compare.md\n`,
+    `\n${res.regressions.length ? c.red(`${res.regressions.length} regression(s)`) : c.green('no regressions')} (${a.runId} → ${b.runId}, threshold ${thresholdPct}%); ${unchanged} more rows (unchanged, new or removed) in compare.md\n`,
   );
   const outDir = options.outDir ?? dirB;
   await writeFileAtomic(join(outDir, 'compare.md'), renderCompareMarkdown(res, a, b, thresholdPct));
