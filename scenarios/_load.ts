@@ -83,7 +83,7 @@ export async function driveLoad(
   const g = s.generator;
   const peak = (f: (m: MachineSample) => number | undefined) => Math.max(0, ...machine.map((m) => f(m) ?? 0));
   ctx.note(
-    `generator: ${g.cpuPct} % of a core (busiest process ${g.maxProcessCpuPct} %), ${g.cpuMsPer1000Syncs} CPU ms per 1000 syncs, event-loop delay p99 ${g.loopDelayP99Ms} ms, ${g.memoryPerVuKb} KB per VU; server: ${serverCpuPct === undefined ? 'in process' : `${Math.round(serverCpuPct)} % of a core, RSS peak ${peak((m) => m.serverRssMb)} MB`}; load average peak ${peak((m) => m.loadAvg1).toFixed(2)}`,
+    `generator: ${g.cpuPct} % of a core (busiest process ${g.maxProcessCpuPct} %), ${g.cpuMsPer1000Syncs} CPU ms per 1000 syncs, event-loop delay p99 ${g.loopDelayP99Ms} ms, RSS ${g.rssMb} MB (${g.memoryPerVuKb} KB per VU); server: ${serverCpuPct === undefined ? 'in process' : `${Math.round(serverCpuPct)} % of a core, RSS peak ${peak((m) => m.serverRssMb)} MB`}; load average peak ${peak((m) => m.loadAvg1).toFixed(2)}`,
   );
   if (g.saturated)
     ctx.note(
