@@ -50,7 +50,10 @@ it(
     }
     const finals = new Map(result.scenarios.map((s) => [s.name, s]));
     const rows = [...finals.values()].map((s) => {
-      const failed = s.checks.filter((c) => !c.passed).map((c) => c.name);
+      const failed = [
+        ...s.checks.filter((c) => !c.passed).map((c) => c.name),
+        ...s.thresholds.filter((t) => !t.passed).map((t) => `${t.metric} ${t.expression} (measured ${t.measured})`),
+      ];
       const why =
         s.verdict === 'skipped'
           ? (s.notes ?? []).join('; ')
