@@ -6,7 +6,8 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { synchronize } from '@nozbe/watermelondb/sync';
 import {
@@ -189,7 +190,14 @@ for (const k of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     rpc.emit('log', `console.${k}: ${m.map((x) => (x instanceof Error ? x.message : String(x))).join(' ')}`);
 }
 
+// The RFC's "< 50 MB" is what the client holds, so the sample is taken after a full collection: V8's
+// used heap without one counts garbage the collector has not reached yet, which moves with GC timing
+// (flaky-network, seed 1: 51.7 MB without a collection, 13.1 MB live) and says nothing about the app.
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+
 function heapBytes() {
+  collect();
   const h = getHeapStatistics();
   return {
     usedHeap: h.used_heap_size,

@@ -17,13 +17,14 @@ export interface HandleDeps {
   rec: History;
   rng: Rng;
   nemesis: Nemesis;
-  /** Memory samples per device (taken after each sync when the driver reports memory). */
+  /** Memory samples per device (after a sync, at most one a second: a phone's sample costs a full GC). */
   memory: Map<string, number[]>;
   /** Running sync counts and durations for the live progress line. */
   live?: LiveSyncStats;
 }
 
 export function recordingHandle(d: RunDevice, { rec, rng, nemesis, memory, live }: HandleDeps): DeviceHandle {
+  let lastMemorySample = Number.NEGATIVE_INFINITY;
   const { id } = d;
   let killed: Awaited<ReturnType<Nemesis['start']>> | undefined;
   const write = async (op: Parameters<Device['write']>[0]) => {
@@ -92,7 +93,8 @@ export function recordingHandle(d: RunDevice, { rec, rng, nemesis, memory, live 
           ...(out.scope !== undefined ? { scope: out.scope } : {}),
         },
       });
-      if (d.dev.memoryBytes) {
+      if (d.dev.memoryBytes && performance.now() - lastMemorySample >= 1000) {
+        lastMemorySample = performance.now();
         const m = await d.dev.memoryBytes().catch(() => undefined);
         if (m !== undefined) memory.set(id, [...(memory.get(id) ?? []), m]);
       }
