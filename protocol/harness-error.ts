@@ -45,8 +45,14 @@ export const HARNESS_ERRORS = {
     hint: 'A reporter failed; the other reports were still written. Re-run with `harness report <run-dir>`.',
   },
   HRN_ERR_HISTORY: { exit: 2, hint: 'Pass a history.jsonl written by `harness run` (one JSON operation per line).' },
-  HRN_ERR_LOAD_WORKERS: { exit: 2, hint: 'With workers > 1, VUs get tokens from the server token endpoint; drop getToken.' },
-  HRN_ERR_LOAD_SETUP: { exit: 1, hint: 'The load could not seed its users; see the message (is the server answering?).' },
+  HRN_ERR_LOAD_WORKERS: {
+    exit: 2,
+    hint: 'With workers > 1, VUs get tokens from the server token endpoint; drop getToken.',
+  },
+  HRN_ERR_LOAD_SETUP: {
+    exit: 1,
+    hint: 'The load could not seed its users; see the message (is the server answering?).',
+  },
   HRN_ERR_RUN: { exit: 1, hint: 'The scenario stopped before its checks; see the message and devices.log.' },
   // PostgreSQL provider (server/services/postgres.ts)
   HRN_ERR_POSTGRES_URL: { exit: 2, hint: 'Check --database-url / services.postgres.url: a reachable postgres:// URL.' },
