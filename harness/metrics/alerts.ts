@@ -5,23 +5,12 @@
  * the RFC's pass/fail targets are the thresholds). A scenario asserts on them with
  * `expectAlerts` when firing (or staying quiet) is what it proves.
  */
-import type { AlertResult, AlertSeverity } from '../results/types';
+import type { AlertResult } from '../results/types';
 import type { Metrics } from './registry';
 import { evaluateThresholds, parseThreshold } from './thresholds';
 
-export interface AlertRule {
-  name: string;
-  /** Metric key the rule reads (tags allowed). */
-  metric: string;
-  /** k6 expression that is true while the alert fires. */
-  fires: string;
-  severity: AlertSeverity;
-  /** Where the RFC sends it. */
-  channel: string;
-  /** The rule as the RFC words it. */
-  condition: string;
-  section: string;
-}
+/** A rule is its result without the evaluation (one definition of the fields, in results/types). */
+export type AlertRule = Omit<AlertResult, 'measured' | 'fired'>;
 
 /**
  * §5.3 "Alerting", one row per bullet. The failure rate is read from `sync_success_rate` (failure rate
