@@ -2,34 +2,19 @@
  * Each broken mode really breaks its rule (the checkers downstream rely on that), and is off unless asked.
  */
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { PullResponse } from '../protocol/records';
 import { TABLE_NAMES } from '../protocol/tables';
 import { buildApp } from './app';
 import { type BrokenMode, parseBrokenModes } from './broken';
-import {
-  changes,
-  newServer,
-  pulledRow,
-  startCluster,
-  type TestCluster,
-  TestDevice,
-  type TestServer,
-} from './test-helpers';
+import { changes, pulledRow, serverPerFile, TestDevice } from './test-helpers';
 
-let cluster: TestCluster;
-let server: TestServer;
+const server = serverPerFile();
 const apps: FastifyInstance[] = [];
 let n = 0;
 
-beforeAll(async () => {
-  cluster = await startCluster();
-  server = await newServer(cluster);
-});
 afterAll(async () => {
   for (const a of apps) await a.close();
-  await server?.close();
-  await cluster?.stop();
 });
 
 async function brokenApp(mode: BrokenMode) {

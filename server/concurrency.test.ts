@@ -4,23 +4,13 @@
  * below a timestamp some device had already pulled, that device would miss it and its view would
  * differ from the final server state.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { mulberry32 } from '../protocol/random';
 import type { PullResponse, SyncRecord } from '../protocol/records';
 import type { TableName } from '../protocol/tables';
-import { newServer, startCluster, type TestCluster, TestDevice, type TestServer } from './test-helpers';
+import { serverPerFile, TestDevice } from './test-helpers';
 
-let cluster: TestCluster;
-let server: TestServer;
-
-beforeAll(async () => {
-  cluster = await startCluster();
-  server = await newServer(cluster);
-});
-afterAll(async () => {
-  await server?.close();
-  await cluster?.stop();
-});
+const server = serverPerFile();
 
 function rng(seed: number) {
   return mulberry32(seed);

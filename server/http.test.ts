@@ -4,31 +4,12 @@
  */
 import { gzipSync } from 'node:zlib';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app';
 import { DEFAULT_TEST_SECRET } from './auth';
-import {
-  changes,
-  issueToken,
-  newServer,
-  pulledRow,
-  startCluster,
-  type TestCluster,
-  TestDevice,
-  type TestServer,
-} from './test-helpers';
+import { changes, issueToken, pulledRow, serverPerFile, TestDevice } from './test-helpers';
 
-let cluster: TestCluster;
-let server: TestServer;
-
-beforeAll(async () => {
-  cluster = await startCluster();
-  server = await newServer(cluster);
-});
-afterAll(async () => {
-  await server?.close();
-  await cluster?.stop();
-});
+const server = serverPerFile();
 
 const app = () => server.app;
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -2,30 +2,10 @@
  * Pull/push behaviour of the contract: stamps, conflicts per table strategy (two devices), tombstones,
  * idempotency, 409, all-or-nothing, schema N-1.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  changes,
-  newServer,
-  pulledRow,
-  startCluster,
-  type TestCluster,
-  TestDevice,
-  type TestServer,
-} from './test-helpers';
+import { describe, expect, it } from 'vitest';
+import { changes, pulledRow, serverPerFile, TestDevice } from './test-helpers';
 
-let cluster: TestCluster;
-let server: TestServer;
-
-// One cluster, one database and one app per file; tests are isolated by user id (the server is
-// multi-tenant), which keeps the suite fast on a small CI box.
-beforeAll(async () => {
-  cluster = await startCluster();
-  server = await newServer(cluster);
-});
-afterAll(async () => {
-  await server?.close();
-  await cluster?.stop();
-});
+const server = serverPerFile();
 
 let n = 0;
 let user = '';

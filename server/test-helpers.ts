@@ -4,6 +4,7 @@
  * drives an app through `app.inject` (or real HTTP when given a base URL).
  */
 import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import type {
   ApiErrorBody,
   DatabaseChanges,
@@ -33,6 +34,36 @@ export interface TestServer {
   app: FastifyInstance;
   databaseUrl: string;
   close(): Promise<void>;
+}
+
+/**
+ * One cluster, one database and one app for the whole test file, started in beforeAll and closed in
+ * afterAll; tests isolate by user id (the server is multi-tenant), which keeps a small CI box fast.
+ */
+export function serverPerFile(opts: Partial<SyncServerOptions> = {}): TestServer {
+  let cluster: TestCluster | undefined;
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster();
+    server = await newServer(cluster, opts);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await cluster?.stop();
+  });
+  const started = () => {
+    if (!server) throw new Error('serverPerFile: the server starts in beforeAll; use it inside a test');
+    return server;
+  };
+  return {
+    get app() {
+      return started().app;
+    },
+    get databaseUrl() {
+      return started().databaseUrl;
+    },
+    close: () => started().close(),
+  };
 }
 
 export async function newServer(cluster: TestCluster, opts: Partial<SyncServerOptions> = {}): Promise<TestServer> {

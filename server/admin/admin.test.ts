@@ -2,20 +2,10 @@
  * Operator routes: maintenance mode closes exactly the sync and file routes (503 + Retry-After,
  * before auth, nothing written), keeps health, metrics and admin open, and the admin body is strict.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changes, newServer, startCluster, type TestCluster, TestDevice, type TestServer } from '../test-helpers';
+import { describe, expect, it } from 'vitest';
+import { changes, serverPerFile, TestDevice } from '../test-helpers';
 
-let cluster: TestCluster;
-let server: TestServer;
-
-beforeAll(async () => {
-  cluster = await startCluster();
-  server = await newServer(cluster);
-});
-afterAll(async () => {
-  await server?.close();
-  await cluster?.stop();
-});
+const server = serverPerFile();
 
 const put = (payload: unknown) =>
   server.app.inject({ method: 'PUT', url: '/admin/maintenance', payload: payload as never });
