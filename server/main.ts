@@ -13,6 +13,7 @@ import { type StartedSyncServer, startSyncServer } from './app';
 import { parseBrokenModes } from './broken';
 import type { ObjectStoreConfig } from './files/object-store';
 import { type PostgresMode, type ResolvedPostgres, resolvePostgres } from './services/postgres';
+import { untilStopped } from './until-stopped';
 
 export interface ServeOptions {
   port?: number;
@@ -71,17 +72,7 @@ export async function runServeCommand(opts: ServeOptions): Promise<void> {
     print(
       `file uploads: /files/upload-url and /files/complete store into ${opts.objectStore.endpoint}/${opts.objectStore.bucket} (server/README.md "Upload a FIT file by hand")`,
     );
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    opts.signal?.addEventListener('abort', done, { once: true });
-    if (opts.signal?.aborted) done();
-  });
+  await untilStopped(opts.signal);
   await stopAll();
 }
 

@@ -2,6 +2,8 @@
  * `harness serve --instances N`: PostgreSQL, N reference-server processes and the round-robin front,
  * until Ctrl-C. The front's URL is the one devices, load generators and `harness run --target` use.
  */
+
+import { untilStopped } from '../../server/until-stopped';
 import { type PostgresMode, resolvePostgres } from '../services/postgres/index';
 import { startCluster } from './server-cluster';
 
@@ -36,17 +38,7 @@ export async function runClusterServe(opts: ClusterServeOptions): Promise<void> 
       `-d '{"userId":"u1","deviceId":"d1","platform":"IOS"}'`,
   );
   opts.onReady?.(cluster);
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    opts.signal?.addEventListener('abort', done, { once: true });
-    if (opts.signal?.aborted) done();
-  });
+  await untilStopped(opts.signal);
   const f = cluster.frontStats();
   process.stderr.write(
     `front: requests per instance ${f.perUpstream.join(' / ')}, ${f.retried} re-sent, ${f.failed} failed\n`,
