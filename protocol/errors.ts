@@ -9,6 +9,11 @@ export const SYNC_ERRORS = {
   SYNC_ERR_WRONG_TYPE: { status: 400, message: '%s' },
   SYNC_ERR_BAD_JSON: { status: 400, message: 'Request body is not valid JSON: %s' },
   SYNC_ERR_BAD_ENCODING: { status: 400, message: 'Request body could not be decoded: %s' },
+  /** RFC 9530 Content-Digest did not match the bytes received: corrupted in transit; nothing applied, send it again. */
+  SYNC_ERR_DIGEST_MISMATCH: {
+    status: 400,
+    message: 'Request body does not match its Content-Digest: %s; nothing was applied, send the same request again.',
+  },
   SYNC_ERR_UNAUTHORIZED: { status: 401, message: '%s' },
   SYNC_ERR_FORBIDDEN: { status: 403, message: '%s' },
   SYNC_ERR_NOT_FOUND: { status: 404, message: '%s' },

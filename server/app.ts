@@ -31,6 +31,7 @@ import { registerAdminRoutes } from './admin/routes';
 import { Auth, DEFAULT_TEST_SECRET, parseTokenRequest, type TokenClaims } from './auth';
 import { type BrokenMode, parseBrokenModes } from './broken';
 import { boundConnectionsPerIp, type ConnectionLimits, checkingIntervalMs, resolveLimits } from './connection-limits';
+import { registerRequestDigest, registerResponseDigest } from './content-digest';
 import { createPool } from './db';
 import { PokeHub } from './events';
 import type { ObjectStoreConfig } from './files/object-store';
@@ -290,6 +291,8 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
     );
   });
 
+  // Before compress: its preParsing (route level) inflates, and the digest is over the bytes as sent.
+  registerRequestDigest(app, BODY_LIMIT);
   await app.register(compress, {
     global: true,
     threshold: COMPRESS_THRESHOLD,
@@ -299,6 +302,7 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
     encodings: ['gzip', 'deflate'],
     requestEncodings: ['gzip', 'deflate'],
   });
+  registerResponseDigest(app);
 
   // The API speaks JSON only: a text/plain body gets 415 with a hint instead of a confusing 400.
   app.removeContentTypeParser('text/plain');

@@ -5,6 +5,7 @@
  */
 
 import type { RetryRecord } from '../../protocol/device';
+import { contentDigest, digestMismatch } from '../../protocol/digest';
 import type { CompleteRequest, CompleteResponse, UploadUrlRequest, UploadUrlResponse } from '../../protocol/files';
 import {
   type PullResponse,
@@ -22,6 +23,9 @@ export type FailureKind =
   /** The server answered with an error status. */
   | 'http';
 
+/** The server's code for a body that did not match its Content-Digest; also used for a response that did not. */
+export const DIGEST_MISMATCH = 'SYNC_ERR_DIGEST_MISMATCH';
+
 export class SyncHttpError extends Error {
   constructor(
     readonly kind: FailureKind,
@@ -33,9 +37,14 @@ export class SyncHttpError extends Error {
   ) {
     super(message);
   }
-  /** 4xx other than 401/408/409/429 will fail again unchanged; retrying is pointless. */
+  /**
+   * 4xx other than 401/408/409/429 will fail again unchanged; retrying is pointless. A checksum
+   * mismatch (RFC 0006 §5.4) is the exception: the body was corrupted on the way, the same bytes
+   * sent again arrive intact.
+   */
   get retryable(): boolean {
     if (this.kind !== 'http') return true;
+    if (this.code === DIGEST_MISMATCH) return true;
     const s = this.status ?? 0;
     return s >= 500 || s === 401 || s === 408 || s === 409 || s === 429;
   }
@@ -66,12 +75,15 @@ const encoder = new TextEncoder();
 /**
  * RFC 0006 §5.2: a body over 10 KB goes gzip-compressed (Content-Encoding: gzip); smaller ones are
  * not worth the CPU. CompressionStream exists in Node 18+ and every browser, so this stays isomorphic.
+ * A compressed body also carries an RFC 9530 Content-Digest of the bytes as sent (§5.4 checksums on
+ * large payloads): a header, so a server that does not know it ignores it and the body stays the contract's.
  */
-async function encodeBody(json: string): Promise<{ bytes: Uint8Array<ArrayBuffer>; gzip: boolean }> {
+async function encodeBody(json: string): Promise<{ bytes: Uint8Array<ArrayBuffer>; gzip: boolean; digest?: string }> {
   const raw = encoder.encode(json);
   if (raw.byteLength <= SYNC_COMPRESS_THRESHOLD_BYTES) return { bytes: raw, gzip: false };
   const gz = new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream('gzip')));
-  return { bytes: new Uint8Array(await gz.arrayBuffer()), gzip: true };
+  const bytes = new Uint8Array(await gz.arrayBuffer());
+  return { bytes, gzip: true, digest: await contentDigest(bytes) };
 }
 
 export class SyncHttpClient {
@@ -151,13 +163,16 @@ export class SyncHttpClient {
           'accept-encoding': 'gzip',
           ...(payload ? { 'content-type': 'application/json' } : {}),
           ...(payload?.gzip ? { 'content-encoding': 'gzip' } : {}),
+          ...(payload?.digest ? { 'content-digest': payload.digest } : {}),
         },
         body: payload?.bytes,
         signal: ctrl.signal,
       });
-      const text = await res.text();
-      const bytesDown = encoder.encode(text).byteLength;
+      const raw = new Uint8Array(await res.arrayBuffer());
+      const text = new TextDecoder().decode(raw);
+      const bytesDown = raw.byteLength;
       const traceId = res.headers.get('x-trace-id') ?? undefined;
+      await checkResponseDigest(res.headers, raw, `${method} ${path.split('?')[0]}`, mutating);
       if (!res.ok) {
         let code: string | undefined;
         let message = text.slice(0, 500);
@@ -199,6 +214,30 @@ export class SyncHttpClient {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * A response's Content-Digest is over the bytes as sent. fetch hands over a gzip body already inflated
+ * (and its inflater checks gzip's own CRC-32, so a corrupted gzip body fails the read), so the digest
+ * is checked where fetch shows the bytes as sent: an identity body.
+ */
+async function checkResponseDigest(headers: Headers, raw: Uint8Array, what: string, mutating: boolean): Promise<void> {
+  const digest = headers.get('content-digest');
+  const coding = (headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+  if (digest === null || coding !== 'identity') return;
+  let reason: string | undefined;
+  try {
+    reason = await digestMismatch(digest, raw);
+  } catch (e) {
+    reason = (e as Error).message;
+  }
+  if (reason)
+    throw new SyncHttpError(
+      mutating ? 'indeterminate' : 'network',
+      `${what}: response does not match its Content-Digest: ${reason}`,
+      undefined,
+      DIGEST_MISMATCH,
+    );
 }
 
 /** A server asking for more than this is capped: a device must come back within minutes. */
