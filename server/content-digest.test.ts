@@ -24,9 +24,17 @@ const sha256 = (b: Buffer) => `sha-256=:${createHash('sha256').update(b).digest(
 
 /** A gzip push of 100 activities (≈ 25 KB of JSON: over the gzip and digest thresholds). */
 function bigPush(dev: TestDevice, prefix: string) {
-  const created = Array.from({ length: 100 }, (_, i) => ({ id: `${prefix}${i}`, sport: 'run', notes: 'n'.repeat(200) }));
+  const created = Array.from({ length: 100 }, (_, i) => ({
+    id: `${prefix}${i}`,
+    sport: 'run',
+    notes: 'n'.repeat(200),
+  }));
   return gzipSync(
-    JSON.stringify({ changes: changes('activities', { created }), lastPulledAt: dev.lastPulledAt, deviceId: dev.deviceId }),
+    JSON.stringify({
+      changes: changes('activities', { created }),
+      lastPulledAt: dev.lastPulledAt,
+      deviceId: dev.deviceId,
+    }),
   );
 }
 
@@ -65,7 +73,9 @@ describe('Content-Digest on push', () => {
     expect(r.statusCode).toBe(400);
     const err = r.json().error;
     expect(err.code).toBe('SYNC_ERR_DIGEST_MISMATCH');
-    expect(err.message).toMatch(new RegExp(`sha-256 of the ${corrupt.length} bytes received is .* Content-Digest says`));
+    expect(err.message).toMatch(
+      new RegExp(`sha-256 of the ${corrupt.length} bytes received is .* Content-Digest says`),
+    );
     expect(err.message).toMatch(/nothing was applied/);
     expect(await activityIds(dev, 'bad')).toHaveLength(0);
     // The same request sent again intact goes through: the rejection is retryable.
@@ -116,7 +126,10 @@ describe('Content-Digest on responses', () => {
       server.app.inject({
         method: 'GET',
         url: `/sync/pull?lastPulledAt=0&deviceId=${dev.deviceId}${extra}`,
-        headers: { authorization: `Bearer ${dev.token}`, ...(acceptEncoding ? { 'accept-encoding': acceptEncoding } : {}) },
+        headers: {
+          authorization: `Bearer ${dev.token}`,
+          ...(acceptEncoding ? { 'accept-encoding': acceptEncoding } : {}),
+        },
       });
     const gz = await pull('gzip');
     expect(gz.headers['content-encoding']).toBe('gzip');

@@ -42,7 +42,10 @@ export function registerRequestDigest(app: FastifyInstance, bodyLimit: number): 
       throw new SyncApiError('SYNC_ERR_BAD_REQUEST', [(e as Error).message]);
     }
     if (reason) {
-      req.log.warn({ code: 'SYNC_ERR_DIGEST_MISMATCH', url: req.url.split('?')[0], reason }, 'body corrupted in transit');
+      req.log.warn(
+        { code: 'SYNC_ERR_DIGEST_MISMATCH', url: req.url.split('?')[0], reason },
+        'body corrupted in transit',
+      );
       throw new SyncApiError('SYNC_ERR_DIGEST_MISMATCH', [reason]);
     }
     return Readable.from([body]);

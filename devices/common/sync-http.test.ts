@@ -125,7 +125,10 @@ describe('Content-Digest (RFC 0006 §5.4 checksums on large payloads)', () => {
     const mismatch = () =>
       new Response(
         JSON.stringify({
-          error: { code: 'SYNC_ERR_DIGEST_MISMATCH', message: 'Request body does not match its Content-Digest: sha-256 …' },
+          error: {
+            code: 'SYNC_ERR_DIGEST_MISMATCH',
+            message: 'Request body does not match its Content-Digest: sha-256 …',
+          },
         }),
         { status: 400 },
       );
