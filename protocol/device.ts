@@ -95,13 +95,28 @@ export interface AttachedDevice {
   detail?: string;
 }
 
+/** A file for one record, handed to a device's upload queue (RFC 2.2.6): a FIT for an activity. */
+export interface FileAttachment {
+  table: TableName;
+  recordId: string;
+  bytes: Uint8Array;
+  fileName: string;
+  contentType: string;
+}
+
 /** The device a paired device (a watch) reaches the server through, as the runner records it. */
 export interface PairPeer {
   readonly id: string;
-  /** The peer's data folder (where its app keeps files, e.g. FIT files). */
+  /** The peer's data folder (where its app keeps files). */
   readonly dataDir: string;
   create(table: TableName, values: Omit<SyncRecord, 'id'>, id?: string): Promise<string>;
   sync(trigger?: SyncTrigger): Promise<SyncOutcome>;
+  /**
+   * Queues a file in the peer's persisted upload queue (RFC 2.2.6); resolves once it is persisted,
+   * not uploaded. Absent when the peer's driver has no upload queue the harness can reach (a Detox
+   * app: its queue lives in the app, and the test bridge has no file command).
+   */
+  attachFile?(file: FileAttachment): Promise<void>;
   /** The peer's own database (what its app builds the watch's context pack from). */
   snapshot(): Promise<TableRecords>;
   /** The peer's clock (skew included). */
@@ -304,7 +319,8 @@ export interface Device {
   memoryBytes?(): Promise<number>;
   /** A BLE link the nemesis can disturb (bleOutOfRange, bleDisconnect): watches. */
   readonly radioLink?: RadioLinkControl;
-  /** Devices with a file upload queue (RFC 2.2.6): wait until it is drained or failed, and its state. */
+  /** Devices with a file upload queue (RFC 2.2.6): queue a file (persisted when it resolves), wait until it is drained or failed, and its state. */
+  attachFile?(file: FileAttachment): Promise<unknown>;
   uploadsSettled?(): Promise<void>;
   uploadSummary?(): UploadSummary | undefined;
 }

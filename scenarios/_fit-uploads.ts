@@ -64,7 +64,11 @@ export async function recordOnPhone(phone: DeviceHandle, acts: PlannedActivity[]
  * Every planned file is in the store exactly once with its checksum, nothing else is, and the
  * server's activity row carries its key and the FIT's duration.
  */
-export async function checkArrivedOnce(ctx: ScenarioContext, reader: DeviceHandle, acts: PlannedActivity[]) {
+export async function checkArrivedOnce(
+  ctx: ScenarioContext,
+  reader: DeviceHandle,
+  acts: Array<Pick<PlannedActivity, 'id' | 'durationS' | 'sha256'>>,
+) {
   const { expect, note } = ctx;
   const objects = (await ctx.objectStore?.list()) ?? [];
   await reader.sync('manual');

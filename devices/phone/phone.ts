@@ -12,6 +12,7 @@ import type {
   Device,
   DeviceContext,
   EnergyReading,
+  FileAttachment,
   LocalWrite,
   PowerLossReport,
   SyncOutcome,
@@ -228,13 +229,7 @@ export class PhoneDevice implements Device {
   }
 
   /** Queues a file (a FIT) for a record and starts uploading; resolves once it is persisted. */
-  async attachFile(file: {
-    table: TableName;
-    recordId: string;
-    bytes: Uint8Array;
-    fileName: string;
-    contentType: string;
-  }): Promise<UploadItem> {
+  async attachFile(file: FileAttachment): Promise<UploadItem> {
     const q = this.liveUploads();
     const item = await q.enqueue({ ...file, tableName: file.table });
     void q.process();

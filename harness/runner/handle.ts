@@ -3,7 +3,13 @@
  * invoke/complete pair in the history, stamped with the device's own clock (skew included), and a
  * kill is an appKill fault of the nemesis.
  */
-import { blankSyncOutcome, type Device, type DeviceDrivers, type SyncOutcome } from '../../protocol/device';
+import {
+  blankSyncOutcome,
+  type Device,
+  type DeviceDrivers,
+  type FileAttachment,
+  type SyncOutcome,
+} from '../../protocol/device';
 import { HarnessError } from '../../protocol/harness-error';
 import type { Rng } from '../../protocol/rng';
 import { isTableName, TABLE_NAMES } from '../../protocol/tables';
@@ -133,14 +139,22 @@ export function pairDevices(devices: RunDevice[], handles: Record<string, Device
   for (const d of devices) {
     if (!d.kind.pair || !d.spec.pairedWith) continue;
     const peer = handles[d.spec.pairedWith];
-    const peerDir = devices.find((x) => x.id === peer.id)?.dataDir ?? '';
+    const peerDev = devices.find((x) => x.id === peer.id);
+    const attach = peerDev?.dev.attachFile?.bind(peerDev.dev);
     d.kind.pair(d.dev as DeviceDrivers[typeof d.kind.kind], {
       id: d.id,
       peer: {
         id: peer.id,
-        dataDir: peerDir,
+        dataDir: peerDev?.dataDir ?? '',
         create: (table, values, rid) => peer.create(table, values, rid),
         sync: (trigger) => peer.sync(trigger),
+        ...(attach
+          ? {
+              attachFile: async (file: FileAttachment) => {
+                await attach(file);
+              },
+            }
+          : {}),
         snapshot: () => peer.snapshot(),
         now: () => peer.now(),
       },
