@@ -5,34 +5,19 @@
  * skipped because hardware it needs is absent (reported, with the reason). The verdict table is
  * printed whatever the outcome, so a CI log shows what ran.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { RunResult } from '../harness/results/types';
+import { runHarness } from './run-cli';
 
-const ROOT = resolve(__dirname, '..');
 export const LIBRARY_SEED = 1;
 export const LIBRARY_ARGS = ['--grep-invert', '^(load|target)$', '--seed', String(LIBRARY_SEED)];
 /** Generous: the library takes minutes on a loaded 2-core machine; a hang must still end. */
 const TIMEOUT_MS = 25 * 60_000;
 
-/** The CLI as a child process, asynchronously (a spawnSync would block vitest's worker RPC). */
-function harness(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'harness.js'), ...args], {
-      cwd: ROOT,
-      timeout: TIMEOUT_MS - 30_000,
-      env: { ...process.env, NO_COLOR: '1', CI: '1' },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('close', (code) => done({ code, out, err }));
-  });
-}
+const harness = (args: string[]) => runHarness(args, { timeoutMs: TIMEOUT_MS - 30_000 });
 
 it(
   'the scenario library passes (all but @load and @target; skipped only for absent hardware)',

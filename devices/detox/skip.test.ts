@@ -4,30 +4,19 @@
  * 0 with --allow-skipped); the same scenario with the bridge pointed at the simulated phone passes.
  * Uses the machine's PostgreSQL when SYNC_TEST_DATABASE_URL is set.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT, runHarness } from '../../test/run-cli';
 
-const ROOT = resolve(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'harness.js');
 const pg = process.env.SYNC_TEST_DATABASE_URL;
 const services = pg ? ['--services', 'url', '--database-url', pg] : ['--services', 'embedded'];
 
-/** Asynchronous on purpose: a spawnSync blocks the test worker past vitest's 60 s RPC timeout on a loaded machine. */
 async function run(args: string[]) {
   const out = mkdtempSync(join(tmpdir(), 'skip-test-'));
-  const child = spawn(process.execPath, [BIN, 'run', 'real-devices-smoke', ...services, '--output', out, ...args], {
-    cwd: ROOT,
-    timeout: 240_000,
-    env: { ...process.env, NO_COLOR: '1', CI: '1' },
-  });
-  let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  child.stdout.resume();
-  const code = await new Promise<number | null>((done) => child.on('close', done));
+  const { code, err } = await runHarness(['run', 'real-devices-smoke', ...services, '--output', out, ...args]);
   const latest = join(out, 'latest', 'results.json');
   return {
     code,

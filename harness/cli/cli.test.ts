@@ -2,36 +2,14 @@
  * The CLI as users and CI meet it: exit codes, error messages for bad input, and real runs against
  * the embedded stack (including the checker proofs against deliberately broken servers).
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { type CliRun, ROOT, runHarness } from '../../test/run-cli';
 
-const ROOT = resolve(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'harness.js');
-
-/**
- * Runs the CLI as a child process, asynchronously: a spawnSync blocks the test worker's event loop,
- * and several in a row on a loaded machine outlast vitest's 60 s RPC timeout ("Timeout calling onTaskUpdate").
- */
-function harness(
-  args: string[],
-  cwd = ROOT,
-  timeout = 240_000,
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      timeout,
-      env: { ...process.env, NO_COLOR: '1', CI: '1' },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('close', (code) => done({ code, out, err }));
-  });
+function harness(args: string[], cwd = ROOT, timeout = 240_000): Promise<CliRun> {
+  return runHarness(args, { cwd, timeoutMs: timeout });
 }
 
 describe('harness CLI: bad input gets a clear error and exit code 2', () => {
