@@ -119,3 +119,62 @@ export interface UploadSummary {
   putAttempts: number;
   bytesSent: number;
 }
+
+/** One file in a device's upload queue (devices/common/upload-queue.ts). */
+export interface UploadItem {
+  /** Stable id: table, record and content; enqueueing the same file for the same record twice is a no-op. */
+  id: string;
+  tableName: string;
+  recordId: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  /** Failed attempts so far. */
+  retryCount: number;
+  enqueuedAt: number;
+  fileKey?: string;
+  lastError?: string;
+  /** HTTP status of the last failure, when there was one. */
+  lastStatus?: number;
+  /** Uploaded, but its record is not on the server yet: completes after the next sync (process()). */
+  awaitingSync?: boolean;
+  /** The store acknowledged the PUT of `fileKey`; a retry only needs complete(). */
+  putDone?: boolean;
+  failedAt?: number;
+}
+
+export interface UploadQueueStatus {
+  pending: number;
+  failed: UploadItem[];
+  done: number;
+  /** PUT attempts made (each try of each item), retries included. */
+  putAttempts: number;
+  /** Bytes sent in PUTs, retries included (what the radio carried). */
+  bytesSent: number;
+}
+
+/** A file to attach to a record: queued, persisted, then uploaded (RFC 2.2.6). */
+export interface AttachFileRequest {
+  table: string;
+  recordId: string;
+  bytes: Uint8Array;
+  fileName: string;
+  contentType: string;
+}
+
+/**
+ * The device-facing API of a device with a file upload queue, the same for every kind that has one
+ * (phone, web client), so upload scenarios need not know which kind they drive. Its status is
+ * synchronous: a kind whose queue lives elsewhere (the web client's in its page) keeps a copy fresh.
+ */
+export interface UploadingDevice {
+  /** Queues a file and starts uploading; resolves once it is persisted (not uploaded). */
+  attachFile(file: AttachFileRequest): Promise<UploadItem>;
+  /** Resolves when the queue is empty, or every remaining item has failed or waits for a sync. */
+  uploadsSettled(): Promise<void>;
+  /** Moves the failed queue back into the queue and starts it (a user's "retry" button). */
+  retryFailedUploads(): Promise<number>;
+  uploadStatus(): UploadQueueStatus | undefined;
+  uploadSummary(): UploadSummary | undefined;
+}

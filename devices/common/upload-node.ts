@@ -8,9 +8,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { type SyncHttpClient, SyncHttpError } from './sync-http';
 import {
-  type FilesApi,
   type PutResult,
   UploadError,
   type UploadQueueState,
@@ -102,21 +100,7 @@ export const nodeHttpTransport = (timeoutMs = 120_000): UploadTransport => ({
   },
 });
 
-/** The upload queue's API on the device's sync client; HTTP failures keep their status. */
-export function filesApiOf(client: SyncHttpClient): FilesApi {
-  const wrap = async <T>(fn: () => Promise<{ body: T }>): Promise<T> => {
-    try {
-      return (await fn()).body;
-    } catch (e) {
-      if (e instanceof SyncHttpError)
-        throw new UploadError(e.message, e.kind === 'http' ? e.status : undefined, false, e.code);
-      throw e;
-    }
-  };
-  return {
-    uploadUrl: (req) => wrap(() => client.uploadUrl(req)),
-    complete: (req) => wrap(() => client.completeUpload(req)),
-  };
-}
+// The files API is isomorphic (the web client's bundle uses it too).
+export { filesApiOf } from './upload-api';
 
 export const nodeSha256 = async (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

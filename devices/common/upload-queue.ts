@@ -16,33 +16,14 @@
 import type {
   CompleteRequest,
   CompleteResponse,
+  UploadItem,
+  UploadQueueStatus,
   UploadSummary,
   UploadUrlRequest,
   UploadUrlResponse,
 } from '../../protocol/files';
 
-export interface UploadItem {
-  /** Stable id: table, record and content; enqueueing the same file for the same record twice is a no-op. */
-  id: string;
-  tableName: string;
-  recordId: string;
-  fileName: string;
-  contentType: string;
-  size: number;
-  sha256: string;
-  /** Failed attempts so far. */
-  retryCount: number;
-  enqueuedAt: number;
-  fileKey?: string;
-  lastError?: string;
-  /** HTTP status of the last failure, when there was one. */
-  lastStatus?: number;
-  /** Uploaded, but its record is not on the server yet: completes after the next sync (process()). */
-  awaitingSync?: boolean;
-  /** The store acknowledged the PUT of `fileKey`; a retry only needs complete(). */
-  putDone?: boolean;
-  failedAt?: number;
-}
+export type { UploadItem, UploadQueueStatus } from '../../protocol/files';
 
 export interface UploadQueueState {
   queue: UploadItem[];
@@ -97,16 +78,6 @@ export interface UploadQueueOptions {
   maxAttempts?: number;
   /** Backoff base in ms; the wait after failure n is base · 2^n (RFC: 2 s, 4 s). Default 1000. */
   backoffBaseMs?: number;
-}
-
-export interface UploadQueueStatus {
-  pending: number;
-  failed: UploadItem[];
-  done: number;
-  /** PUT attempts made (each try of each item), retries included. */
-  putAttempts: number;
-  /** Bytes sent in PUTs, retries included (what the radio carried). */
-  bytesSent: number;
 }
 
 const PERMANENT_STATUSES = new Set([400, 403, 404, 413, 415, 422]);

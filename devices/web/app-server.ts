@@ -11,6 +11,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { extname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -33,6 +34,17 @@ export interface PushLogEntry {
   error?: string;
 }
 
+/** One PUT the page sent through the upload relay. */
+export interface UploadRelayEntry {
+  at: number;
+  /** The presigned URL without its query (the signature). */
+  target: string;
+  /** Body bytes that reached the relay from the page. */
+  bytesIn: number;
+  status?: number;
+  error?: string;
+}
+
 export interface WebAppServer {
   readonly url: string;
   readonly port: number;
@@ -41,6 +53,10 @@ export interface WebAppServer {
   config: AppConfig;
   /** Offline at the device's network edge: refuses /api and /harness, cuts open sockets. */
   setApiBlocked(blocked: boolean): void;
+  /** Every PUT through the upload relay, in order. */
+  readonly uploads: UploadRelayEntry[];
+  /** Test hook: awaited after the store answered a PUT, before the answer goes to the page. */
+  beforeUploadResponse?: (entry: UploadRelayEntry) => Promise<void>;
   /** Test hook: awaited after the upstream answered a push, before the answer goes to the page. */
   beforePushResponse?: (entry: PushLogEntry) => Promise<void>;
   /** Calls `listener` with every event the app posts to /harness/event of `type`, from now on. */
@@ -78,6 +94,7 @@ export async function startWebAppServer(opts: WebAppServerOptions): Promise<WebA
     url: '',
     port: 0,
     pushes: [],
+    uploads: [],
     upstream: opts.upstream,
     config: opts.config,
     setApiBlocked(b: boolean) {
@@ -182,12 +199,86 @@ export async function startWebAppServer(opts: WebAppServerOptions): Promise<WebA
     up.end(body);
   }
 
+  /**
+   * The upload relay: the page PUTs to its own origin and the relay forwards the body as it comes
+   * (no buffering: the device's bandwidth limit holds the page's upload back) to the presigned URL,
+   * which points at the device's object-store proxy. A browser would need CORS on the bucket to PUT
+   * there itself; the relay sends exactly the headers the URL was signed for, as the phone does.
+   */
+  function relayUpload(req: IncomingMessage, res: ServerResponse, to: string | null) {
+    let target: URL;
+    try {
+      target = new URL(to ?? '');
+      if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error(target.protocol);
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      return res.end(`upload relay: "to" must be an http(s) URL, got ${JSON.stringify(to)}`);
+    }
+    const entry: UploadRelayEntry = { at: Date.now(), target: `${target.origin}${target.pathname}`, bytesIn: 0 };
+    self.uploads.push(entry);
+    const headers: Record<string, string> = { host: target.host };
+    for (const h of ['content-type', 'content-length']) {
+      const v = req.headers[h];
+      if (typeof v === 'string') headers[h] = v;
+    }
+    const up = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, {
+      method: 'PUT',
+      headers,
+      agent: false,
+    });
+    upstreamReqs.add(up);
+    up.on('close', () => upstreamReqs.delete(up));
+    up.on('error', (e) => {
+      entry.error ??= e.message;
+      cut(req);
+    });
+    req.on('data', (c: Buffer) => {
+      entry.bytesIn += c.length;
+    });
+    // A page that goes away mid-body (reload, crash, abort) must not leave the store a short object.
+    req.on('close', () => {
+      if (!req.complete) {
+        entry.error ??= 'the page went away mid-body';
+        up.destroy();
+      }
+    });
+    req.pipe(up);
+    up.on('response', async (ur) => {
+      const parts: Buffer[] = [];
+      try {
+        for await (const c of ur) parts.push(c as Buffer);
+      } catch (e) {
+        entry.error ??= (e as Error).message;
+        return cut(req);
+      }
+      entry.status = ur.statusCode;
+      if (self.beforeUploadResponse) await self.beforeUploadResponse(entry);
+      if (blocked || req.socket.destroyed) {
+        entry.error ??= 'response not delivered (device offline or page gone)';
+        return cut(req);
+      }
+      const h = ur.headers;
+      res.writeHead(ur.statusCode ?? 502, {
+        ...(h['content-type'] ? { 'content-type': h['content-type'] } : {}),
+        ...(h.etag ? { etag: h.etag } : {}),
+      });
+      res.end(Buffer.concat(parts));
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) up.destroy();
+    });
+  }
+
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     try {
       if (url.pathname.startsWith('/api/')) {
         if (blocked) return cut(req);
         return await handleApi(req, res);
+      }
+      if (url.pathname === '/harness/upload' && req.method === 'PUT') {
+        if (blocked) return cut(req);
+        return relayUpload(req, res, url.searchParams.get('to'));
       }
       if (url.pathname === '/harness/token') {
         if (blocked) return cut(req);

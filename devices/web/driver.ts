@@ -12,11 +12,19 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
 import type { Device, DeviceContext, EnergyReading, LocalWrite, SyncOutcome, SyncTrigger } from '../../protocol/device';
+import type {
+  AttachFileRequest,
+  UploadItem,
+  UploadingDevice,
+  UploadQueueStatus,
+  UploadSummary,
+} from '../../protocol/files';
 import type { TableRecords } from '../../protocol/records';
 import type { SchemaVersion } from '../../protocol/tables';
+import { summarizeUploads } from '../common/upload-queue';
 import { type DeviceEnergyProfile, EnergyMeter, LAPTOP_WIFI } from '../energy/radio-model';
 import type { AppConfig } from './app/engine';
-import type { HarnessApi } from './app/main';
+import type { HarnessApi, UploadReport } from './app/main';
 import { startWebAppServer, type WebAppServer } from './app-server';
 import { buildWebApp } from './build';
 import { acquireBrowser, launchOptions, releaseBrowser } from './chromium';
@@ -55,7 +63,13 @@ export function createWebDevice(opts: WebDeviceOptions): WebDevice {
   return new WebDevice(opts);
 }
 
-export class WebDevice implements Device {
+/** A page that navigated (reload) or died under an evaluate: the call may be retried on another tab. */
+const pageGone = (e: unknown) =>
+  /Execution context was destroyed|Target (page, context or browser )?(has been )?closed|navigat|crash/i.test(
+    (e as Error).message,
+  );
+
+export class WebDevice implements Device, UploadingDevice {
   readonly kind = 'web' as const;
   readonly id: string;
   private ctx!: DeviceContext;
@@ -68,6 +82,8 @@ export class WebDevice implements Device {
   private readonly meter: EnergyMeter;
   /** Syncs the app started by itself that the meter charged. */
   private appSyncs = 0;
+  /** The upload queue as the page last reported it (the queue itself lives in the leader tab). */
+  private uploadReport: UploadReport | undefined;
 
   constructor(readonly opts: WebDeviceOptions) {
     this.id = opts.id;
@@ -127,6 +143,7 @@ export class WebDevice implements Device {
     });
     // The syncs the app starts by itself (its triggers, the service worker's background sync) are
     // metered from the page's report; the ones this driver runs are metered in sync() with CPU time.
+    this.server.onEvent('upload-status', (e) => this.noteUploads(e as unknown as UploadReport));
     this.server.onEvent('sync-meter', (e) => {
       if (e.origin === 'harness') return;
       const durationMs = Number(e.durationMs) || 0;
@@ -174,6 +191,12 @@ export class WebDevice implements Device {
       this.pages = this.pages.filter((p) => p !== page);
     });
     await page.goto(this.url + (passive ? '/#passive' : '/'));
+    await this.waitReady(page);
+    this.pages.push(page);
+    return page;
+  }
+
+  private async waitReady(page: Page): Promise<void> {
     await page.waitForFunction(
       () => (window as unknown as Win).__harness?.ready === true || !!document.body.dataset.error,
       null,
@@ -183,8 +206,97 @@ export class WebDevice implements Device {
     );
     const err = await page.evaluate(() => document.body.dataset.error);
     if (err) throw new Error(`web ${this.id}: app failed to start: ${err}`);
-    this.pages.push(page);
-    return page;
+  }
+
+  /**
+   * Reloads a tab (F5), by default the one running the upload queue: an upload in flight is cut
+   * mid-body, and the reloaded app resumes the persisted queue.
+   */
+  async reload(tab?: number): Promise<void> {
+    const page = tab === undefined ? await this.uploadTab() : this.pages[tab];
+    if (!page) throw new Error(`web ${this.id}: no tab ${tab}`);
+    await page.reload();
+    await this.waitReady(page);
+    if (this.uploadReport) await this.refreshUploads();
+  }
+
+  // ------------------------------------------------------------------------------------ uploads
+
+  private noteUploads(r: UploadReport | null | undefined) {
+    if (r?.status && (!this.uploadReport || r.seq >= this.uploadReport.seq)) this.uploadReport = r;
+  }
+
+  /** The tab that runs the upload queue (the leader); opens one when none is open. */
+  private async uploadTab(): Promise<Page> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (!this.context) throw new Error(`web ${this.id} is not running (stopped or killed); restart() it first`);
+      if (!this.pages.some((p) => !p.url().includes('#passive'))) await this.openTab();
+      for (const p of this.pages) {
+        const ready = await p.evaluate(() => (window as unknown as Win).__harness.uploadsReady()).catch(() => false);
+        if (ready) return p;
+      }
+      if (Date.now() > deadline) throw new Error(`web ${this.id}: no tab took over the upload queue in 30 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Runs `fn` on the upload tab; a tab reloaded or lost under it hands the call to the next one. */
+  private async onUploadTab<T>(fn: (page: Page) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const page = await this.uploadTab();
+      try {
+        return await fn(page);
+      } catch (e) {
+        if (!pageGone(e) || attempt >= 20) throw e;
+      }
+    }
+  }
+
+  private async refreshUploads(): Promise<void> {
+    this.noteUploads(
+      await this.onUploadTab((p) => p.evaluate(() => (window as unknown as Win).__harness.uploadStatus())),
+    );
+  }
+
+  async attachFile(file: AttachFileRequest): Promise<UploadItem> {
+    const arg = {
+      table: file.table,
+      recordId: file.recordId,
+      fileName: file.fileName,
+      contentType: file.contentType,
+      bytesBase64: Buffer.from(file.bytes).toString('base64'),
+    };
+    const page = await this.uploadTab();
+    const { item, report } = await page.evaluate((f) => (window as unknown as Win).__harness.attachFile(f), arg);
+    this.noteUploads(report);
+    return item;
+  }
+
+  /**
+   * Resolves when the queue is drained or every remaining item failed (or waits for a sync). A
+   * reload under it does not end the wait: the reloaded app resumes the queue, and so does this.
+   */
+  async uploadsSettled(): Promise<void> {
+    this.noteUploads(
+      await this.onUploadTab((p) => p.evaluate(() => (window as unknown as Win).__harness.uploadsSettled())),
+    );
+  }
+
+  async retryFailedUploads(): Promise<number> {
+    const { n, report } = await this.onUploadTab((p) =>
+      p.evaluate(() => (window as unknown as Win).__harness.retryFailedUploads()),
+    );
+    this.noteUploads(report);
+    return n;
+  }
+
+  uploadStatus(): UploadQueueStatus | undefined {
+    return this.uploadReport?.status;
+  }
+
+  uploadSummary(): UploadSummary | undefined {
+    return summarizeUploads(this.uploadStatus());
   }
 
   /** Waits until the service worker controls the origin (background sync needs it active). */
@@ -389,6 +501,8 @@ export class WebDevice implements Device {
       await this.closeAllTabs();
       for (let i = 0; i < (this.opts.tabs ?? 1); i++) await this.openTab();
     }
+    // What the relaunched app found in its persisted queue.
+    if (this.uploadReport) await this.refreshUploads();
   }
 
   async screenshot(path: string, tab = 0): Promise<void> {

@@ -18,18 +18,30 @@ export interface Backend {
   context(userId: string, deviceId: string, opts?: { timeScale?: number; serverUrl?: string }): DeviceContext;
   /** What the server holds for a user (a fresh full pull by an observer device). */
   serverView(userId: string): Promise<PullResponse>;
+  /** With `objectStore`: every object in the store, with its sha256 and how many PUTs wrote it. */
+  objects(): Promise<Array<{ key: string; size: number; sha256: string; writes?: number }>>;
   close(): Promise<void>;
 }
 
-export async function startBackend(): Promise<Backend> {
+/** `objectStore`: an embedded S3-compatible store behind /files/* (FIT uploads). */
+export async function startBackend(opts: { objectStore?: boolean } = {}): Promise<Backend> {
   const root = await mkdtemp(join(tmpdir(), 'sync-harness-webtest-'));
   const { resolvePostgres } = await import('../../harness/services/postgres/index');
   const pg = await resolvePostgres({ mode: 'embedded', log: () => {} });
   const { startSyncServer } = await import('../../server/index');
+  const os = opts.objectStore ? await import('../../harness/services/object-store/index') : undefined;
+  const store = os && (await os.resolveObjectStore('embedded', { log: () => {} }));
   let server: Awaited<ReturnType<typeof startSyncServer>>;
   try {
-    server = await startSyncServer({ databaseUrl: pg.url, port: 0, logLevel: 'silent', heartbeatMs: 5_000 });
+    server = await startSyncServer({
+      databaseUrl: pg.url,
+      port: 0,
+      logLevel: 'silent',
+      heartbeatMs: 5_000,
+      ...(store && os ? { objectStore: os.serverObjectStoreConfig(store) } : {}),
+    });
   } catch (e) {
+    await store?.stop();
     await pg.stop();
     throw e;
   }
@@ -73,8 +85,13 @@ export async function startBackend(): Promise<Backend> {
       const http = new SyncHttpClient({ baseUrl: server.url, deviceId, schemaVersion: 2, getToken: async () => tok });
       return (await http.pull(null)).body;
     },
+    async objects() {
+      if (!store || !os) throw new Error('startBackend({ objectStore: true }) has the store');
+      return os.objectStoreView(store).list();
+    },
     async close() {
       await server.close().catch(() => {});
+      await store?.stop().catch(() => {});
       await pg.stop().catch(() => {});
       await rm(root, { recursive: true, force: true }).catch(() => {});
     },

@@ -2,9 +2,13 @@
  * Web devices against the real stack: embedded PostgreSQL, the sync server, real Chromium.
  * Skipped (with the reason) when Chromium is missing; `make setup` installs it.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateFitActivity } from '../../fixtures/fit/generator';
 import { resolveConflict } from '../../protocol/conflicts';
+import { FIT_CONTENT_TYPE } from '../../protocol/files';
 import type { SyncRecord } from '../../protocol/records';
 import { TABLE_NAMES, type TableName } from '../../protocol/tables';
 import { CHROMIUM_PATH, closeSharedBrowser } from './chromium';
@@ -20,7 +24,7 @@ describe.skipIf(!hasChromium)('web devices on the real server', () => {
   let users = 0;
 
   beforeAll(async () => {
-    be = await startBackend();
+    be = await startBackend({ objectStore: true });
   });
   afterAll(async () => {
     for (const d of started) await d.stop().catch(() => {});
@@ -292,5 +296,110 @@ describe.skipIf(!hasChromium)('web devices on the real server', () => {
     await a.setOffline(false);
     await badgeIs('synced', '0');
     expect((await serverRows(u, 'goals')).map((g) => g.title).sort()).toEqual(['Ride 100 km', 'Swim 2 km']);
+  });
+  // ------------------------------------------------------------------ FIT uploads (RFC 2.2.6)
+
+  const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+  const fit = (seed: number, durationS: number) =>
+    generateFitActivity({ seed, sport: 'running', durationS, startTime: new Date(Date.UTC(2024, 5, seed, 6)) }).bytes;
+  const attach = (d: WebDevice, recordId: string, bytes: Uint8Array) =>
+    d.attachFile({ table: 'activities', recordId, bytes, fileName: `${recordId}.fit`, contentType: FIT_CONTENT_TYPE });
+  async function activities(d: WebDevice, ids: string[]) {
+    for (const id of ids)
+      await d.write({ op: 'create', table: 'activities', id, values: { rpe: 6, notes: `web ${id}` } });
+    expect((await d.sync('manual')).ok).toBe(true);
+  }
+
+  it('uploads FITs through the shared queue: once each, the record updated after complete, a corrupt FIT failed at once', async () => {
+    const u = newUser();
+    const a = await device(u, `${u}-a`);
+    await activities(a, ['fa-1', 'fa-2', 'fa-bad']);
+    const files = { 'fa-1': fit(1, 600), 'fa-2': fit(2, 1800) };
+    const corrupt = readFileSync(join(__dirname, '..', '..', 'fixtures', 'fit', 'bad-crc.fit'));
+    await attach(a, 'fa-1', files['fa-1']);
+    await attach(a, 'fa-2', files['fa-2']);
+    await attach(a, 'fa-bad', corrupt);
+    // Enqueueing the same file for the same record again is a no-op.
+    await attach(a, 'fa-1', files['fa-1']);
+    await a.uploadsSettled();
+    const st = a.uploadStatus()!;
+    expect(st.done).toBe(2);
+    expect(st.pending).toBe(0);
+    expect(st.failed.map((f) => [f.recordId, f.lastStatus, f.retryCount])).toEqual([['fa-bad', 422, 1]]);
+    expect(st.failed[0]!.lastError).toContain('File CRC mismatch');
+    expect(a.uploadSummary()?.failed[0]).toMatchObject({ recordId: 'fa-bad', status: 422, attempts: 1 });
+    const objects = await be.objects();
+    for (const [id, bytes] of Object.entries(files)) {
+      const stored = objects.filter((o) => o.sha256 === sha(bytes));
+      expect(stored.length, `${id} stored once`).toBe(1);
+      expect(stored[0]!.writes).toBe(1);
+    }
+    // Every PUT went through the app server's relay to the device's presigned URL, once per file: the
+    // corrupt one too (the server decodes it on complete, and its 422 is final).
+    expect(a.appServer.uploads.map((e) => e.status)).toEqual([200, 200, 200]);
+    // The local record learned its key from the server's confirmation; the server has the FIT's columns.
+    const local = new Map((await a.snapshot()).activities.map((r) => [r.id, r]));
+    expect(objects.map((o) => o.key)).toContain(local.get('fa-1')?.fit_file_key);
+    expect(local.get('fa-bad')?.fit_file_key ?? null).toBeNull();
+    expect((await a.sync('manual')).ok).toBe(true);
+    const server = new Map((await serverRows(u, 'activities')).map((r) => [r.id, r]));
+    expect(server.get('fa-2')?.duration_s).toBe(1800);
+    expect(server.get('fa-2')?.fit_file_key).toBe(local.get('fa-2')?.fit_file_key);
+    expect(server.get('fa-bad')?.fit_file_key ?? null).toBeNull();
+  });
+
+  it('an unreachable network fails an upload after 3 attempts with backoff; the retry button delivers it', async () => {
+    const u = newUser();
+    const a = await device(u, `${u}-a`);
+    await activities(a, ['fb-1']);
+    const bytes = fit(3, 900);
+    await a.setOffline(true);
+    await attach(a, 'fb-1', bytes);
+    await a.uploadsSettled();
+    const st = a.uploadStatus()!;
+    expect(st.failed.map((f) => [f.recordId, f.retryCount])).toEqual([['fb-1', 3]]);
+    expect(st.done).toBe(0);
+    await a.setOffline(false);
+    expect(await a.retryFailedUploads()).toBe(1);
+    await a.uploadsSettled();
+    expect(a.uploadStatus()).toMatchObject({ done: 1, pending: 0, failed: [] });
+    expect((await be.objects()).filter((o) => o.sha256 === sha(bytes))).toHaveLength(1);
+  });
+
+  it('a reload after the store took the PUT but before the page heard back resumes the queue: no duplicate', async () => {
+    const u = newUser();
+    const a = await device(u, `${u}-a`);
+    await activities(a, ['fc-1', 'fc-2']);
+    const files = { 'fc-1': fit(4, 2700), 'fc-2': fit(5, 600) };
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let stored!: () => void;
+    const storeAnswered = new Promise<void>((r) => {
+      stored = r;
+    });
+    a.appServer.beforeUploadResponse = async () => {
+      a.appServer.beforeUploadResponse = undefined;
+      stored();
+      await held;
+    };
+    await attach(a, 'fc-1', files['fc-1']);
+    await attach(a, 'fc-2', files['fc-2']);
+    // Waiting for the queue spans the reload: the reloaded tab resumes it, and the wait with it.
+    const settled = a.uploadsSettled();
+    await storeAnswered;
+    await a.reload();
+    release();
+    await settled;
+    const st = a.uploadStatus()!;
+    expect(st).toMatchObject({ done: 2, pending: 0, failed: [] });
+    const objects = await be.objects();
+    for (const [id, bytes] of Object.entries(files))
+      expect(objects.filter((o) => o.sha256 === sha(bytes)).length, `${id} stored once`).toBe(1);
+    // The first file's PUT landed twice on the same content-addressed key: rewritten, not duplicated.
+    expect(objects.find((o) => o.sha256 === sha(files['fc-1']))?.writes).toBe(2);
+    const local = new Map((await a.snapshot()).activities.map((r) => [r.id, r]));
+    for (const id of Object.keys(files)) expect(objects.map((o) => o.key)).toContain(local.get(id)?.fit_file_key);
   });
 });

@@ -153,6 +153,12 @@ export class SyncEngine {
   sync(trigger: SyncTrigger, origin: 'app' | 'harness' = 'app'): Promise<SyncOutcome> {
     return navigator.locks.request('sync', async () => {
       const out = await this.syncLocked(trigger);
+      // The leader tab's upload queue completes files whose record has just reached the server.
+      if (out.ok) {
+        const bc = new BroadcastChannel('sync-harness');
+        bc.postMessage({ type: 'synced', actor: this.actor });
+        bc.close();
+      }
       // Every sync the app runs reaches the harness's energy meter, the ones it starts itself included
       // (same-origin control plane; nobody listens outside the harness).
       void fetch('/harness/event', {

@@ -9,8 +9,10 @@
  */
 import { liveQuery } from 'dexie';
 import type { SyncOutcome, SyncTrigger } from '../../../protocol/device';
+import type { UploadItem, UploadQueueStatus } from '../../../protocol/files';
 import { columnsFor, TABLE_NAMES, type TableName } from '../../../protocol/tables';
 import { SyncHttpClient, subscribePokes } from '../../common/sync-http';
+import type { UploadQueue } from '../../common/upload-queue';
 import { getMeta, type LocalRow, openDb, setMeta } from './db';
 import {
   type AppConfig,
@@ -23,6 +25,7 @@ import {
   snapshot,
   type WriteOp,
 } from './engine';
+import { createWebUploads } from './uploads';
 
 const tabId = `tab-${Math.random().toString(36).slice(2, 8)}`;
 const passive = location.hash.includes('passive');
@@ -31,6 +34,11 @@ let cfg: AppConfig;
 let engine: SyncEngine;
 let leader = false;
 const bc = new BroadcastChannel('sync-harness');
+let http: SyncHttpClient;
+/** The upload queue (RFC 2.2.6): run by the leader tab only, so one tab at a time works the persisted queue. */
+let uploads: UploadQueue | undefined;
+let uploadsLoaded: Promise<void> | undefined;
+let cachedClockOffsetMs = 0;
 
 async function clockOffset(): Promise<number> {
   return (await getMeta<number>(db, 'clockOffsetMs')) ?? 0;
@@ -74,10 +82,66 @@ function requestSync(trigger: SyncTrigger): Promise<SyncOutcome> {
   return next;
 }
 
+/** The queue's state for the driver, stamped so it can tell a newer report from a late one. */
+export interface UploadReport {
+  seq: number;
+  status: UploadQueueStatus;
+}
+const uploadReport = (): UploadReport => ({
+  seq: performance.timeOrigin + performance.now(),
+  status: uploads!.status(),
+});
+
+let reportTimer: ReturnType<typeof setTimeout> | undefined;
+/** Tells the harness driver (same-origin control plane) how the queue stands, at most every 50 ms. */
+function reportUploads() {
+  if (!uploads || reportTimer !== undefined) return;
+  reportTimer = setTimeout(() => {
+    reportTimer = undefined;
+    void fetch('/harness/event', {
+      method: 'POST',
+      body: JSON.stringify({ type: 'upload-status', ...uploadReport() }),
+    }).catch(() => {});
+  }, 50);
+}
+
+function startUploads() {
+  const q = createWebUploads(cfg, http, {
+    // The activity learns its file only once the server has confirmed the object.
+    onCompleted: (item, res) =>
+      write({
+        op: 'update',
+        table: item.tableName as TableName,
+        id: item.recordId,
+        values: { fit_file_key: res.fileKey },
+      }),
+    onChange: reportUploads,
+    clockOffsetMs: () => cachedClockOffsetMs,
+  });
+  uploads = q;
+  uploadsLoaded = q.load().then(() => {
+    reportUploads();
+    // A reloaded or relaunched app resumes what its last life left queued.
+    if (q.status().pending > 0) void q.process();
+  });
+  // Items waiting for their record complete after a sync of any tab or of the service worker.
+  bc.addEventListener('message', (e) => {
+    if ((e.data as { type?: string })?.type === 'synced' && q.status().pending > 0) void q.process();
+  });
+}
+
+async function liveUploads(): Promise<UploadQueue> {
+  if (!uploads)
+    throw new Error(`HRN_ERR_WEB_UPLOADS: tab ${tabId} does not run the upload queue (the leader tab does)`);
+  await uploadsLoaded;
+  return uploads;
+}
+
 function becomeLeader() {
   leader = true;
   bc.postMessage({ type: 'leader', tabId });
   renderLeader();
+  startUploads();
   if (!cfg.autoTriggers) return;
   void requestSync('app_launch');
   subscribePokes({
@@ -252,11 +316,32 @@ export interface HarnessApi {
     lastPulledAt: number | null;
   }>;
   setClockOffset(ms: number): Promise<void>;
+  /** True once this tab runs the (loaded) upload queue. */
+  uploadsReady(): Promise<boolean>;
+  /** bytes as base64 (evaluate arguments are JSON). */
+  attachFile(file: {
+    table: string;
+    recordId: string;
+    bytesBase64: string;
+    fileName: string;
+    contentType: string;
+  }): Promise<{ item: UploadItem; report: UploadReport }>;
+  uploadsSettled(): Promise<UploadReport>;
+  retryFailedUploads(): Promise<{ n: number; report: UploadReport }>;
+  uploadStatus(): Promise<UploadReport | null>;
+}
+
+function fromBase64(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
 }
 
 async function main() {
   cfg = await loadConfig(db);
-  const http = new SyncHttpClient({
+  cachedClockOffsetMs = await clockOffset();
+  http = new SyncHttpClient({
     baseUrl: `${location.origin}/api`,
     deviceId: cfg.deviceId,
     schemaVersion: cfg.schemaVersion,
@@ -281,7 +366,42 @@ async function main() {
       pendingPushId: (await getMeta<{ pushId: string } | null>(db, 'pendingPush'))?.pushId ?? null,
       lastPulledAt: (await getMeta<number>(db, 'lastPulledAt')) ?? null,
     }),
-    setClockOffset: (ms) => setMeta(db, 'clockOffsetMs', ms),
+    setClockOffset: (ms) => {
+      cachedClockOffsetMs = ms;
+      return setMeta(db, 'clockOffsetMs', ms);
+    },
+    uploadsReady: async () => {
+      if (!uploads) return false;
+      await uploadsLoaded;
+      return true;
+    },
+    attachFile: async (f) => {
+      const q = await liveUploads();
+      const item = await q.enqueue({
+        bytes: fromBase64(f.bytesBase64),
+        fileName: f.fileName,
+        contentType: f.contentType,
+        tableName: f.table,
+        recordId: f.recordId,
+      });
+      void q.process();
+      return { item, report: uploadReport() };
+    },
+    uploadsSettled: async () => {
+      await (await liveUploads()).process();
+      return uploadReport();
+    },
+    retryFailedUploads: async () => {
+      const q = await liveUploads();
+      const n = await q.retryFailed();
+      void q.process();
+      return { n, report: uploadReport() };
+    },
+    uploadStatus: async () => {
+      if (!uploads) return null;
+      await uploadsLoaded;
+      return uploadReport();
+    },
   };
   (window as unknown as { __harness: HarnessApi }).__harness = api;
   startUi();
