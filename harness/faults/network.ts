@@ -138,6 +138,28 @@ export class DeviceNetwork {
     });
   }
 
+  /**
+   * Flip a byte in `percent` % of the HTTP bodies an end-to-end check covers (the embedded proxy's own
+   * `corrupt` toxic; a real Toxiproxy has none and refuses it as an invalid toxic type).
+   */
+  async corrupt(percent: number, direction: 'upstream' | 'downstream' | 'both' = 'both') {
+    const streams = direction === 'both' ? (['upstream', 'downstream'] as const) : [direction];
+    for (const stream of streams) {
+      try {
+        await this.add({
+          type: 'corrupt',
+          stream,
+          toxicity: 1,
+          attributes: { percent: Math.round(percent), protected_only: 1 },
+        });
+      } catch (e) {
+        throw new Error(
+          `the corrupt fault needs the embedded proxy (services.proxy: 'embedded'); this proxy refused the toxic: ${(e as Error).message}`,
+        );
+      }
+    }
+  }
+
   /** Apply a named preset as this device's baseline (kept across heal()). */
   async applyPreset(name: string) {
     const p = networkPreset(name);

@@ -9,6 +9,7 @@ import { fault as bandwidth } from './bandwidth';
 import { fault as bleDisconnect } from './ble-disconnect';
 import { fault as bleOutOfRange } from './ble-out-of-range';
 import { fault as clockSkew } from './clock-skew';
+import { fault as corrupt } from './corrupt';
 import { fault as databasePartition } from './database-partition';
 import { fault as databaseRestart } from './database-restart';
 import { fault as flaky } from './flaky';
@@ -47,4 +48,5 @@ export const FAULT_KINDS: readonly FaultPlugin<any>[] = [
   lostLocalWrites,
   maintenance,
   resetSyncState,
+  corrupt,
 ];

@@ -239,3 +239,68 @@ describe('timer granularity', () => {
     expect(last - t0).toBeLessThan(5000);
   });
 });
+
+describe('corrupt (the harness toxic, RFC 0006 §5.4)', () => {
+  /** Two bodies and a GET on one kept-alive connection, written in small pieces. */
+  const message = (path: string, body: string, extra = '') =>
+    `POST ${path} HTTP/1.1\r\nHost: x\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`;
+  const wire = (digestOnFirst: boolean) =>
+    message('/a?lastPulledAt=123', 'a'.repeat(3000), digestOnFirst ? 'Content-Digest: sha-256=:AAAA:\r\n' : '') +
+    'GET /b?lastPulledAt=456 HTTP/1.1\r\nHost: x\r\n\r\n' +
+    message('/c', 'b'.repeat(700)) +
+    'GET /chunked HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nccccc\r\n0\r\n\r\n' +
+    message('/after-chunked', 'd'.repeat(500));
+
+  async function through(attributes: Record<string, number>, sent: string): Promise<string> {
+    const tp = await start({ seed: 7 });
+    const upPort = await listen(echoServer());
+    const proxy = await new Toxiproxy(tp.url).createProxy({
+      name: 'c',
+      listen: '127.0.0.1:0',
+      upstream: `127.0.0.1:${upPort}`,
+    });
+    await proxy.addToxic({ type: 'corrupt', stream: 'upstream', toxicity: 1, attributes } as never);
+    const sock = await dial(Number(proxy.listen.split(':').pop()));
+    const got: Buffer[] = [];
+    let n = 0;
+    const all = new Promise<void>((r) =>
+      sock.on('data', (d: Buffer) => {
+        got.push(d);
+        n += d.length;
+        if (n >= sent.length) r();
+      }),
+    );
+    for (let i = 0; i < sent.length; i += 333) sock.write(sent.slice(i, i + 333));
+    await all;
+    return Buffer.concat(got).toString('latin1');
+  }
+
+  const differences = (a: string, b: string) => [...a].flatMap((c, i) => (c === b[i] ? [] : [i]));
+
+  it('flips one byte per Content-Length body, never a start line or header; stops at a chunked body', async () => {
+    const sent = wire(false);
+    const got = await through({ percent: 100 }, sent);
+    expect(got.length).toBe(sent.length);
+    const diff = differences(sent, got);
+    const body1 = sent.indexOf('a'.repeat(3000));
+    const body2 = sent.indexOf('b'.repeat(700));
+    expect(diff).toHaveLength(2);
+    expect(diff[0]).toBeGreaterThanOrEqual(body1);
+    expect(diff[0]).toBeLessThan(body1 + 3000);
+    expect(diff[1]).toBeGreaterThanOrEqual(body2);
+    expect(diff[1]).toBeLessThan(body2 + 700);
+    // Everything from the chunked message on passes untouched (the toxic no longer knows the framing).
+    expect(got.slice(sent.indexOf('GET /chunked'))).toBe(sent.slice(sent.indexOf('GET /chunked')));
+  });
+
+  it('protected_only touches only bodies a receiver can check (Content-Digest or Content-Encoding); percent 0 nothing', async () => {
+    const sent = wire(true);
+    const got = await through({ percent: 100, protected_only: 1 }, sent);
+    const diff = differences(sent, got);
+    const body1 = sent.indexOf('a'.repeat(3000));
+    expect(diff).toHaveLength(1);
+    expect(diff[0]).toBeGreaterThanOrEqual(body1);
+    expect(diff[0]).toBeLessThan(body1 + 3000);
+    expect(await through({ percent: 0 }, sent)).toBe(sent);
+  });
+});

@@ -20,6 +20,8 @@ export const TOXIC_ATTRIBUTES: Record<string, readonly string[]> = {
   slicer: ['average_size', 'size_variation', 'delay'],
   limit_data: ['bytes'],
   noop: [],
+  // Not in Toxiproxy: the harness's own (README "Differences from real Toxiproxy").
+  corrupt: ['percent', 'protected_only'],
 };
 
 export function isToxicType(type: string): boolean {
@@ -430,6 +432,97 @@ class LimitDataStage extends Stage {
   }
 }
 
+/**
+ * `corrupt` (the harness's own toxic, not Toxiproxy's): flips one byte in the body of `percent` % of
+ * the HTTP/1.1 messages on this stream, at a random offset, so a sync body arrives altered (RFC 0006
+ * §5.4 checksums). It reads just enough HTTP framing to leave the start line and headers alone (a
+ * flipped query digit would be a silent wrong request, not a corrupt payload): messages with a
+ * Content-Length are followed one after another on a kept-alive connection; on a chunked or
+ * close-delimited body it stops looking and passes the rest of the connection through. With
+ * `protected_only` 1 only bodies an end-to-end check covers are touched (a Content-Digest or a
+ * Content-Encoding header: gzip's CRC-32); a small identity body has no checksum in the contract.
+ */
+class CorruptStage extends Stage {
+  private mode: 'head' | 'body' | 'pass' = 'head';
+  private head = Buffer.alloc(0);
+  /** Body bytes left in the current message, and the body offset to flip (-1: none). */
+  private left = 0;
+  private target = -1;
+  private offset = 0;
+
+  protected handle(item: Item): void {
+    if (item === null || this.mode === 'pass') {
+      this.emit(item);
+      return;
+    }
+    let data = item.data;
+    let out: Buffer[] = [];
+    while (data.length > 0 && this.mode !== 'pass') {
+      if (this.mode === 'head') {
+        const joined = Buffer.concat([this.head, data]);
+        const end = joined.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (joined.length > 64 * 1024) this.mode = 'pass';
+          this.head = joined;
+          out.push(data);
+          data = Buffer.alloc(0);
+          break;
+        }
+        const used = end + 4 - this.head.length;
+        out.push(data.subarray(0, used));
+        data = data.subarray(used);
+        this.startMessage(joined.subarray(0, end).toString('latin1'));
+        this.head = Buffer.alloc(0);
+        continue;
+      }
+      const n = Math.min(this.left, data.length);
+      let piece = data.subarray(0, n);
+      if (this.target >= this.offset && this.target < this.offset + n) {
+        piece = Buffer.from(piece);
+        const at = this.target - this.offset;
+        piece[at] = piece[at]! ^ (1 + Math.floor(this.host.rng() * 255));
+      }
+      out.push(piece);
+      this.offset += n;
+      this.left -= n;
+      data = data.subarray(n);
+      if (this.left === 0) this.mode = 'head';
+    }
+    if (data.length > 0) out.push(data);
+    const joined = out.length === 1 ? out[0]! : Buffer.concat(out);
+    out = [];
+    this.emit({ data: joined, t: item.t });
+  }
+
+  private startMessage(head: string): void {
+    const lines = head.split('\r\n');
+    const header = (name: string) =>
+      lines
+        .slice(1)
+        .find((l) => l.toLowerCase().startsWith(`${name}:`))
+        ?.slice(name.length + 1)
+        .trim();
+    const te = header('transfer-encoding');
+    const cl = header('content-length');
+    const isResponse = lines[0]!.startsWith('HTTP/');
+    if (te !== undefined || (cl === undefined && isResponse)) {
+      this.mode = 'pass';
+      return;
+    }
+    this.left = cl === undefined ? 0 : Number(cl);
+    if (!Number.isSafeInteger(this.left) || this.left < 0) {
+      this.mode = 'pass';
+      return;
+    }
+    this.offset = 0;
+    this.target = -1;
+    const checked = header('content-digest') !== undefined || header('content-encoding') !== undefined;
+    const eligible = this.left > 0 && (this.num('protected_only') <= 0 || checked);
+    if (eligible && this.host.rng() * 100 < this.num('percent')) this.target = Math.floor(this.host.rng() * this.left);
+    this.mode = this.left > 0 ? 'body' : 'head';
+  }
+}
+
 const STAGES: Record<string, new (config: ToxicConfig, host: StageHost) => Stage> = {
   latency: LatencyStage,
   bandwidth: BandwidthStage,
@@ -439,6 +532,7 @@ const STAGES: Record<string, new (config: ToxicConfig, host: StageHost) => Stage
   slicer: SlicerStage,
   limit_data: LimitDataStage,
   noop: NoopStage,
+  corrupt: CorruptStage,
 };
 
 export function createStage(config: ToxicConfig, host: StageHost): Stage {
