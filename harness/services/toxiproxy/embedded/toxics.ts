@@ -457,7 +457,7 @@ class CorruptStage extends Stage {
     }
     let data = item.data;
     let out: Buffer[] = [];
-    while (data.length > 0 && this.mode !== 'pass') {
+    while (data.length > 0 && !this.passing()) {
       if (this.mode === 'head') {
         const joined = Buffer.concat([this.head, data]);
         const end = joined.indexOf('\r\n\r\n');
@@ -492,6 +492,11 @@ class CorruptStage extends Stage {
     const joined = out.length === 1 ? out[0]! : Buffer.concat(out);
     out = [];
     this.emit({ data: joined, t: item.t });
+  }
+
+  /** A method, not a field read: startMessage() may switch the mode inside the loop. */
+  private passing(): boolean {
+    return this.mode === 'pass';
   }
 
   private startMessage(head: string): void {
