@@ -1,24 +1,10 @@
-/** `harness doctor`: what this machine can run, and how to get what it cannot. */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import { promisify } from 'node:util';
 import type { DeviceKindFinding } from '../../protocol/device';
 import { containerRuntimeAvailable } from '../services/container-runtime';
 
-const run = promisify(execFile);
-
 /** `required`: needed for the default path (`make run`). */
 type Finding = DeviceKindFinding;
-
-async function version(cmd: string, args: string[] = ['--version']): Promise<string | undefined> {
-  try {
-    const { stdout } = await run(cmd, args, { timeout: 5000 });
-    return stdout.trim().split('\n')[0];
-  } catch {
-    return undefined;
-  }
-}
 
 function tcp(host: string, port: number, ms = 500): Promise<boolean> {
   return new Promise((resolve) => {
