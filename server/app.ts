@@ -299,6 +299,12 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
     // Level 1: a 100 KB pull compresses in 0.8 ms instead of 1.9 ms (level 6), 7.1 KB instead of
     // 5.9 KB on the wire (bench/README.md); the CPU is the server's, the kilobyte the phone's.
     zlibOptions: { level: 1 },
+    // Up to 1 MB in one gzipSync call, answered with its Content-Length. The plugin's default on 2
+    // cores is 8 KB, so every pull above the 10 KB threshold went through a gzip stream (a Readable
+    // over the string, a zlib stream on the threadpool, a chunked reply): more JS than the
+    // compression itself (86 KB takes 0.2 ms at level 1). A bigger body still streams, so one huge
+    // first sync never holds the event loop for long.
+    syncThreshold: 1024 * 1024,
     encodings: ['gzip', 'deflate'],
     requestEncodings: ['gzip', 'deflate'],
   });
