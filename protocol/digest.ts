@@ -48,12 +48,17 @@ export function parseContentDigest(value: string): Partial<Record<DigestAlgorith
 
 /**
  * Checks `bytes` against a Content-Digest value: undefined when it matches (or names no algorithm this
- * side knows), else the reason, naming what was expected and what arrived.
+ * side knows), else the reason, naming what was expected and what arrived. `digest` is WebCrypto's
+ * unless the caller has a faster one (the server: node:crypto).
  */
-export async function digestMismatch(value: string, bytes: Uint8Array): Promise<string | undefined> {
+export async function digestMismatch(
+  value: string,
+  bytes: Uint8Array,
+  digest: (bytes: Uint8Array, alg: DigestAlgorithm) => string | Promise<string> = digestOf,
+): Promise<string | undefined> {
   const wanted = parseContentDigest(value);
   for (const alg of Object.keys(wanted) as DigestAlgorithm[]) {
-    const got = await digestOf(bytes, alg);
+    const got = await digest(bytes, alg);
     if (got !== wanted[alg])
       return `${alg} of the ${bytes.byteLength} bytes received is ${got}, Content-Digest says ${wanted[alg]} (the body was altered in transit)`;
   }
