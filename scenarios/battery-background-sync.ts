@@ -51,7 +51,9 @@ export default defineScenario({
     // radio tails (seconds) never overlap and each fetch is charged as a lone one. That stretches the
     // day, not the figures per sync, so it is reported, not judged (a hung round hits timeoutMs).
     const stretch = (clock.now() - t0) / (SLOTS_PER_DAY * SLOT_MS);
-    note(`${behind} of ${SLOTS_PER_DAY} rounds started late; the day took ${stretch.toFixed(2)}× its 24 h on the device clock`);
+    note(
+      `${behind} of ${SLOTS_PER_DAY} rounds started late; the day took ${stretch.toFixed(2)}× its 24 h on the device clock`,
+    );
     const per = (id: string) => {
       const e = devices[id]!.raw.energy();
       const syncs = e.details?.syncs ?? 0;
