@@ -1,12 +1,12 @@
 /**
- * Shared steps of the FIT upload scenarios: generate seeded activities, attach them on a phone, and
- * check the object store and the server against what was generated (a scenario-level checker).
+ * Shared steps of the FIT upload scenarios: generate seeded activities, attach them on a device with
+ * an upload queue (phone or web client: the same queue code, the same API), and check the object
+ * store and the server against what was generated (a scenario-level checker).
  */
 import { createHash } from 'node:crypto';
-import type { PhoneDevice } from '../devices/phone/phone';
 import { type GeneratedSport, generateFitActivity } from '../fixtures/fit/generator';
 import type { DeviceHandle, ScenarioContext } from '../harness/index';
-import { FIT_CONTENT_TYPE } from '../protocol/files';
+import { FIT_CONTENT_TYPE, type UploadingDevice } from '../protocol/files';
 
 export interface PlannedActivity {
   id: string;
@@ -41,14 +41,26 @@ export function planActivities(ctx: ScenarioContext, durations: number[]): Plann
   });
 }
 
-/** Creates each activity on the phone (subjective fields only: the FIT brings the rest) and queues its file. */
-export async function recordOnPhone(phone: DeviceHandle, acts: PlannedActivity[]): Promise<void> {
-  const p = phone.driver('phone') as PhoneDevice;
+/** The device's upload queue API; a scenario error for a kind without one. */
+export function uploaderOf(device: DeviceHandle): UploadingDevice {
+  const d = device.raw as Partial<UploadingDevice>;
+  if (typeof d.attachFile !== 'function' || typeof d.uploadStatus !== 'function')
+    throw new Error(`device "${device.id}" (${device.kind}) has no file upload queue; phones and web clients do`);
+  return d as UploadingDevice;
+}
+
+/** Creates each activity on the device (subjective fields only: the FIT brings the rest) and queues its file. */
+export async function recordOn(device: DeviceHandle, acts: PlannedActivity[]): Promise<void> {
+  const p = uploaderOf(device);
   for (const a of acts)
-    await phone.create('activities', { rpe: 6, notes: `${a.sport} ${a.durationS} s`, source_device: 'phone' }, a.id);
+    await device.create(
+      'activities',
+      { rpe: 6, notes: `${a.sport} ${a.durationS} s`, source_device: device.kind },
+      a.id,
+    );
   // The records go first (a file attaches to a record the server has); an upload queued before the
   // push would wait for the next sync.
-  await phone.sync('workout_complete');
+  await device.sync('workout_complete');
   for (const a of acts) {
     await p.attachFile({
       table: 'activities',
@@ -59,6 +71,8 @@ export async function recordOnPhone(phone: DeviceHandle, acts: PlannedActivity[]
     });
   }
 }
+
+export const recordOnPhone = recordOn;
 
 /**
  * Every planned file is in the store exactly once with its checksum, nothing else is, and the

@@ -1,51 +1,87 @@
-import type { PhoneDevice } from '../devices/phone/phone';
+import type { DeviceHandle } from '../harness/index';
 import { defineScenario } from '../harness/index';
-import { checkArrivedOnce, planActivities, recordOnPhone } from './_fit-uploads';
+import { checkArrivedOnce, planActivities, recordOn, uploaderOf } from './_fit-uploads';
 
 /**
- * RFC 2.2.6 made robust: the phone app is killed while a FIT file is on its way to the object store
- * (the PUT is held to 32 KB/s, so the kill lands mid-body). The upload queue is persisted, so the
- * relaunched app finds both files still queued, retries them, and every file is stored exactly once
- * with its checksum, the activity pointing at it (the content-addressed key makes the retried PUT
- * rewrite the same object, never a second one).
+ * RFC 2.2.6 made robust: while a FIT file is on its way to the object store (each PUT held to
+ * 32 KB/s, so the interruption lands mid-body), the phone app is killed and the web client's tab is
+ * reloaded. Both upload queues are persisted (the phone's in its data folder, the web client's in
+ * IndexedDB), so the relaunched apps find their files still queued, retry them, and every file is
+ * stored exactly once with its checksum, the activity pointing at it (the content-addressed key
+ * makes a retried PUT rewrite the same object, never a second one).
  */
 export default defineScenario({
   name: 'upload-app-kill',
-  title: 'Phone killed mid FIT upload: the persisted queue resumes, each file arrives once',
+  title: 'Phone killed and web tab reloaded mid FIT upload: the persisted queues resume, each file arrives once',
   tags: ['files', 'fit', 'faults'],
-  devices: { phone: { kind: 'phone' }, reader: { kind: 'vu' } },
+  devices: { phone: { kind: 'phone' }, web: { kind: 'web' }, reader: { kind: 'vu' } },
   timeScale: 20,
   async workload(ctx) {
     const { devices, nemesis, expect, note } = ctx;
-    const { phone, reader } = devices;
-    const p = () => phone.driver('phone') as PhoneDevice;
-    // 4 h at 1 Hz (about 350 KB: 10 s at 32 KB/s) first, then a 30-minute run.
-    const acts = planActivities(ctx, [4 * 3600, 1800]);
-    await phone.sync('app_launch');
-    await nemesis.start({ kind: 'bandwidth', device: 'phone', KBps: 32 });
-    await recordOnPhone(phone, acts);
-    const end = performance.now() + 120_000;
-    while ((p().uploadStatus()?.bytesSent ?? 0) < 64 * 1024 && performance.now() < end)
-      await new Promise((r) => setTimeout(r, 20));
-    const before = p().uploadStatus()!;
-    expect(
-      before.bytesSent >= 64 * 1024 && before.done === 0,
-      `the kill comes mid-PUT (${before.bytesSent} bytes sent, ${before.done} done)`,
-    );
-    // Kill, then relaunch from the persisted store (appKill heals by restarting).
-    await nemesis.inject({ kind: 'appKill', device: 'phone' }, 0);
-    const relaunched = p().uploadStatus()!;
-    expect(
-      relaunched.pending + relaunched.done === acts.length && relaunched.failed.length === 0,
-      `the relaunched app still has every file queued (${relaunched.pending} pending, ${relaunched.done} done)`,
-    );
+    const { phone, web, reader } = devices;
+    // 4 h at 1 Hz (about 350 KB: 10 s at 32 KB/s) first, then a 30-minute run, on each device.
+    const acts = new Map([
+      [phone, planActivities(ctx, [4 * 3600, 1800])],
+      [web, planActivities(ctx, [4 * 3600, 1800])],
+    ]);
+    const w = web.driver('web');
+    for (const d of [phone, web]) {
+      await d.sync('app_launch');
+      await nemesis.start({ kind: 'bandwidth', device: d.id, KBps: 32 });
+    }
+    await Promise.all([phone, web].map((d) => recordOn(d, acts.get(d)!)));
+
+    /** Waits until 64 KB of the device's first PUT are out and nothing has completed yet. */
+    const midPut = async (d: DeviceHandle, inFlight: () => boolean) => {
+      const end = performance.now() + 120_000;
+      const st = () => uploaderOf(d).uploadStatus();
+      while (((st()?.bytesSent ?? 0) < 64 * 1024 || !inFlight()) && performance.now() < end)
+        await new Promise((r) => setTimeout(r, 20));
+      const before = st()!;
+      expect(
+        before.bytesSent >= 64 * 1024 && before.done === 0 && inFlight(),
+        `${d.id}: the interruption comes mid-PUT (${before.bytesSent} bytes sent, ${before.done} done)`,
+      );
+      return before;
+    };
+    const [phoneBefore, webBefore] = await Promise.all([
+      // Kill, then relaunch from the persisted store (appKill heals by restarting).
+      midPut(phone, () => true).then(async (b) => {
+        await nemesis.inject({ kind: 'appKill', device: 'phone' }, 0);
+        return b;
+      }),
+      // The page's progress counts bytes handed to its socket; the relay says whether the store answered.
+      midPut(web, () => w.appServer.uploads.some((u) => u.status === undefined && !u.error)).then(async (b) => {
+        await w.reload();
+        return b;
+      }),
+    ]);
+    for (const d of [phone, web]) {
+      const relaunched = uploaderOf(d).uploadStatus()!;
+      expect(
+        relaunched.pending + relaunched.done === acts.get(d)!.length && relaunched.failed.length === 0,
+        `${d.id}: the relaunched app still has every file queued (${relaunched.pending} pending, ${relaunched.done} done)`,
+      );
+    }
     await nemesis.heal();
-    await p().uploadsSettled();
-    const after = p().uploadStatus()!;
-    expect(after.failed.length === 0, `no upload failed (${after.failed.map((f) => f.lastError).join('; ')})`);
-    expect(after.pending === 0, 'the upload queue is drained');
-    note(`killed after ${before.bytesSent} bytes of the first PUT; after relaunch ${after.putAttempts} PUT attempts`);
-    await phone.sync('manual');
-    await checkArrivedOnce(ctx, reader, acts);
+    for (const d of [phone, web]) {
+      const p = uploaderOf(d);
+      await p.uploadsSettled();
+      const after = p.uploadStatus()!;
+      expect(
+        after.failed.length === 0,
+        `${d.id}: no upload failed (${after.failed.map((f) => f.lastError).join('; ')})`,
+      );
+      expect(after.pending === 0, `${d.id}: the upload queue is drained`);
+      await d.sync('manual');
+    }
+    const cut = w.appServer.uploads.find((u) => u.error);
+    note(
+      `phone killed after ${phoneBefore.bytesSent} bytes of the first PUT; after relaunch ${uploaderOf(phone).uploadStatus()!.putAttempts} PUT attempts`,
+    );
+    note(
+      `web reloaded after ${webBefore.bytesSent} bytes handed to the first PUT (the relay: ${cut ? `${cut.bytesIn} bytes in, ${cut.error}` : 'no PUT was cut'}); ${w.appServer.uploads.length} PUTs through the relay in all`,
+    );
+    await checkArrivedOnce(ctx, reader, [...acts.values()].flat());
   },
 });
