@@ -247,6 +247,28 @@ export function analyse(input: Pick<CheckInput, 'history' | 'devices' | 'conflic
   return analysis;
 }
 
+const writersCache = new WeakMap<Analysis, Map<string, Set<string>>>();
+
+/**
+ * The users who wrote (table, id) in the history; the map is built once per analysis, on first use,
+ * for the checkers that judge a row by who wrote it (user-isolation, no-duplicates).
+ */
+export function usersWhoWrote(a: Analysis, table: string, id: string): ReadonlySet<string> {
+  let writers = writersCache.get(a);
+  if (!writers) {
+    writers = new Map();
+    for (const w of a.writes) {
+      const key = `${w.table}\u0001${w.id}`;
+      let s = writers.get(key);
+      if (!s) writers.set(key, (s = new Set()));
+      s.add(w.user);
+    }
+    writersCache.set(a, writers);
+  }
+  return writers.get(`${table}\u0001${id}`) ?? NOBODY;
+}
+const NOBODY: ReadonlySet<string> = new Set();
+
 /** The analysis already built for this history by a checker run, if any (metrics reuse it). */
 export function cachedAnalysis(history: CheckInput['history']): Analysis | undefined {
   return cache.get(history)?.analysis;

@@ -6,7 +6,7 @@
  * keep equal ids of different users apart).
  */
 import { TABLE_NAMES } from '../../protocol/tables';
-import { analyse } from './analysis';
+import { analyse, usersWhoWrote } from './analysis';
 import { plural, Violations } from './collect';
 import type { Checker, CheckInput, CheckOptions } from './types';
 
@@ -14,17 +14,12 @@ export function checkUserIsolation(input: CheckInput, opts?: CheckOptions) {
   const started = performance.now();
   const a = analyse(input);
   const v = new Violations(opts);
-  const writers = new Map<string, Set<string>>();
-  for (const w of a.writes) {
-    const key = `${w.table}\u0001${w.id}`;
-    writers.set(key, (writers.get(key) ?? new Set()).add(w.user));
-  }
   const users = new Set([...Object.keys(input.serverState), ...input.devices.map((d) => d.user)]);
   let judged = 0;
   const judge = (user: string, where: string, table: string, id: string, device?: string) => {
     judged++;
-    const w = writers.get(`${table}\u0001${id}`);
-    if (!w || w.has(user)) return;
+    const w = usersWhoWrote(a, table, id);
+    if (w.size === 0 || w.has(user)) return;
     const owners = [...w];
     v.add({
       ...(device ? { device } : {}),

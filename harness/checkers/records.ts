@@ -7,7 +7,7 @@
  */
 import type { SyncRecord } from '../../protocol/records';
 import { TABLE_NAMES } from '../../protocol/tables';
-import { analyse, ServerIndex } from './analysis';
+import { analyse, ServerIndex, usersWhoWrote } from './analysis';
 import { plural, Violations } from './collect';
 import { createExplainsRevival } from './explain';
 import type { Checker, CheckInput, CheckOptions } from './types';
@@ -92,23 +92,6 @@ export function checkNoDuplicates(input: CheckInput, opts?: CheckOptions) {
     }
   }
   const users = Object.keys(input.serverState);
-  // Who wrote each (table, id): only built when a suspicious row shows up.
-  let writers: Map<string, Set<string>> | null = null;
-  const writersOf = (table: string, id: string): Set<string> => {
-    if (!writers) {
-      writers = new Map();
-      for (const w of a.writes) {
-        const key = `${w.table}\u0001${w.id}`;
-        let s = writers.get(key);
-        if (!s) {
-          s = new Set();
-          writers.set(key, s);
-        }
-        s.add(w.user);
-      }
-    }
-    return writers.get(`${table}\u0001${id}`) ?? new Set();
-  };
   for (const d of input.devices) {
     for (const table of TABLE_NAMES) {
       const rows = d.snapshot[table];
@@ -123,7 +106,7 @@ export function checkNoDuplicates(input: CheckInput, opts?: CheckOptions) {
       for (const r of rows ?? []) {
         if (server.row(d.user, table, r.id)) continue;
         const owners = users.filter((u) => u !== d.user && server.row(u, table, r.id));
-        const w = writersOf(table, r.id);
+        const w = usersWhoWrote(a, table, r.id);
         const foreign = owners.length > 0 || (w.size > 0 && !w.has(d.user));
         if (!foreign) continue;
         const by = owners.length ? owners : [...w];
