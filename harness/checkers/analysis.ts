@@ -260,8 +260,8 @@ export function usersWhoWrote(a: Analysis, table: string, id: string): ReadonlyS
     for (const w of a.writes) {
       const key = `${w.table}\u0001${w.id}`;
       let s = writers.get(key);
-      if (!s) writers.set(key, (s = new Set()));
-      s.add(w.user);
+      if (s) s.add(w.user);
+      else writers.set(key, new Set([w.user]));
     }
     writersCache.set(a, writers);
   }
