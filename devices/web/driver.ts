@@ -11,7 +11,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
-import type { Device, DeviceContext, EnergyReading, LocalWrite, SyncOutcome, SyncTrigger } from '../../protocol/device';
+import {
+  blankSyncOutcome,
+  type Device,
+  type DeviceContext,
+  type EnergyReading,
+  type LocalWrite,
+  type SyncOutcome,
+  type SyncTrigger,
+} from '../../protocol/device';
 import type {
   AttachFileRequest,
   UploadItem,
@@ -336,19 +344,12 @@ export class WebDevice implements Device, UploadingDevice {
       return out;
     } catch (e) {
       // The tab died under the sync: whether its push applied is unknown until the next sync.
-      return {
-        ok: false,
-        trigger,
+      return blankSyncOutcome(trigger, {
         durationMs: Date.now() - started,
-        pulled: 0,
-        pushed: 0,
-        conflicts: [],
-        bytesUp: 0,
-        bytesDown: 0,
         attempts: 1,
         indeterminate: true,
         error: (e as Error).message.split('\n')[0],
-      };
+      });
     }
   }
 

@@ -9,7 +9,7 @@ import { fetchTestToken } from '../../devices/vu/load';
 import { makeRow, rng } from '../../devices/vu/payloads';
 import { createVirtualUser, type VirtualUser } from '../../devices/vu/virtual-user';
 import { ScaledClock } from '../../protocol/clock';
-import type { SyncOutcome } from '../../protocol/device';
+import { blankSyncOutcome, type SyncOutcome } from '../../protocol/device';
 import type { Platform } from '../../protocol/records';
 import { type SchemaVersion, TABLE_NAMES, type TableName } from '../../protocol/tables';
 import { type ExportedSeries, Metrics } from '../metrics/registry';
@@ -287,18 +287,11 @@ export async function runSlice(o: LoadOptions, slice = 0, slices = 1): Promise<S
         out = await runTrigger(s, trigger);
       } catch (e) {
         // Setup of a first sync (token) or a local write failed: still a failed iteration.
-        out = {
-          trigger: 'manual',
-          ok: false,
+        out = blankSyncOutcome('manual', {
           error: (e as Error).message,
           durationMs: performance.now() - t0 - startedAt,
-          pulled: 0,
-          pushed: 0,
-          conflicts: [],
-          bytesUp: 0,
-          bytesDown: 0,
           attempts: 1,
-        };
+        });
       } finally {
         inFlight--;
       }
