@@ -286,6 +286,9 @@ export class WebDevice implements Device, UploadingDevice {
    * reload under it does not end the wait: the reloaded app resumes the queue, and so does this.
    */
   async uploadsSettled(): Promise<void> {
+    // Nothing was ever queued, or the last report said drained: no tab needs opening to say so (the
+    // harness asks every device at quiescence, and a new tab would be a launch, with its syncs).
+    if (!this.uploadReport || this.uploadReport.status.pending === 0) return;
     this.noteUploads(
       await this.onUploadTab((p) => p.evaluate(() => (window as unknown as Win).__harness.uploadsSettled())),
     );
