@@ -151,6 +151,9 @@ async function main() {
     const t = (JSON.parse(r.body.toString()) as { token: string }).token;
     return { authorization: `Bearer ${t}`, 'accept-encoding': 'gzip' };
   };
+  // Bytes each side hands its caller for the 100 KB pull (the same rows, as JSON on both sides).
+  let directPullBytes = 0;
+  let serverPullBytes = 0;
   const pull = async (t: Target, since: number, expectRows?: number) => {
     const r = await send(
       t.url,
@@ -158,6 +161,7 @@ async function main() {
       { headers: t.auth },
     );
     if (r.status !== 200) throw new Error(`pull ${r.status}: ${r.body}`);
+    if (expectRows !== undefined) serverPullBytes = r.body.length;
     const body = JSON.parse(r.body.toString()) as {
       timestamp: number;
       changes: { activities: { updated: unknown[] } };
@@ -255,7 +259,7 @@ async function main() {
       const dPush = performance.now() - t;
       t = performance.now();
       const sel = await direct.query(directSelect, ['direct', stamp - 1]);
-      JSON.stringify(sel.rows);
+      directPullBytes = Buffer.byteLength(JSON.stringify(sel.rows));
       const dPull = performance.now() - t;
       if (sel.rows.length !== ROWS_100KB) throw new Error(`direct select returned ${sel.rows.length}`);
       if (i >= WARMUP) {
@@ -339,6 +343,7 @@ async function main() {
       loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
       cpus: cpus().length,
       payloadBytes100kb: payloadBytes,
+      pullBytes100kb: { server: serverPullBytes, direct: directPullBytes },
       firstSyncBytes: { json: firstBytes, gzip: gz },
       targets: { ratioMax: 3, p95MaxMs100kb: 50 },
       cases: casesOf(targets[0]!),
@@ -381,7 +386,7 @@ async function main() {
         ),
       ),
       '',
-      `Payload ${payloadBytes} bytes of JSON; first sync ${firstBytes} bytes, ${gz} gzipped on the wire. Targets ${ok ? 'met' : 'MISSED'}.`,
+      `Payload ${payloadBytes} bytes of JSON; the 100 KB pull gives ${serverPullBytes} bytes of JSON through the server, ${directPullBytes} direct; first sync ${firstBytes} bytes, ${gz} gzipped on the wire. Targets ${ok ? 'met' : 'MISSED'}.`,
       ...(result.baseline ? ['', `Baseline: ${baselineDir}, run round by round (ABBA) beside this checkout.`] : []),
       '',
     ].join('\n');
