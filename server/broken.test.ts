@@ -83,13 +83,27 @@ describe('broken modes', () => {
   });
 
   it('stamp-before-commit: a pull taken during a push misses that push forever', async () => {
-    const { a, b } = await brokenApp('stamp-before-commit');
+    const { app, a, b } = await brokenApp('stamp-before-commit');
     await a.pull();
     await b.pull();
+    // The push takes its stamp, then waits in the window until the pull below has been answered.
+    let inWindow = () => {};
+    const stamped = new Promise<void>((r) => {
+      inWindow = r;
+    });
+    let closeWindow = () => {};
+    const windowClosed = new Promise<void>((r) => {
+      closeWindow = r;
+    });
+    app.sync.store.brokenStampWindow = () => {
+      inWindow();
+      return windowClosed;
+    };
     const pushing = a.push(changes('goals', { created: [{ id: 'late', title: 'x' }] }));
-    await new Promise((r) => setTimeout(r, 30));
+    await stamped;
     const during = await b.pull(); // read now: timestamp = wall clock, the push is not committed yet
     expect(pulledRow(during, 'goals', 'late')).toBeUndefined();
+    closeWindow();
     await pushing;
     const after = await b.pull();
     expect(pulledRow(after, 'goals', 'late')).toBeUndefined(); // missed: its stamp is below b's lastPulledAt

@@ -262,6 +262,11 @@ export class SyncStore {
   private readonly knownUsers = new Set<string>();
   private readonly now: () => number;
   private readonly phase: (phase: SyncPhase, ms: number) => void;
+  /**
+   * Broken mode stamp-before-commit: the window between taking the stamp and committing. A test
+   * replaces it with a gate it opens itself, so "a pull inside the window" does not depend on timing.
+   */
+  brokenStampWindow: () => Promise<unknown> = () => sleep(100);
   constructor(
     readonly pool: pg.Pool,
     private readonly opts: StoreOptions,
@@ -496,7 +501,7 @@ export class SyncStore {
 
     // Broken: the stamp is the wall clock read before the lock, and the commit comes 100 ms later.
     const earlyStamp = this.broken('stamp-before-commit') ? this.now() : 0;
-    if (earlyStamp) await sleep(100);
+    if (earlyStamp) await this.brokenStampWindow();
 
     if (this.broken('split-push-transactions') && tables.length > 1) {
       return this.pushSplit(actor, args, pushKey, tables, started);
