@@ -402,4 +402,23 @@ describe.skipIf(!hasChromium)('web devices on the real server', () => {
     const local = new Map((await a.snapshot()).activities.map((r) => [r.id, r]));
     for (const id of Object.keys(files)) expect(objects.map((o) => o.key)).toContain(local.get(id)?.fit_file_key);
   });
+  it('a file attached before its record was pushed waits, and completes after the next sync', async () => {
+    const u = newUser();
+    const a = await device(u, `${u}-a`);
+    await a.write({ op: 'create', table: 'activities', id: 'fd-1', values: { rpe: 5, notes: 'not pushed yet' } });
+    const bytes = fit(6, 1200);
+    await attach(a, 'fd-1', bytes);
+    await a.uploadsSettled();
+    // Uploaded, but the server has no record to attach it to: not a failed attempt, it waits.
+    expect(a.uploadStatus()).toMatchObject({ pending: 1, done: 0, failed: [] });
+    expect((await a.sync('manual')).ok).toBe(true);
+    // The sync's broadcast makes the leader tab complete it by itself.
+    await until('the upload to complete after the sync', async () => a.uploadStatus()?.done === 1);
+    expect((await be.objects()).filter((o) => o.sha256 === sha(bytes))).toHaveLength(1);
+    const local = (await a.snapshot()).activities.find((r) => r.id === 'fd-1');
+    expect(typeof local?.fit_file_key).toBe('string');
+    expect((await a.sync('manual')).ok).toBe(true);
+    const server = (await serverRows(u, 'activities')).find((r) => r.id === 'fd-1');
+    expect(server).toMatchObject({ fit_file_key: local?.fit_file_key, duration_s: 1200 });
+  });
 });
