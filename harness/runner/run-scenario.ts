@@ -58,6 +58,8 @@ export interface RunEnvironment {
 export interface ScenarioRunOptions {
   seed: number;
   attempt: number;
+  /** 0-based index of this run under `--repeat` (each repetition gets its own folder). */
+  repetition?: number;
   timeScale: number;
   network?: string;
   brokenServer?: string[];
@@ -73,7 +75,10 @@ export async function runScenario(
   const def = loaded.def;
   const started = new Date();
   const t0 = performance.now();
-  const slug = opts.attempt > 1 ? `${def.name}-retry${opts.attempt - 1}` : def.name;
+  // One folder per repetition and attempt: device databases live in it, and a repetition that
+  // reused the previous one's started its phones with rows and a lastPulledAt of the previous
+  // repetition's server (convergence failed on rows "the server does not have").
+  const slug = `${def.name}${opts.repetition ? `-repeat${opts.repetition}` : ''}${opts.attempt > 1 ? `-retry${opts.attempt - 1}` : ''}`;
   // Hardware or tooling this machine lacks makes the scenario `skipped` before anything starts.
   const reasons = await unavailableDevices(def.devices, {
     phoneAdapter: env.config.use.phoneAdapter,

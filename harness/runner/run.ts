@@ -174,6 +174,7 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
           res = await runScenario(env, s, {
             seed: scenarioSeed,
             attempt,
+            repetition: r,
             timeScale: opts.timeScale ?? s.def.timeScale ?? config.use.timeScale,
             network: opts.network,
             brokenServer: opts.brokenServer,
