@@ -154,9 +154,13 @@ describe('lifecycle', () => {
     const closed = new Promise((r) => sock.once('close', r));
     sock.end();
     await closed;
-    await new Promise((r) => setTimeout(r, 50));
-    const text = await (await fetch(`${tp.url}/metrics`)).text();
     const labels = `listener="${proxy.listen}",proxy="m",upstream="127.0.0.1:${upPort}"`;
+    // The counters may trail the client's close on a loaded machine: poll until they settle.
+    let text = '';
+    for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
+      text = await (await fetch(`${tp.url}/metrics`)).text();
+      if (text.includes(`toxiproxy_proxy_sent_bytes_total{direction="downstream",${labels}} 5`)) break;
+    }
     expect(text).toContain(`toxiproxy_proxy_received_bytes_total{direction="upstream",${labels}} 5`);
     expect(text).toContain(`toxiproxy_proxy_sent_bytes_total{direction="downstream",${labels}} 5`);
   });
