@@ -84,6 +84,20 @@ describe('phone conflictResolver (protocol resolveConflict on WatermelonDB raws)
     expect(seen).toEqual([]);
   });
 
+  it('the echo of a push the server merged: columns we lost stay lost, only edits since our push win', () => {
+    const r = makeConflictResolver(
+      2,
+      () => {},
+      () => true,
+    );
+    // We pushed calories 88334; the server kept another device's 70037 (merge_subjective) and
+    // WatermelonDB marked our copy synced; then we edited feeling.
+    const local = { id: 'a', calories: 88334, feeling: 'good', rpe: 3, _status: 'updated', _changed: 'feeling' };
+    const remote = { id: 'a', calories: 70037, feeling: 'meh', rpe: 3 };
+    const out = r('activities', local, remote, { ...local, ...remote, _status: 'updated', _changed: 'feeling' });
+    expect(out).toMatchObject({ calories: 70037, feeling: 'good', rpe: 3, _status: 'updated', _changed: 'feeling' });
+  });
+
   it('our own echoed push after a lost response resolves to synced', () => {
     const { out } = resolveWith(
       'goals',

@@ -61,8 +61,13 @@ export function makeConflictResolver(
     };
     const server = pick(remote);
     const echo = isEcho(t, String(local.id), remote);
+    // An echo is the row as the server keeps it after our push, which is not our copy when the
+    // server resolved a conflict on it (the echo then matches its resolvedRecord; WatermelonDB marked
+    // our stale copy synced). Only what we changed since wins; the rest is the server's. Our whole
+    // copy would push the columns we lost back without a conflict (multi-device-random seed
+    // 855163402: p2's stale calories overwrote p3's acknowledged update, caught by lost-writes).
     const { resolution, record } = echo
-      ? { resolution: null, record: pick(local) }
+      ? { resolution: null, record: { ...server, ...clientSide(local) } }
       : resolveConflict(t, clientSide(local), server, version);
     const out: Raw = { ...resolved };
     for (const c of cols) out[c] = record[c] ?? null;
