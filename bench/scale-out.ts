@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runVirtualUsers } from '../devices/vu/index';
+import { runLoad } from '../harness/load/index';
 import { startCluster } from '../harness/runner/server-cluster';
 import { createDatabase, resolvePostgres } from '../harness/services/postgres/index';
 
@@ -35,24 +35,24 @@ try {
     const db = await createDatabase(pg.url);
     const cluster = await startCluster({ databaseUrl: db.url, instances });
     try {
-      const r = await runVirtualUsers({
+      const { summary: r } = await runLoad({
         serverUrl: cluster.url,
-        users,
+        executor: { executor: 'constant-vus', vus: users * devicesPerUser, durationMs: seconds * 1000 },
         devicesPerUser,
-        durationMs: seconds * 1000,
         seed: 16,
         requestTimeoutMs: 60_000,
       });
       const row = {
         instances,
         vus: r.vus,
-        syncs: r.syncs,
-        syncsPerSec: Math.round(r.throughputSyncsPerSec),
+        syncs: r.iterations,
+        syncsPerSec: Math.round(r.syncsPerSec),
         successRate: r.successRate,
-        p50Ms: Math.round(r.latencyMs.p50),
-        p95Ms: Math.round(r.latencyMs.p95),
-        p99Ms: Math.round(r.latencyMs.p99),
-        maxConcurrentSyncs: r.maxConcurrentSyncs,
+        p50Ms: Math.round(r.latency.p50),
+        p95Ms: Math.round(r.latency.p95),
+        p99Ms: Math.round(r.latency.p99),
+        maxConcurrentSyncs: r.maxInFlight,
+        generatorCpuPct: Math.round(r.generator.cpuPct),
       };
       rows.push(row);
       process.stderr.write(`${JSON.stringify(row)}\n`);

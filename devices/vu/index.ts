@@ -1,10 +1,3 @@
-export {
-  fetchTestToken,
-  type LatencyStats,
-  type LoadOptions,
-  type LoadReport,
-  latencyStats,
-  runVirtualUsers,
-} from './load';
 export { makeEdit, makeRow, rng } from './payloads';
+export { fetchTestToken } from './token';
 export { createVirtualUser, VirtualUser, type VirtualUserOptions } from './virtual-user';

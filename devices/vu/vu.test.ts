@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPhone } from '../phone/index';
 import { startTestEnv, type TestEnv } from '../phone/test-support';
-import { createVirtualUser, makeRow, rng, runVirtualUsers } from './index';
+import { createVirtualUser, makeRow, rng } from './index';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -100,25 +100,5 @@ describe('virtual users', () => {
     snap = await b.snapshot();
     expect(snap.goals.map((x) => x.id)).toEqual(['goal-1', 'goal-2', 'goal-b']);
     expect(await b.pendingChanges()).toBe(0);
-  });
-
-  it('runVirtualUsers holds concurrent syncs and reports latency', async () => {
-    const report = await runVirtualUsers({
-      serverUrl: env.serverUrl,
-      users: 20,
-      devicesPerUser: 3,
-      durationMs: 2000,
-      seedRowsPerUser: 10,
-      targetConcurrency: 30,
-      requestTimeoutMs: 20_000,
-    });
-    expect(report.vus).toBe(60);
-    expect(report.failed).toBe(0);
-    expect(report.syncs).toBeGreaterThanOrEqual(60);
-    expect(report.maxConcurrentSyncs).toBeGreaterThanOrEqual(30);
-    expect(report.latencyMs.p50).toBeGreaterThan(0);
-    expect(report.latencyMs.p99).toBeGreaterThanOrEqual(report.latencyMs.p50);
-    expect(report.pulled).toBeGreaterThan(0);
-    expect(report.pushed).toBeGreaterThan(0);
   });
 });

@@ -5,8 +5,8 @@
  * merge into the very histograms one process would have recorded.
  */
 
-import { fetchTestToken } from '../../devices/vu/load';
 import { makeRow, rng } from '../../devices/vu/payloads';
+import { fetchTestToken } from '../../devices/vu/token';
 import { createVirtualUser, type VirtualUser } from '../../devices/vu/virtual-user';
 import { ScaledClock } from '../../protocol/clock';
 import { blankSyncOutcome, type SyncOutcome } from '../../protocol/device';

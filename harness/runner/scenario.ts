@@ -142,7 +142,7 @@ export type RecordedStep =
 
 /**
  * A declarative load profile (ScenarioDefinition.load): what `harness export k6` turns into k6
- * executors; the scenario's workload may pass the same numbers to runVirtualUsers.
+ * executors; the scenario's workload may pass the same numbers to runLoad (harness/load).
  */
 export interface LoadProfile {
   /** Users; each runs `devicesPerUser` devices, one k6 VU per device. */
