@@ -24,6 +24,7 @@ const BROKEN = [
 export default defineScenario({
   name: 'fit-corrupt-files',
   title: 'Broken FIT files: 422 with the parser reason, no partial activity',
+  requires: { capabilities: ['files'] },
   tags: ['files', 'fit'],
   devices: { phone: { kind: 'phone' }, reader: { kind: 'vu' } },
   async workload({ devices: { phone, reader }, expect, note }) {

@@ -14,6 +14,7 @@ import { checkArrivedOnce, planActivities, recordOn, uploaderOf } from './_fit-u
 export default defineScenario({
   name: 'fit-upload-flaky',
   title: 'FIT uploads from a phone and a web client under reset_peer and bandwidth limits: every file exactly once',
+  requires: { capabilities: ['files'] },
   tags: ['files', 'fit', 'faults'],
   devices: {
     phone: { kind: 'phone' },

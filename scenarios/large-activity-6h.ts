@@ -10,6 +10,7 @@ import { checkArrivedOnce, planActivities, recordOnPhone } from './_fit-uploads'
 export default defineScenario({
   name: 'large-activity-6h',
   title: '6-hour FIT: upload on LTE, decode off the event loop',
+  requires: { capabilities: ['files'] },
   tags: ['files', 'fit', 'large'],
   devices: {
     rider: { kind: 'phone', network: 'lte' },

@@ -13,6 +13,7 @@ import { checkArrivedOnce, planActivities, recordOn, uploaderOf } from './_fit-u
 export default defineScenario({
   name: 'upload-app-kill',
   title: 'Phone killed and web tab reloaded mid FIT upload: the persisted queues resume, each file arrives once',
+  requires: { capabilities: ['files'] },
   tags: ['files', 'fit', 'faults'],
   devices: { phone: { kind: 'phone' }, web: { kind: 'web' }, reader: { kind: 'vu' } },
   timeScale: 20,
