@@ -17,7 +17,17 @@ export default defineScenario({
   random: { opsPerDevice: 120, syncProbability: 0.3, thinkMs: [500, 4_000] },
   faults: {
     random: {
-      kinds: ['offline', 'latency', 'flaky', 'serverCrash', 'pause', 'databasePartition', 'appKill', 'lostLocalWrites'],
+      kinds: [
+        'offline',
+        'latency',
+        'flaky',
+        'serverCrash',
+        'pause',
+        'databasePartition',
+        'databaseRestart',
+        'appKill',
+        'lostLocalWrites',
+      ],
       interval: [2_000, 10_000],
       duration: [2_000, 20_000],
       until: 540_000,

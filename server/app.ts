@@ -29,10 +29,10 @@ import {
 import { Maintenance } from './admin/maintenance';
 import { registerAdminRoutes } from './admin/routes';
 import { Auth, DEFAULT_TEST_SECRET, parseTokenRequest, type TokenClaims } from './auth';
-import { type BrokenMode, parseBrokenModes } from './broken';
+import { type BrokenMode, carriesPoison, parseBrokenModes } from './broken';
 import { boundConnectionsPerIp, type ConnectionLimits, checkingIntervalMs, resolveLimits } from './connection-limits';
 import { registerRequestDigest, registerResponseDigest } from './content-digest';
-import { createPool } from './db';
+import { createPool, untilDatabaseAnswers } from './db';
 import { PokeHub } from './events';
 import type { ObjectStoreConfig } from './files/object-store';
 import { registerFileRoutes } from './files/routes';
@@ -71,6 +71,8 @@ export interface SyncServerOptions {
   retentionDays?: number;
   /** Start in maintenance mode (RFC §3.4): sync routes answer 503 with Retry-After until switched off. */
   maintenance?: { retryAfterSeconds?: number };
+  /** How long start-up waits for a database that is down or recovering (ms, default 60000). */
+  databaseWaitMs?: number;
 }
 
 /**
@@ -93,6 +95,7 @@ function poolSizeFromEnv(): number | undefined {
 
 export const BODY_LIMIT = SYNC_BODY_LIMIT_BYTES;
 export const DEFAULT_RETENTION_DAYS = 90;
+export const DEFAULT_DATABASE_WAIT_MS = 60_000;
 export const COMPRESS_THRESHOLD = SYNC_COMPRESS_THRESHOLD_BYTES;
 
 declare module 'fastify' {
@@ -215,7 +218,11 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
 
   const pool = createPool(opts.databaseUrl, opts.poolSize ?? poolSizeFromEnv() ?? DEFAULT_POOL_SIZE);
   try {
-    await migrate(pool);
+    await untilDatabaseAnswers(
+      () => migrate(pool),
+      opts.databaseWaitMs ?? DEFAULT_DATABASE_WAIT_MS,
+      (e, attempt) => app.log.warn({ reason: e.message, attempt }, 'database not reachable at start; retrying'),
+    );
   } catch (e) {
     await pool.end().catch(() => {});
     throw e;
@@ -440,6 +447,9 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
         const tValidate = performance.now();
         const push = validatePushBody(raw, version);
         phase('push_validate', performance.now() - tValidate);
+        // Broken: a valid push fails as a server bug would, on every retry of it.
+        if (broken.has('poison-push') && carriesPoison(push.changes))
+          throw new Error('broken mode poison-push: a record carries "poison"');
         result = await store.push(actor, {
           changes: push.changes,
           lastPulledAt: push.lastPulledAt,

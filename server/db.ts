@@ -36,7 +36,7 @@ export async function withTransaction<T>(
   begin: string | ((client: pg.PoolClient) => string),
   fn: (client: pg.PoolClient, began: pg.QueryResult | pg.QueryResult[]) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
+  const client = await checkout(pool);
   let broken = false;
   try {
     const began = (await client.query(typeof begin === 'string' ? begin : begin(client))) as
@@ -51,6 +51,60 @@ export async function withTransaction<T>(
     });
     throw e;
   } finally {
-    client.release(broken);
+    client.release(broken || client.lost !== undefined);
+  }
+}
+
+/**
+ * pool.connect() with an 'error' listener for as long as the client is checked out. pg-pool listens
+ * only to idle clients; a checked-out client whose backend is terminated between two queries (a fast
+ * database shutdown sends FATAL 57P01 to every backend, idle-in-transaction ones too) emits 'error'
+ * with nobody listening, which is an uncaught exception: the server process died on a database
+ * restart and every device then saw "fetch failed". The next query on the client fails instead, the
+ * request answers 503 and the device retries. Release with `client.lost !== undefined` destroys it.
+ */
+export async function checkout(pool: pg.Pool): Promise<pg.PoolClient & { lost?: Error }> {
+  const client = (await pool.connect()) as pg.PoolClient & { lost?: Error };
+  const onError = (e: Error) => {
+    client.lost = e;
+  };
+  client.on('error', onError);
+  const release = client.release.bind(client);
+  client.release = (destroy?: boolean | Error) => {
+    client.removeListener('error', onError);
+    return release(destroy);
+  };
+  return client;
+}
+
+/** Errors that mean "the database is not there right now" (down, restarting, starting up), not "misconfigured". */
+export function databaseUnavailable(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03'].includes(err.code ?? '') ||
+    /Connection terminated|timeout exceeded when trying to connect/.test(err.message ?? '')
+  );
+}
+
+/**
+ * Runs `fn` until the database answers, for at most `waitMs`: a server (re)started while its database
+ * is down or in crash recovery comes up when the database does, as an orchestrator-restarted pod
+ * would after a few crash loops, instead of exiting and leaving its port closed. Misconfiguration
+ * (bad password, missing database) fails at once.
+ */
+export async function untilDatabaseAnswers<T>(
+  fn: () => Promise<T>,
+  waitMs: number,
+  onRetry: (e: Error, attempt: number) => void,
+): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!databaseUnavailable(e) || Date.now() >= deadline) throw e;
+      onRetry(e as Error, attempt);
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** Math.min(attempt, 5))));
+    }
   }
 }

@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { TABLE_NAMES, TABLES, type TableName } from '../protocol/tables';
+import { checkout } from './db';
 
 /** Arbitrary constant key for pg_advisory_xact_lock: "RFC 0006". */
 const MIGRATION_LOCK_KEY = 60060006;
@@ -114,7 +115,7 @@ const COMMON_DDL = [
 export const SCHEMA_REVISION = 3;
 
 export async function migrate(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
+  const client = await checkout(pool);
   try {
     // Fast path: an already migrated database (server restart) needs no DDL and no lock.
     const done = await client
@@ -133,6 +134,6 @@ export async function migrate(pool: pg.Pool): Promise<void> {
     await client.query('ROLLBACK').catch(() => {});
     throw e;
   } finally {
-    client.release();
+    client.release(client.lost !== undefined);
   }
 }

@@ -4,32 +4,111 @@
  * own snapshot.
  */
 import type { TableRecords } from '../../protocol/records';
-import type { DeviceFinalState } from '../checkers/types';
+import type { DeviceFinalState, Violation } from '../checkers/types';
 import type { Nemesis } from '../faults/nemesis';
+import type { CheckResult } from '../results/types';
 import type { RunDevice } from './device-set';
 import type { DeviceHandle } from './scenario';
 import { readServerState } from './server-state';
 
 export const QUIESCENCE_ROUNDS = 8;
+/** How long (wall ms) the upload queues may take to drain once every fault has healed. */
+export const UPLOAD_DRAIN_BOUND_MS = 120_000;
 
-/** Heal, let upload queues settle, sync to quiescence; false when a round still moved data after QUIESCENCE_ROUNDS. */
+/** What the end-of-run rule saw: heal, drained queues, quiescence (the final read follows). */
+export interface EndOfRun {
+  healed: string[];
+  healError?: string;
+  healMs: number;
+  /** Devices whose upload queue had not settled within UPLOAD_DRAIN_BOUND_MS. */
+  undrained: string[];
+  drainMs: number;
+  /** Sync rounds until one moved nothing (undefined: still moving after QUIESCENCE_ROUNDS). */
+  quietAfterRounds?: number;
+  quiesceMs: number;
+  /** Devices whose last quiescence sync failed. */
+  failing: string[];
+}
+
+/** Heal, let upload queues settle (bounded), sync to quiescence; what happened, for the end-of-run check. */
 export async function healAndQuiesce(
   nemesis: Nemesis,
   devices: RunDevice[],
   handles: Record<string, DeviceHandle>,
-): Promise<boolean> {
-  await nemesis.heal();
+): Promise<EndOfRun> {
+  const healed = nemesis.activeFaults();
+  let t = performance.now();
+  let healError: string | undefined;
+  await nemesis.heal().catch((e: Error) => {
+    healError = e.message;
+  });
+  const healMs = performance.now() - t;
   for (const d of devices) d.clock.offsetMs = 0;
-  for (const d of devices) await d.dev.uploadsSettled?.().catch(() => {});
-  for (let round = 0; round < QUIESCENCE_ROUNDS; round++) {
+  t = performance.now();
+  const undrained: string[] = [];
+  const deadline = t + UPLOAD_DRAIN_BOUND_MS;
+  for (const d of devices) {
+    if (!d.dev.uploadsSettled) continue;
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      d.dev.uploadsSettled().then(
+        () => true,
+        () => true,
+      ),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), Math.max(0, deadline - performance.now()));
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!settled) undrained.push(d.id);
+  }
+  const drainMs = performance.now() - t;
+  t = performance.now();
+  let quietAfterRounds: number | undefined;
+  const failing = new Set<string>();
+  for (let round = 0; round < QUIESCENCE_ROUNDS && quietAfterRounds === undefined; round++) {
     let quiet = true;
     for (const d of devices) {
       const out = await handles[d.id].sync('manual');
+      if (out.ok) failing.delete(d.id);
+      else failing.add(d.id);
       if (!out.ok || out.pushed > 0 || out.pulled > 0) quiet = false;
     }
-    if (quiet) return true;
+    if (quiet) quietAfterRounds = round + 1;
   }
-  return false;
+  return {
+    ...{ healed, healMs, undrained, drainMs, quietAfterRounds, quiesceMs: performance.now() - t },
+    ...{ failing: [...failing], ...(healError ? { healError } : {}) },
+  };
+}
+
+/** The end-of-run rule as a check: every fault healed, queues drained within the bound, quiescence, final read. */
+export function endOfRunCheck(e: EndOfRun, finalRead: number | undefined): CheckResult {
+  const violations: Violation[] = [];
+  if (e.healError) violations.push({ message: `healing failed: ${e.healError}` });
+  for (const d of e.undrained)
+    violations.push({
+      device: d,
+      message: `${d}'s upload queue did not drain within ${UPLOAD_DRAIN_BOUND_MS / 1000} s after the heal`,
+    });
+  if (e.quietAfterRounds === undefined)
+    violations.push({
+      message: `no quiescence: every one of ${QUIESCENCE_ROUNDS} sync rounds still moved data or failed${e.failing.length ? ` (still failing: ${e.failing.join(', ')})` : ''}`,
+    });
+  if (finalRead === undefined)
+    violations.push({ message: 'the final read of the server and the devices did not happen' });
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const summary = [
+    e.healed.length ? `healed ${e.healed.length} fault(s) in ${s(e.healMs)}` : 'no fault left to heal',
+    e.undrained.length
+      ? `upload queues of ${e.undrained.join(', ')} not drained within ${UPLOAD_DRAIN_BOUND_MS / 1000} s`
+      : `upload queues drained in ${s(e.drainMs)} (bound ${UPLOAD_DRAIN_BOUND_MS / 1000} s)`,
+    e.quietAfterRounds === undefined
+      ? `not quiescent after ${QUIESCENCE_ROUNDS} sync rounds`
+      : `quiescent after ${e.quietAfterRounds} of at most ${QUIESCENCE_ROUNDS} sync rounds (${s(e.quiesceMs)})`,
+    finalRead === undefined ? 'no final read' : `final read of the server and ${finalRead} device(s)`,
+  ].join('; ');
+  return { name: 'end-of-run', passed: violations.length === 0, summary, violations, durationMs: 0 };
 }
 
 export interface FinalState {

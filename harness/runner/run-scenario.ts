@@ -28,7 +28,14 @@ import { unavailableDevices } from './devices';
 import { pairDevices, recordingHandle } from './handle';
 import { LiveSyncStats } from './live-stats';
 import type { LoadedScenario } from './loader';
-import { type FinalState, healAndQuiesce, QUIESCENCE_ROUNDS, readFinalState } from './quiescence';
+import {
+  type EndOfRun,
+  endOfRunCheck,
+  type FinalState,
+  healAndQuiesce,
+  QUIESCENCE_ROUNDS,
+  readFinalState,
+} from './quiescence';
 import { ScenarioRecord, scenarioChecks, scenarioContext } from './scenario-context';
 import { readServerLog, type ScenarioServer, startScenarioServer } from './scenario-server';
 import { serverAdmin } from './server-admin';
@@ -104,6 +111,9 @@ export async function runScenario(
   let fatal: { code: string; message: string } | undefined;
   // A scripted operation that threw: reported as a failed check, and the checkers still run.
   let workloadError: { code: string; message: string } | undefined;
+  // The end-of-run rule (heal, drained queues, quiescence, final read), judged as the end-of-run check.
+  let endOfRun: EndOfRun | undefined;
+  let finalRead: number | undefined;
   const live = new LiveSyncStats();
   const devicesTotal = Object.keys(def.devices).length;
   const progress = setInterval(() => {
@@ -164,9 +174,11 @@ export async function runScenario(
       workloadError = { code: err.code ?? 'HRN_ERR_RUN', message: err.message };
       env.log(`scenario ${def.name}: the workload stopped: ${err.message}; healing and checking what happened`);
     }
-    if (!(await healAndQuiesce(nem, devices.all(), handles)))
+    endOfRun = await healAndQuiesce(nem, devices.all(), handles);
+    if (endOfRun.quietAfterRounds === undefined)
       record.note(`devices did not reach quiescence within ${QUIESCENCE_ROUNDS} sync rounds`);
     await readFinalState(server.url, devices.all(), final, server.serverUser);
+    finalRead = final.devices.length;
   } catch (e) {
     const err = e as Error & { code?: string };
     fatal = { code: err.code ?? 'HRN_ERR_RUN', message: err.message };
@@ -207,6 +219,7 @@ export async function runScenario(
     // Our server always answers with its conflicts; a target only when its adapter reads them.
     conflictsReported: env.adapter ? env.adapter.capabilities.conflictsReported : true,
     extraChecks: [
+      ...(endOfRun && !fatal ? [endOfRunCheck(endOfRun, finalRead)] : []),
       ...scenarioChecks(record),
       ...(server?.gateway ? gatewayChecks(server.gateway.problems()) : []),
       ...(workloadError
@@ -223,6 +236,17 @@ export async function runScenario(
     ],
   });
   const notes = [...(server?.notes ?? []), ...record.notes];
+  // A random nemesis has no workload of its own to say what it proved: the faults it drew and the
+  // end-of-run rule that held after them are what the run shows (printed only when it passed).
+  const eor = analysis.checks.find((c) => c.name === 'end-of-run');
+  if (def.faults && eor?.passed) {
+    const kinds = new Map<string, number>();
+    for (const f of analysis.faults) kinds.set(f.name, (kinds.get(f.name) ?? 0) + 1);
+    const drawn = [...kinds].map(([k, n]) => `${k} ×${n}`).join(', ');
+    notes.push(
+      `proved: ${analysis.faults.length} faults (${drawn || 'none'}); end-of-run rule held: ${eor.summary}; the checkers below judged the final state`,
+    );
+  }
   const verdict = verdictOf(def, analysis, fatal ?? workloadError, (m) => notes.push(m));
   return scenarioResult({
     ...{ def, seed: opts.seed, attempt: opts.attempt, startedAt: started, durationMs: performance.now() - t0 },

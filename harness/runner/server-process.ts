@@ -68,9 +68,11 @@ export async function startChildServer(opts: {
       });
       child = c;
       let out = '';
+      // Beyond the server's own wait for its database (DEFAULT_DATABASE_WAIT_MS): a restart during a
+      // database outage comes up when the database does.
       const timer = setTimeout(
-        () => reject(new Error(`server child did not start within 30 s:\n${out.slice(-2000)}`)),
-        30_000,
+        () => reject(new Error(`server child did not start within 90 s:\n${out.slice(-2000)}`)),
+        90_000,
       );
       c.stdout!.on('data', (b: Buffer) => {
         out += b.toString();

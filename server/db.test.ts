@@ -1,0 +1,121 @@
+/**
+ * The pool under a database that goes away: a checked-out client whose backend dies between two
+ * queries must fail its request, not the process; start-up waits for a database that is not there yet.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkout, createPool, databaseUnavailable, untilDatabaseAnswers, withTransaction } from './db';
+import { createDatabase } from './services/postgres';
+import { startCluster, type TestCluster } from './test-helpers';
+
+let cluster: TestCluster;
+beforeAll(async () => {
+  cluster = await startCluster();
+}, 120_000);
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+async function terminate(adminUrl: string, pid: number): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+  } finally {
+    await admin.end();
+  }
+}
+
+describe('checked-out clients', () => {
+  it('a backend terminated between two queries of a transaction fails the transaction, not the process', async () => {
+    const db = await createDatabase(cluster.adminUrl);
+    const pool = createPool(db.url, 2);
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    try {
+      let lostSeen: Error | undefined;
+      const run = withTransaction(pool, 'BEGIN', async (client) => {
+        const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        // No query is active on the client while its backend dies: pg emits 'error' on the client
+        // ('end' follows it), with only checkout()'s listener to catch it.
+        const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+        await terminate(cluster.adminUrl, rows[0]!.pid);
+        await ended;
+        lostSeen = (client as { lost?: Error }).lost;
+        await client.query('SELECT 1');
+      });
+      await expect(run).rejects.toThrow();
+      expect(lostSeen).toBeDefined();
+      expect(uncaught).toEqual([]);
+      // The lost client was destroyed, not returned to the pool: the next transaction works.
+      expect(await withTransaction(pool, 'BEGIN', async (c) => (await c.query('SELECT 2 AS v')).rows[0].v)).toBe(2);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await pool.end();
+      await db.drop();
+    }
+  });
+
+  it('checkout() removes its listener on release', async () => {
+    const db = await createDatabase(cluster.adminUrl);
+    const pool = createPool(db.url, 1);
+    try {
+      const c = await checkout(pool);
+      const during = c.listenerCount('error');
+      c.release();
+      const again = await pool.connect(); // the same client, idle in between
+      expect(again).toBe(c);
+      expect(again.listenerCount('error')).toBe(during - 1);
+      again.release();
+    } finally {
+      await pool.end();
+      await db.drop();
+    }
+  });
+});
+
+describe('untilDatabaseAnswers', () => {
+  it('retries while the database is unavailable, then returns', async () => {
+    let calls = 0;
+    const retries: number[] = [];
+    const v = await untilDatabaseAnswers(
+      async () => {
+        calls++;
+        if (calls < 3) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5'), { code: 'ECONNREFUSED' });
+        return 'up';
+      },
+      60_000,
+      (_e, attempt) => retries.push(attempt),
+    );
+    expect(v).toBe('up');
+    expect(retries).toEqual([1, 2]);
+  });
+
+  it('fails at once on misconfiguration, and after the wait on a database that never comes', async () => {
+    let calls = 0;
+    const badPassword = Object.assign(new Error('password authentication failed'), { code: '28P01' });
+    await expect(
+      untilDatabaseAnswers(
+        async () => {
+          calls++;
+          throw badPassword;
+        },
+        60_000,
+        () => {},
+      ),
+    ).rejects.toBe(badPassword);
+    expect(calls).toBe(1);
+    const starting = Object.assign(new Error('the database system is starting up'), { code: '57P03' });
+    expect(databaseUnavailable(starting)).toBe(true);
+    await expect(
+      untilDatabaseAnswers(
+        async () => {
+          throw starting;
+        },
+        0,
+        () => {},
+      ),
+    ).rejects.toBe(starting);
+  });
+});
