@@ -1,6 +1,7 @@
 /**
  * Each broken mode really breaks its rule (the checkers downstream rely on that), and is off unless asked.
  */
+import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PullResponse } from '../protocol/records';
@@ -147,6 +148,36 @@ describe('broken modes', () => {
     expect(
       await q("SELECT count(*)::int AS n FROM sync_log WHERE user_id = $1 AND operation = 'CONFLICT_RESOLVED'", [user]),
     ).toEqual([{ n: 0 }]);
+  });
+
+  it('poison-push: a push carrying "poison" fails every time; the server logs the continuous retries per device', async () => {
+    const lines: string[] = [];
+    const logStream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const app = await buildApp({
+      databaseUrl: server.databaseUrl,
+      logLevel: 'warn',
+      logStream,
+      broken: ['poison-push'],
+    });
+    apps.push(app);
+    const a = await TestDevice.create(app, 'bu-poison', 'bu-poison-a');
+    await a.pull();
+    const body = {
+      changes: changes('goals', { created: [{ id: 'gp', title: 'a poison pill' }] }),
+      lastPulledAt: a.lastPulledAt,
+      deviceId: a.deviceId,
+    };
+    for (let i = 0; i < 5; i++) expect((await a.pushRaw(body, a.schemaVersion)).status).toBe(500);
+    const warned = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'sync loop suspected: continuous retries');
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ deviceId: 'bu-poison-a', operation: 'PUSH', consecutiveFailures: 5 });
+    // Anything else goes through: only the poisoned push loops.
+    await a.push(changes('goals', { created: [{ id: 'gq', title: 'fine' }] }));
   });
 
   it('are off by default, parsed strictly from SYNC_SERVER_BROKEN, and refused outside test mode', async () => {

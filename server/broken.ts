@@ -18,6 +18,8 @@ export const BROKEN_MODES = [
   'drop-conflicts-from-log',
   /** An incremental pull answers the lastPulledAt it was sent as its timestamp: devices re-pull the same changes forever (a sync loop). */
   'stuck-pull-timestamp',
+  /** A push carrying a record with a string value that contains "poison" answers 500 every time: the device retries it forever (a failing sync loop). */
+  'poison-push',
 ] as const;
 
 export type BrokenMode = (typeof BROKEN_MODES)[number];
@@ -40,4 +42,15 @@ export function parseBrokenModes(raw: string | undefined): BrokenMode[] {
     out.push(part);
   }
   return out;
+}
+
+/** poison-push: does this push carry a created or updated record with "poison" in a string value? */
+export function carriesPoison(
+  changes: Record<string, { created?: unknown[]; updated?: unknown[] } | undefined>,
+): boolean {
+  return Object.values(changes).some((tc) =>
+    [...(tc?.created ?? []), ...(tc?.updated ?? [])].some((r) =>
+      Object.values(r as Record<string, unknown>).some((v) => typeof v === 'string' && v.includes('poison')),
+    ),
+  );
 }

@@ -2,10 +2,15 @@
  * Metrics the runner gets for free from a history: sync latency per path, success rate, conflict
  * rate (syncs with >= 1 conflict / ok syncs, also per table), bytes up/down, and propagation time
  * (a write's local ack on one device until the first ok sync of another device of the same user that
- * started after the write's push was acknowledged, so its pull certainly contained it).
+ * started after the write's push was acknowledged, so its pull certainly contained it), and the
+ * sync-loops checker's figures: `sync_loop_devices{loop:repull|failing}` (devices in a loop) and
+ * `sync_consecutive_failures{device}` (per device, its longest run of failed syncs with no fault in
+ * effect, or its failures in a row at the end of the run if more), so `count==0` and `max<5` are
+ * thresholds.
  */
 import type { HistoryOp } from '../../protocol/history';
 import { analyse, cachedAnalysis } from '../checkers/analysis';
+import { loopsOf, syncLoopStats } from '../checkers/sync-loops';
 import type { DeviceFinalState } from '../checkers/types';
 import type { CheckResult } from '../results/types';
 import { type MetricKind, Metrics, type MetricUnit, type SeriesHandle, seriesKey, type Tags } from './registry';
@@ -100,6 +105,21 @@ export function deriveHistoryMetrics(history: readonly HistoryOp[], opts: Derive
       }
       k.count(1);
     }
+  }
+
+  m.define('sync_loop_devices', { kind: 'counter', unit: 'count' });
+  m.define('sync_consecutive_failures', { kind: 'trend', unit: 'count' });
+  const loops = syncLoopStats(history);
+  if (loops.size) {
+    // Zero counts too: "no device in a loop" is a measurement a threshold can judge, not "no data".
+    const inLoop = { repull: 0, failing: 0 };
+    for (const [device, st] of loops) {
+      for (const k of loopsOf(st)) inLoop[k]++;
+      h('sync_consecutive_failures', 'trend', { device }, 'count').add(
+        Math.max(st.unexcusedFailureStreak, st.trailingFailures),
+      );
+    }
+    for (const [loop, n] of Object.entries(inLoop)) h('sync_loop_devices', 'counter', { loop }).count(n);
   }
 
   // Propagation: per device, ok syncs by start with the suffix minimum of their ends.
