@@ -78,6 +78,10 @@ export const HARNESS_ERRORS = {
   HRN_ERR_VU_TOKEN: { exit: 1, hint: 'The server must serve POST /auth/test-token (the reference server does).' },
   HRN_ERR_VU_UNKNOWN_COLUMN: { exit: 1, hint: "Write only the columns of the device's schema version." },
   HRN_ERR_WEB_APP_SERVER: { exit: 1, hint: "The web app's local server failed; see devices.log." },
+  HRN_ERR_WEB_UPLOADS: {
+    exit: 1,
+    hint: 'Only the leader tab runs the upload queue: call attachFile/uploadStatus on the device, not on a follower tab.',
+  },
   HRN_ERR_WATCH_BOOT: { exit: 1, hint: 'The watch worker did not start; see devices.log.' },
   HRN_ERR_WATCH_FIT: {
     exit: 1,
