@@ -70,7 +70,8 @@ export interface WebAppServerOptions {
   distDir: string;
   upstream: string;
   config: AppConfig;
-  getToken(): Promise<string>;
+  /** The device's token; `refresh` after the server refused it (401 mid-sync, RFC §5.1). */
+  getToken(o?: { refresh?: boolean }): Promise<string>;
   /** Preferred port (a persistent device keeps its origin); falls back to a free one. */
   port?: number;
 }
@@ -282,7 +283,7 @@ export async function startWebAppServer(opts: WebAppServerOptions): Promise<WebA
       }
       if (url.pathname === '/harness/token') {
         if (blocked) return cut(req);
-        const token = await opts.getToken();
+        const token = await opts.getToken({ refresh: url.searchParams.get('refresh') === '1' });
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         return res.end(JSON.stringify({ token }));
       }

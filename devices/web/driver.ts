@@ -146,7 +146,7 @@ export class WebDevice implements Device, UploadingDevice {
       distDir: dist,
       upstream: ctx.serverUrl,
       config: this.appConfig(),
-      getToken: () => ctx.getToken(),
+      getToken: (o) => ctx.getToken(o),
       port,
     });
     // The syncs the app starts by itself (its triggers, the service worker's background sync) are

@@ -193,6 +193,7 @@ export class SyncEngine {
   private async syncLocked(trigger: SyncTrigger): Promise<SyncOutcome> {
     const started = performance.now();
     const out: SyncOutcome = blankSyncOutcome(trigger);
+    const refreshesBefore = tokenRefreshes;
     await this.setStatus({ syncing: true, by: this.actor, lastTrigger: trigger });
     try {
       try {
@@ -216,6 +217,7 @@ export class SyncEngine {
       await this.setStatus({ syncing: false, lastOk: false, lastError: out.error }).catch(() => {});
     }
     out.durationMs = Math.round(performance.now() - started);
+    if (tokenRefreshes > refreshesBefore) out.tokenRefreshes = tokenRefreshes - refreshesBefore;
     return out;
   }
 
@@ -394,9 +396,14 @@ export class SyncEngine {
   }
 }
 
-/** Fetches a fresh token from the harness app server (same origin); the harness owns the JWTs. */
-export async function fetchToken(): Promise<string> {
-  const res = await fetch('/harness/token', { cache: 'no-store' });
+/**
+ * Fetches a token from the harness app server (same origin); the harness owns the JWTs. After a 401
+ * (expired mid-sync) SyncHttpClient asks with `refresh`: the app server then gets a new one instead of
+ * its cached token, which the server may already refuse (before, the page got the same expired token
+ * back on every attempt and the sync gave up after its retries).
+ */
+export async function fetchToken(o?: { refresh?: boolean }): Promise<string> {
+  const res = await fetch(o?.refresh ? '/harness/token?refresh=1' : '/harness/token', { cache: 'no-store' });
   if (!res.ok) throw new SyncHttpError('network', `token endpoint answered ${res.status}`);
   return ((await res.json()) as { token: string }).token;
 }
@@ -415,4 +422,11 @@ export async function loadConfig(db: HarnessDb): Promise<AppConfig> {
   const stored = await getMeta<AppConfig>(db, 'config');
   if (!stored) throw new Error('no app configuration (first launch must be online)');
   return stored;
+}
+
+// Token refreshes of this page (or service worker), counted into the outcome of the sync they happened in.
+let tokenRefreshes = 0;
+/** SyncHttpClient's onTokenRefresh for the web app. */
+export function countTokenRefresh(): void {
+  tokenRefreshes++;
 }

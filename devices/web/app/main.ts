@@ -16,6 +16,7 @@ import type { UploadQueue } from '../../common/upload-queue';
 import { getMeta, type LocalRow, openDb, setMeta } from './db';
 import {
   type AppConfig,
+  countTokenRefresh,
   fetchToken,
   loadConfig,
   localWrite,
@@ -346,6 +347,7 @@ async function main() {
     deviceId: cfg.deviceId,
     schemaVersion: cfg.schemaVersion,
     getToken: fetchToken,
+    onTokenRefresh: countTokenRefresh,
     timeoutMs: cfg.requestTimeoutMs,
     // SyncHttpClient calls `this.f(...)`: a bare window.fetch would throw "Illegal invocation".
     fetch: (input, init) => fetch(input, init),

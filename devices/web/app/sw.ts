@@ -6,7 +6,7 @@
 /// <reference lib="webworker" />
 import { SyncHttpClient } from '../../common/sync-http';
 import { openDb } from './db';
-import { fetchToken, loadConfig, SyncEngine } from './engine';
+import { countTokenRefresh, fetchToken, loadConfig, SyncEngine } from './engine';
 
 declare const self: ServiceWorkerGlobalScope;
 const SHELL = ['/', '/app.js', '/app.css'];
@@ -64,6 +64,7 @@ async function backgroundSync(): Promise<void> {
       deviceId: cfg.deviceId,
       schemaVersion: cfg.schemaVersion,
       getToken: fetchToken,
+      onTokenRefresh: countTokenRefresh,
       timeoutMs: cfg.requestTimeoutMs,
       fetch: (input, init) => fetch(input, init),
     });
