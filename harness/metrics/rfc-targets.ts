@@ -64,6 +64,13 @@ export const RFC_TARGETS: Record<string, RfcTarget> = {
     section: '§5.2',
     better: 'lower',
   },
+  sync_metadata_bytes: {
+    key: 'sync_metadata_bytes',
+    threshold: 'max<1048576',
+    target: '< 1 MB per device',
+    section: '§5.2',
+    better: 'lower',
+  },
   concurrent_syncs: {
     key: 'concurrent_syncs',
     threshold: 'max>=1000',

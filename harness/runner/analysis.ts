@@ -26,6 +26,7 @@ import type {
   ThresholdResult,
 } from '../results/types';
 import type { ScenarioDefinition } from './scenario';
+import type { SyncMetadataSize } from './sync-metadata';
 
 export interface AnalysisInput {
   def: ScenarioDefinition;
@@ -50,6 +51,8 @@ export interface AnalysisInput {
   fatal?: { code: string; message: string };
   /** The server's sync_log rows of this scenario's devices (absent with --target). */
   serverLog?: readonly ServerLogRow[];
+  /** Sync metadata per device (RFC §5.2), server and device side, measured after the run. */
+  syncMetadata?: readonly SyncMetadataSize[];
   /** The server lists resolved conflicts in every push answer (see CheckInput.conflictsReported). */
   conflictsReported?: boolean;
   /** Checks decided outside the checkers: the scenario's own (probes), the gateway's, a stopped workload. */
@@ -255,6 +258,9 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
   metricsFromChecks(checks, metrics);
   for (const c of input.custom) metrics.add(c.name, c.value, c.tags);
   if (input.series?.length) metrics.merge(input.series);
+  // RFC §5.2 "sync metadata < 1 MB": one gauge per device and side (harness/runner/sync-metadata.ts).
+  for (const m of input.syncMetadata ?? [])
+    metrics.gauge('sync_metadata_bytes', m.bytes, { device: m.device, side: m.side }, 'bytes');
   for (const [device, samples] of input.memory)
     for (const b of samples) metrics.add('client_memory_mb', b / 1048576, { device }, 'mb');
   const devices = deviceSummaries(input);

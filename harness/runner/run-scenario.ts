@@ -39,6 +39,7 @@ import {
 import { ScenarioRecord, scenarioChecks, scenarioContext } from './scenario-context';
 import { readServerLog, type ScenarioServer, startScenarioServer } from './scenario-server';
 import { serverAdmin } from './server-admin';
+import { phoneSyncMetadata, type SyncMetadataSize, serverSyncMetadata } from './sync-metadata';
 import { scenarioResult, skippedResult, verdictOf } from './verdict';
 import { driveWorkload, RandomWorkloadDriver, scenarioWorkload } from './workload-driver';
 
@@ -191,6 +192,15 @@ export async function runScenario(
   rec.closeOpen();
   historyWriter.close();
   const serverLog = fatal ? undefined : await readServerLog(server?.databaseUrl, devices.serverIds());
+  const syncMetadata: SyncMetadataSize[] = [];
+  if (!fatal) {
+    syncMetadata.push(...(await serverSyncMetadata(server?.databaseUrl, devices.serverIds()).catch(() => [])));
+    for (const d of devices.all())
+      if (d.spec.kind === 'phone') {
+        const m = await phoneSyncMetadata(d.id, d.dataDir).catch(() => undefined);
+        if (m) syncMetadata.push(m);
+      }
+  }
   // Paired devices (watches) are not contract clients: their packs reach the server through the
   // peer's own writes, which the checkers verify; their ops stay in history.jsonl for the report.
   const paired = new Set(
@@ -216,6 +226,7 @@ export async function runScenario(
     configThresholds: env.config.thresholds,
     fatal,
     serverLog,
+    syncMetadata,
     // Our server always answers with its conflicts; a target only when its adapter reads them.
     conflictsReported: env.adapter ? env.adapter.capabilities.conflictsReported : true,
     extraChecks: [
@@ -236,6 +247,17 @@ export async function runScenario(
     ],
   });
   const notes = [...(server?.notes ?? []), ...record.notes];
+  const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+  for (const m of syncMetadata)
+    notes.push(
+      `sync metadata of ${m.device} (${m.side}): ${kb(m.bytes)}${
+        Object.keys(m.parts).length
+          ? ` (${Object.entries(m.parts)
+              .map(([t, b]) => `${t} ${kb(b)}`)
+              .join(', ')})`
+          : ''
+      }`,
+    );
   // A random nemesis has no workload of its own to say what it proved: the faults it drew and the
   // end-of-run rule that held after them are what the run shows (printed only when it passed).
   const eor = analysis.checks.find((c) => c.name === 'end-of-run');
