@@ -175,3 +175,21 @@ describe('Content-Digest (RFC 0006 §5.4 checksums on large payloads)', () => {
     expect(err.message).toMatch(/response does not match its Content-Digest: sha-256 of the \d+ bytes received/);
   });
 });
+
+describe('a response body that never ends', () => {
+  it('fails at the request timeout instead of hanging the device (Node 20 fetch on a corrupt gzip body)', async () => {
+    const client = new SyncHttpClient({
+      baseUrl: 'http://server',
+      deviceId: 'd',
+      schemaVersion: 2,
+      getToken: async () => 't',
+      timeoutMs: 50,
+      // A body whose read never settles and ignores the abort, as undici's does.
+      fetch: async () => Object.assign(new Response('{}'), { arrayBuffer: () => new Promise<ArrayBuffer>(() => {}) }),
+    });
+    const err = await client.pull(0).catch((e) => e);
+    expect(err).toBeInstanceOf(SyncHttpError);
+    expect(err.kind).toBe('network');
+    expect(err.message).toMatch(/GET \/sync\/pull failed: timeout/);
+  });
+});

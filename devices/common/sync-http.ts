@@ -168,7 +168,7 @@ export class SyncHttpClient {
         body: payload?.bytes,
         signal: ctrl.signal,
       });
-      const raw = new Uint8Array(await res.arrayBuffer());
+      const raw = new Uint8Array(await untilAborted(res.arrayBuffer(), ctrl.signal));
       const text = new TextDecoder().decode(raw);
       const bytesDown = raw.byteLength;
       const traceId = res.headers.get('x-trace-id') ?? undefined;
@@ -214,6 +214,20 @@ export class SyncHttpClient {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * Node 20's fetch (undici 6) never settles the body of a multi-chunk gzip response that fails to
+ * inflate (a byte flipped in transit), and aborting does not settle it either: the device would hang
+ * for good. The body read therefore also ends when the request's timeout aborts it.
+ */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('timeout'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /**
