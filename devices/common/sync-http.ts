@@ -328,9 +328,12 @@ export function subscribePokes(
   const f = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   (async () => {
     let attempt = 0;
+    // A 401 (the token expired) asks for a fresh one on the next connect, as a sync request does.
+    let refused = false;
     while (!ctrl.signal.aborted) {
       try {
-        const token = await opts.getToken();
+        const token = await opts.getToken(refused ? { refresh: true } : undefined);
+        refused = false;
         const res = await f(
           `${opts.baseUrl.replace(/\/$/, '')}/sync/events?deviceId=${encodeURIComponent(opts.deviceId)}`,
           {
@@ -338,6 +341,7 @@ export function subscribePokes(
             signal: ctrl.signal,
           },
         );
+        refused = res.status === 401;
         if (!res.ok || !res.body) throw new Error(`events stream answered ${res.status}`);
         attempt = 0;
         opts.onState?.(true);
