@@ -112,6 +112,43 @@ describe.skipIf(!hasChromium)('web devices on the real server', () => {
     );
   });
 
+  it('a multi-batch push cut after two batches resumes at the next sync from the first unacknowledged batch', async () => {
+    const u = newUser();
+    // One attempt per step: the cut ends the sync, so the rest is up to the next one.
+    const a = await device(u, `${u}-a`, { pushBatchBytes: 10_000, maxAttempts: 1 });
+    for (let i = 0; i < 30; i++)
+      await a.write({
+        op: 'create',
+        table: 'activities',
+        id: `cut-${i}`,
+        values: { sport: 'run', notes: `${i} ${'x'.repeat(1500)}` },
+      });
+    // The server applies batch 3, and its answer never reaches the page (the device goes offline).
+    a.appServer.beforePushResponse = async (e) => {
+      if (/#3\/\d+$/.test(e.pushId ?? '')) a.appServer.setApiBlocked(true);
+    };
+    const cut = await a.sync('manual');
+    a.appServer.beforePushResponse = undefined;
+    a.appServer.setApiBlocked(false);
+    expect(cut.ok).toBe(false);
+    const sent = a.appServer.pushes.map((p) => p.pushId ?? '');
+    const [, pushId, n] = /^(.+)#1\/(\d+)$/.exec(sent[0] ?? '') ?? [];
+    expect(Number(n)).toBeGreaterThan(3);
+    expect(sent).toEqual([1, 2, 3].map((i) => `${pushId}#${i}/${n}`));
+    expect((await a.status(0)).pendingPushId).toBe(pushId);
+
+    const resumed = await a.sync('manual');
+    expect(resumed.ok, resumed.error).toBe(true);
+    // Batches 1 and 2 were acknowledged: not sent again. Batch 3's answer was lost: resent, replayed by its pushId.
+    const rest = Array.from({ length: Number(n) - 2 }, (_, k) => `${pushId}#${k + 3}/${n}`);
+    expect(a.appServer.pushes.slice(sent.length).map((p) => p.pushId)).toEqual(rest);
+    expect(resumed.pushBatches).toBe(Number(n) - 2);
+    expect(await a.pendingChanges()).toBe(0);
+    expect((await a.status(0)).pendingPushId).toBeNull();
+    const onServer = (await serverRows(u, 'activities')).map((r) => r.id);
+    expect(onServer.sort()).toEqual(Array.from({ length: 30 }, (_, i) => `cut-${i}`).sort());
+  });
+
   it('offline edits with every page closed reach the server through the service worker', async () => {
     const u = newUser();
     const a = await device(u, `${u}-a`, { backgroundSyncOnWrite: true });

@@ -41,6 +41,18 @@ export interface PendingPush {
   createdAt: number;
 }
 
+/**
+ * How far a stored push got when it went as several batches: the server acknowledged the first
+ * `acked` of its `batches`. Written in the transaction that clears a batch's rows, so a resend (next
+ * sync, another tab, the service worker) starts at the first unacknowledged batch. Kept apart from
+ * `pendingPush` so an acknowledgement writes a few bytes, not the whole stored push again.
+ */
+export interface PushProgress {
+  pushId: string;
+  batches: number;
+  acked: number;
+}
+
 export type HarnessDb = Dexie & { meta: Table<MetaRow, string> } & { [K in TableName]: Table<LocalRow, string> };
 
 export const DB_NAME = 'sync-harness';

@@ -7,7 +7,8 @@
  *    outbox inside it: one device never has two pushes of different local state in flight.
  *  - A push is stored as `pendingPush` (with its pushId) before it is sent. A push whose outcome is
  *    unknown (tab killed, connection cut) is resent with the same pushId by whoever syncs next,
- *    before pulling, so the server recognises it instead of applying it twice.
+ *    before pulling, so the server recognises it instead of applying it twice. A push of several
+ *    batches resumes at its first batch not acknowledged (`pushProgress`, stored with each ack).
  */
 
 import { recordsEqual, resolutionIsNoop, resolveConflict } from '../../../protocol/conflicts';
@@ -16,7 +17,7 @@ import type { ConflictRecord, DatabaseChanges, SyncRecord, TableRecords } from '
 import { columnsFor, type SchemaVersion, TABLE_NAMES, type TableName } from '../../../protocol/tables';
 import { batchPushId, splitChanges } from '../../common/push-batches';
 import { noteRetry, type SyncHttpClient, SyncHttpError, withBackoff } from '../../common/sync-http';
-import { checkValues, getMeta, type HarnessDb, type LocalRow, type PendingPush, setMeta, toWire } from './db';
+import { checkValues, getMeta, type HarnessDb, type LocalRow, type PendingPush, type PushProgress, setMeta, toWire } from './db';
 
 export interface AppConfig {
   deviceId: string;
@@ -311,17 +312,23 @@ export class SyncEngine {
   /**
    * Sends the stored push. Over the server's body limit it goes as several contract pushes with the
    * same lastPulledAt (common/push-batches.ts, as the phone and the VU do); each batch is acknowledged
-   * as it lands, and a resend of the stored push splits it the same way, so the batches the server
-   * already applied are replayed by their pushId, not applied twice.
+   * as it lands, together with `pushProgress`. A resend of the stored push splits it the same way and
+   * starts after the batches already acknowledged (before, it started at batch 1: the server replayed
+   * those by pushId, but their bytes went up again); a batch sent whose answer was lost is resent
+   * with its own pushId, so the server replays it instead of applying it twice.
    */
   private async sendPush(p: PendingPush, out: SyncOutcome) {
     const batches = splitChanges(p.changes as DatabaseChanges, this.cfg.pushBatchBytes);
-    out.pushBatches = (out.pushBatches ?? 0) + batches.length;
-    for (const [i, batch] of batches.entries())
-      await this.sendBatch(p, batch, batchPushId(p.pushId, i, batches.length)!, i === batches.length - 1, out);
+    const progress = await getMeta<PushProgress | null>(this.db, 'pushProgress');
+    // A different split (the batch size changed with the config) has other pushIds: start over.
+    const from = progress?.pushId === p.pushId && progress.batches === batches.length ? progress.acked : 0;
+    out.pushBatches = (out.pushBatches ?? 0) + batches.length - from;
+    for (let i = from; i < batches.length; i++)
+      await this.sendBatch(p, batches[i]!, i, batches.length, out);
   }
 
-  private async sendBatch(p: PendingPush, changes: DatabaseChanges, pushId: string, last: boolean, out: SyncOutcome) {
+  private async sendBatch(p: PendingPush, changes: DatabaseChanges, i: number, n: number, out: SyncOutcome) {
+    const pushId = batchPushId(p.pushId, i, n)!;
     let value: Awaited<ReturnType<SyncHttpClient['push']>>;
     try {
       const r = await withBackoff(
@@ -355,14 +362,14 @@ export class SyncEngine {
     for (const tc of Object.values(changes))
       if (tc) out.pushed += tc.created.length + tc.updated.length + tc.deleted.length;
     out.conflicts.push(...(value.body.conflictedRecords ?? []));
-    await this.ackPush(p, changes, value.body.conflictedRecords ?? [], last);
+    await this.ackPush(p, changes, value.body.conflictedRecords ?? [], i, n);
   }
 
   /**
-   * Clears exactly the rows the batch carried, unless they were edited again since; after the last
-   * batch the stored push goes.
+   * Clears exactly the rows batch `i` of `n` carried, unless they were edited again since, and records
+   * the batch as acknowledged in the same transaction; after the last batch the stored push goes.
    */
-  private async ackPush(p: PendingPush, changes: DatabaseChanges, conflicts: ConflictRecord[], last: boolean) {
+  private async ackPush(p: PendingPush, changes: DatabaseChanges, conflicts: ConflictRecord[], i: number, n: number) {
     const resolved = new Map(conflicts.map((c) => [key(c.tableName, c.id), c.resolvedRecord]));
     await this.db.transaction('rw', [this.db.meta, ...TABLE_NAMES.map((t) => this.db[t])], async () => {
       for (const [t, tc] of Object.entries(changes) as Array<[TableName, PendingPush['changes'][string]]>) {
@@ -391,7 +398,12 @@ export class SyncEngine {
           }
         }
       }
-      if (last) await setMeta(this.db, 'pendingPush', null);
+      if (i === n - 1) {
+        await setMeta(this.db, 'pendingPush', null);
+        await setMeta(this.db, 'pushProgress', null);
+      } else {
+        await setMeta(this.db, 'pushProgress', { pushId: p.pushId, batches: n, acked: i + 1 } satisfies PushProgress);
+      }
     });
   }
 }
