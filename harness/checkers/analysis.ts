@@ -259,7 +259,7 @@ export function usersWhoWrote(a: Analysis, table: string, id: string): ReadonlyS
     writers = new Map();
     for (const w of a.writes) {
       const key = `${w.table}\u0001${w.id}`;
-      let s = writers.get(key);
+      const s = writers.get(key);
       if (s) s.add(w.user);
       else writers.set(key, new Set([w.user]));
     }

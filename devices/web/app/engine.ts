@@ -17,7 +17,16 @@ import type { ConflictRecord, DatabaseChanges, SyncRecord, TableRecords } from '
 import { columnsFor, type SchemaVersion, TABLE_NAMES, type TableName } from '../../../protocol/tables';
 import { batchPushId, splitChanges } from '../../common/push-batches';
 import { noteRetry, type SyncHttpClient, SyncHttpError, withBackoff } from '../../common/sync-http';
-import { checkValues, getMeta, type HarnessDb, type LocalRow, type PendingPush, type PushProgress, setMeta, toWire } from './db';
+import {
+  checkValues,
+  getMeta,
+  type HarnessDb,
+  type LocalRow,
+  type PendingPush,
+  type PushProgress,
+  setMeta,
+  toWire,
+} from './db';
 
 export interface AppConfig {
   deviceId: string;
@@ -323,8 +332,7 @@ export class SyncEngine {
     // A different split (the batch size changed with the config) has other pushIds: start over.
     const from = progress?.pushId === p.pushId && progress.batches === batches.length ? progress.acked : 0;
     out.pushBatches = (out.pushBatches ?? 0) + batches.length - from;
-    for (let i = from; i < batches.length; i++)
-      await this.sendBatch(p, batches[i]!, i, batches.length, out);
+    for (let i = from; i < batches.length; i++) await this.sendBatch(p, batches[i]!, i, batches.length, out);
   }
 
   private async sendBatch(p: PendingPush, changes: DatabaseChanges, i: number, n: number, out: SyncOutcome) {
