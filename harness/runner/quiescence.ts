@@ -45,41 +45,66 @@ export async function healAndQuiesce(
   const healMs = performance.now() - t;
   for (const d of devices) d.clock.offsetMs = 0;
   t = performance.now();
-  const undrained: string[] = [];
   const deadline = t + UPLOAD_DRAIN_BOUND_MS;
-  for (const d of devices) {
-    if (!d.dev.uploadsSettled) continue;
-    let timer: NodeJS.Timeout | undefined;
-    const settled = await Promise.race([
-      d.dev.uploadsSettled().then(
-        () => true,
-        () => true,
-      ),
-      new Promise<boolean>((r) => {
-        timer = setTimeout(() => r(false), Math.max(0, deadline - performance.now()));
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!settled) undrained.push(d.id);
-  }
+  const undrained = new Set<string>();
+  const drain = async () => {
+    for (const d of devices) {
+      if (!d.dev.uploadsSettled) continue;
+      let timer: NodeJS.Timeout | undefined;
+      const settled = await Promise.race([
+        d.dev.uploadsSettled().then(
+          () => true,
+          () => true,
+        ),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(false), Math.max(0, deadline - performance.now()));
+        }),
+      ]);
+      clearTimeout(timer);
+      if (settled) undrained.delete(d.id);
+      else undrained.add(d.id);
+    }
+  };
+  await drain();
   const drainMs = performance.now() - t;
   t = performance.now();
   let quietAfterRounds: number | undefined;
   const failing = new Set<string>();
-  for (let round = 0; round < QUIESCENCE_ROUNDS && quietAfterRounds === undefined; round++) {
-    let quiet = true;
-    for (const d of devices) {
-      const out = await handles[d.id].sync('manual');
-      if (out.ok) failing.delete(d.id);
-      else failing.add(d.id);
-      if (!out.ok || out.pushed > 0 || out.pulled > 0) quiet = false;
+  let rounds = 0;
+  const quiesce = async () => {
+    quietAfterRounds = undefined;
+    for (let round = 0; round < QUIESCENCE_ROUNDS && quietAfterRounds === undefined; round++) {
+      let quiet = true;
+      rounds++;
+      for (const d of devices) {
+        const out = await handles[d.id].sync('manual');
+        if (out.ok) failing.delete(d.id);
+        else failing.add(d.id);
+        if (!out.ok || out.pushed > 0 || out.pulled > 0) quiet = false;
+      }
+      if (quiet) quietAfterRounds = rounds;
     }
-    if (quiet) quietAfterRounds = round + 1;
+  };
+  await quiesce();
+  // A file attached before its record was pushed starts uploading only after the sync that pushed
+  // the record, i.e. during quiescence: drain again, and sync again if an upload was still queued.
+  const queued = () => devices.some((d) => (safePending(d) ?? 0) > 0);
+  if (queued()) {
+    await drain();
+    await quiesce();
   }
   return {
-    ...{ healed, healMs, undrained, drainMs, quietAfterRounds, quiesceMs: performance.now() - t },
+    ...{ healed, healMs, undrained: [...undrained], drainMs, quietAfterRounds, quiesceMs: performance.now() - t },
     ...{ failing: [...failing], ...(healError ? { healError } : {}) },
   };
+}
+
+function safePending(d: RunDevice): number | undefined {
+  try {
+    return d.dev.uploadSummary?.()?.pending;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The end-of-run rule as a check: every fault healed, queues drained within the bound, quiescence, final read. */
