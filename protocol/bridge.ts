@@ -8,6 +8,7 @@
  * import), so the app side can include this file unchanged.
  */
 import type { EnergyReading, LocalWrite, SyncOutcome, SyncTrigger } from './device';
+import type { UploadItem, UploadQueueStatus } from './files';
 import type { Platform, TableRecords } from './records';
 import type { SchemaVersion } from './tables';
 
@@ -20,7 +21,28 @@ export interface BridgeHello {
   session: string;
   app: { name: string; version: string; platform: Platform | 'simulated' };
   /** Optional commands this app implements (see BridgeAppCommands). */
-  capabilities: Array<'setOffline' | 'backgroundFetch'>;
+  capabilities: BridgeCapability[];
+}
+
+/**
+ * Optional command groups. New ones are added as capabilities, not as a protocol version: an older
+ * app simply does not announce them and keeps working for everything else.
+ * `uploads`: the app's file upload queue (RFC 2.2.6), all of attachFile, uploadsSettled,
+ * uploadStatus and retryFailedUploads.
+ */
+export type BridgeCapability = 'setOffline' | 'backgroundFetch' | 'uploads';
+
+/** The commands an app announcing `uploads` answers (all of them, or it must not announce it). */
+export const BRIDGE_UPLOAD_COMMANDS = ['attachFile', 'uploadsSettled', 'uploadStatus', 'retryFailedUploads'] as const;
+
+/** `attachFile`'s argument: a file for a record, its bytes as base64 (the message is JSON text). */
+export interface BridgeAttachFile {
+  /** A table with a file column (protocol/files.ts FILE_TABLES: `activities`). */
+  table: string;
+  recordId: string;
+  fileName: string;
+  contentType: string;
+  bytesBase64: string;
 }
 
 /** Harness → app after a hello: accepted, or refused with the reason (then the socket closes). */
@@ -53,6 +75,17 @@ export interface BridgeAppCommands {
   ping(): Promise<number>;
   /** Optional (capability `setOffline`): the app's own network switch. */
   setOffline?(offline: boolean): Promise<void>;
+  /**
+   * Capability `uploads`: queue a file for a record in the app's persisted upload queue and start
+   * uploading; answers once it is persisted (not uploaded) with the queued item.
+   */
+  attachFile?(file: BridgeAttachFile): Promise<UploadItem>;
+  /** Capability `uploads`: answers when the queue is empty, or every remaining item failed or waits for a sync. */
+  uploadsSettled?(): Promise<void>;
+  /** Capability `uploads`: the queue's state now (`null` before the queue is loaded). */
+  uploadStatus?(): Promise<UploadQueueStatus | null>;
+  /** Capability `uploads`: the failed queue back into the queue, started; answers how many items moved. */
+  retryFailedUploads?(): Promise<number>;
 }
 
 /** Calls app → harness: what only the harness owns. */
@@ -79,6 +112,7 @@ export const BRIDGE_MESSAGES = {
     'energy',
     'ping',
     'setOffline',
+    ...BRIDGE_UPLOAD_COMMANDS,
   ] satisfies BridgeCommandName[],
   harnessCommands: ['getToken'] satisfies Array<keyof BridgeHarnessCommands>,
   events: ['log', 'phase'] satisfies BridgeEventName[],

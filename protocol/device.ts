@@ -321,6 +321,8 @@ export interface Device {
   readonly radioLink?: RadioLinkControl;
   /** Devices with a file upload queue (RFC 2.2.6): queue a file (persisted when it resolves), wait until it is drained or failed, and its state. */
   attachFile?(file: FileAttachment): Promise<unknown>;
+  /** false: attachFile exists but what runs behind it has no upload queue now (a bridged app without the `uploads` capability). */
+  attachesFiles?(): boolean;
   uploadsSettled?(): Promise<void>;
   uploadSummary?(): UploadSummary | undefined;
 }

@@ -36,6 +36,10 @@ export const HARNESS_ERRORS = {
     exit: 2,
     hint: 'The app must include the test bridge and read its launch arguments (devices/detox/README.md).',
   },
+  HRN_ERR_BRIDGE_CAPABILITY: {
+    exit: 2,
+    hint: "The app behind the bridge lacks that optional command group: build it with the commands devices/bridge/README.md lists for the capability, or use the simulated app (use.devices.detox.app: 'simulated').",
+  },
   HRN_ERR_FAULT_UNSUPPORTED: {
     exit: 2,
     hint: 'This device cannot do that fault on its platform; use a proxy fault (offline, latency) instead.',

@@ -4,19 +4,28 @@
  * runner asks goes over the bridge protocol, so one driver serves every app host.
  */
 
-import type { BridgeCommandName, BridgeConfigure } from '../../protocol/bridge';
+import type { BridgeAttachFile, BridgeCommandName, BridgeConfigure } from '../../protocol/bridge';
 import type {
   Device,
   DeviceContext,
   DeviceKindName,
   EnergyReading,
+  FileAttachment,
   LocalWrite,
   MeasuredEnergy,
   SyncOutcome,
   SyncTrigger,
 } from '../../protocol/device';
+import {
+  FILE_TABLES,
+  type UploadItem,
+  type UploadingDevice,
+  type UploadQueueStatus,
+  type UploadSummary,
+} from '../../protocol/files';
 import { HarnessError } from '../../protocol/harness-error';
 import type { TableRecords } from '../../protocol/records';
+import { summarizeUploads } from '../common/upload-queue';
 import { type BridgeConnection, type BridgeServer, sharedBridgeServer } from './server';
 
 export interface LaunchRequest {
@@ -62,7 +71,7 @@ export interface BridgeDeviceOptions {
   energy?: BridgeConfigure['energy'];
 }
 
-export class BridgeDevice implements Device {
+export class BridgeDevice implements Device, UploadingDevice {
   readonly id: string;
   readonly kind: DeviceKindName;
   private server?: BridgeServer;
@@ -72,6 +81,8 @@ export class BridgeDevice implements Device {
   private modelled?: EnergyReading;
   private measured?: MeasuredEnergy;
   private offsetSent: Promise<void> = Promise.resolve();
+  /** The app's upload queue as of its last upload command, sync or launch (uploadStatus is synchronous). */
+  private uploads?: UploadQueueStatus;
   /** Wall ms of every bridge round trip, per command (for the bench and the report). */
   readonly roundTrips: Array<{ method: string; ms: number }> = [];
 
@@ -130,6 +141,17 @@ export class BridgeDevice implements Device {
       schemaVersion: ctx.schemaVersion,
       ...(this.o.energy ? { energy: this.o.energy } : {}),
     } satisfies BridgeConfigure);
+    // A relaunched app resumes its persisted queue; what it holds now is what the harness reports.
+    if (this.attachesFiles()) await this.refreshUploads();
+    else
+      ctx.log(
+        `${this.appName()} announces no 'uploads' capability: files handed to this phone (a watch's FIT) are not uploaded through it`,
+      );
+  }
+
+  private appName(): string {
+    const a = this.conn?.hello.app;
+    return a ? `the app "${a.name}" ${a.version} (${a.platform})` : 'the app';
   }
 
   private async call(method: BridgeCommandName, ...args: unknown[]): Promise<any> {
@@ -149,7 +171,75 @@ export class BridgeDevice implements Device {
     await this.offsetSent;
     const out = (await this.call('sync', trigger)) as SyncOutcome;
     this.modelled = await this.call('energy').catch(() => this.modelled);
+    // Uploads waiting for their record complete after a sync.
+    if (this.uploads) await this.refreshUploads().catch(() => {});
     return out;
+  }
+
+  /** Whether the connected app has an upload queue (its hello announced `uploads`). */
+  attachesFiles(): boolean {
+    return !!this.conn?.hello.capabilities.includes('uploads');
+  }
+
+  private needUploads(what: string): void {
+    if (!this.conn) throw new HarnessError('HRN_ERR_BRIDGE', `device ${this.id}: the app is not connected`);
+    if (!this.attachesFiles())
+      throw new HarnessError(
+        'HRN_ERR_BRIDGE_CAPABILITY',
+        `device ${this.id}: ${this.appName()} did not announce the 'uploads' capability in its hello, so it cannot ${what}; nothing was queued or uploaded`,
+      );
+  }
+
+  private async refreshUploads(): Promise<void> {
+    this.uploads = ((await this.call('uploadStatus')) as UploadQueueStatus | null) ?? this.uploads;
+  }
+
+  /** Queues a file in the app's upload queue; resolves once the app has persisted it. */
+  async attachFile(file: FileAttachment): Promise<UploadItem> {
+    if (!Object.hasOwn(FILE_TABLES, file.table))
+      throw new HarnessError(
+        'HRN_ERR_SCENARIO',
+        `device ${this.id}: table "${file.table}" has no file column; files attach to: ${Object.keys(FILE_TABLES).join(', ')}`,
+      );
+    if (file.bytes.byteLength === 0)
+      throw new HarnessError(
+        'HRN_ERR_SCENARIO',
+        `device ${this.id}: ${file.fileName} is empty; only files of >= 1 byte upload`,
+      );
+    this.needUploads(`attach ${file.fileName}`);
+    await this.offsetSent;
+    const item = (await this.call('attachFile', {
+      table: file.table,
+      recordId: file.recordId,
+      fileName: file.fileName,
+      contentType: file.contentType,
+      bytesBase64: Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength).toString('base64'),
+    } satisfies BridgeAttachFile)) as UploadItem;
+    await this.refreshUploads();
+    return item;
+  }
+
+  /** Resolves when the app's queue is drained or every remaining item failed; at once for an app without one. */
+  async uploadsSettled(): Promise<void> {
+    if (this.conn && !this.attachesFiles()) return;
+    this.needUploads('settle its uploads');
+    await this.call('uploadsSettled');
+    await this.refreshUploads();
+  }
+
+  async retryFailedUploads(): Promise<number> {
+    this.needUploads('retry failed uploads');
+    const n = (await this.call('retryFailedUploads')) as number;
+    await this.refreshUploads();
+    return n;
+  }
+
+  uploadStatus(): UploadQueueStatus | undefined {
+    return this.uploads;
+  }
+
+  uploadSummary(): UploadSummary | undefined {
+    return summarizeUploads(this.uploads);
   }
 
   snapshot(): Promise<TableRecords> {
@@ -236,7 +326,10 @@ export class BridgeDevice implements Device {
   }
 
   async stop(): Promise<void> {
-    if (this.conn?.open) this.modelled = await this.call('energy').catch(() => this.modelled);
+    if (this.conn?.open) {
+      this.modelled = await this.call('energy').catch(() => this.modelled);
+      if (this.attachesFiles()) await this.refreshUploads().catch(() => {});
+    }
     this.measured = await this.o.host.measureEnergy?.().catch((e) => {
       this.ctx?.log(`battery reading failed: ${(e as Error).message}`);
       return undefined;

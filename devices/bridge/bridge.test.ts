@@ -4,13 +4,17 @@
  * the other, the real sync server behind (HARNESS_PG_URL for `url` mode).
  */
 
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { BRIDGE_PROTOCOL } from '../../protocol/bridge';
 import { blankSyncOutcome } from '../../protocol/device';
+import { FIT_CONTENT_TYPE } from '../../protocol/files';
 import { createPhone } from '../phone/index';
 import { startTestEnv, type TestEnv } from '../phone/test-support';
-import { type AppBridge, connectAppBridge } from './app/app-bridge';
+import { type AppBridge, type AppCommandHandlers, connectAppBridge, parseAttachFile } from './app/app-bridge';
 import { type AppHost, BridgeDevice } from './bridge-device';
 import { closeSharedBridgeServer, sharedBridgeServer } from './server';
 import { SimulatedAppHost } from './sim-host';
@@ -21,7 +25,7 @@ let seq = 0;
 const uid = (p: string) => `${p}-${process.pid}-${Date.now().toString(36)}-${seq++}`;
 
 beforeAll(async () => {
-  env = await startTestEnv();
+  env = await startTestEnv({ objectStore: true });
 });
 afterAll(async () => {
   await closeSharedBridgeServer();
@@ -145,7 +149,28 @@ describe('bridge protocol against the simulated phone', () => {
     const dev = new BridgeDevice({ id, kind: 'detox', host, connectTimeoutMs: 30_000 });
     await dev.start({ ...env.ctx({ userId: uid('user'), deviceId: id }), log: (l) => lines.push(l) });
     try {
+      // No upload commands: no 'uploads' capability, and the harness says so instead of pretending.
       expect(dev.connection?.hello.capabilities).toEqual(['setOffline']);
+      expect(dev.attachesFiles()).toBe(false);
+      await expect(
+        dev.attachFile({
+          table: 'activities',
+          recordId: 'a1',
+          bytes: new Uint8Array([1, 2, 3]),
+          fileName: 'a1.fit',
+          contentType: FIT_CONTENT_TYPE,
+        }),
+      ).rejects.toMatchObject({
+        code: 'HRN_ERR_BRIDGE_CAPABILITY',
+        message: expect.stringMatching(
+          /"minimal" 0 \(ANDROID\) did not announce the 'uploads' capability.*nothing was queued/,
+        ),
+      });
+      await expect(dev.retryFailedUploads()).rejects.toMatchObject({ code: 'HRN_ERR_BRIDGE_CAPABILITY' });
+      await dev.uploadsSettled(); // nothing can be queued there: settled at once (quiescence asks every device)
+      expect(dev.uploadStatus()).toBeUndefined();
+      expect(dev.uploadSummary()).toBeUndefined();
+      expect(lines.some((l) => /announces no 'uploads' capability/.test(l))).toBe(true);
       await dev.setOffline(true);
       await dev.setOffline(false);
       expect(seen).toEqual([true, false]);
@@ -155,6 +180,99 @@ describe('bridge protocol against the simulated phone', () => {
     } finally {
       await dev.stop();
     }
+  });
+
+  it("attachFile through the bridge: the simulated app's own upload queue stores the FIT once and the server row points at it", async () => {
+    const user = uid('user');
+    const dev = await bridged(user);
+    try {
+      expect(dev.connection?.hello.capabilities).toContain('uploads');
+      expect(dev.attachesFiles()).toBe(true);
+      const id = uid('act');
+      await dev.write({
+        op: 'create',
+        table: 'activities',
+        id,
+        values: { rpe: 6, notes: 'bridged fit', updated_at: Date.now() },
+      });
+      expect((await dev.sync('workout_complete')).ok).toBe(true);
+      const fit = readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'fit', 'run-30min.fit'));
+      const sha256 = createHash('sha256').update(fit).digest('hex');
+      // Bad input is refused before anything reaches the app's queue.
+      await expect(
+        dev.attachFile({
+          table: 'goals' as never,
+          recordId: id,
+          bytes: fit,
+          fileName: 'x.fit',
+          contentType: FIT_CONTENT_TYPE,
+        }),
+      ).rejects.toMatchObject({ code: 'HRN_ERR_SCENARIO', message: expect.stringMatching(/no file column/) });
+      const item = await dev.attachFile({
+        table: 'activities',
+        recordId: id,
+        bytes: fit,
+        fileName: `${id}.fit`,
+        contentType: FIT_CONTENT_TYPE,
+      });
+      expect(item).toMatchObject({ tableName: 'activities', recordId: id, size: fit.length, sha256 });
+      await dev.uploadsSettled();
+      const st = dev.uploadStatus();
+      expect(st).toMatchObject({ pending: 0, done: 1, failed: [] });
+      expect(st!.bytesSent).toBeGreaterThanOrEqual(fit.length);
+      expect(dev.uploadSummary()).toMatchObject({ pending: 0, done: 1, failed: [] });
+      const methods = new Set(dev.roundTrips.map((r) => r.method));
+      for (const m of ['attachFile', 'uploadsSettled', 'uploadStatus']) expect(methods).toContain(m);
+
+      const stored = (await env.objects()).filter((o) => o.sha256 === sha256);
+      expect(stored).toHaveLength(1);
+      // The app learned the key from the server's confirmation; the server decoded the FIT session.
+      expect((await dev.snapshot()).activities.find((r) => r.id === id)?.fit_file_key).toBe(stored[0]!.key);
+      const other = createPhone({ id: uid('plain'), autoTriggers: false });
+      await other.start(env.ctx({ userId: user, deviceId: other.id }));
+      try {
+        expect((await other.sync('manual')).ok).toBe(true);
+        const row = (await other.snapshot()).activities.find((r) => r.id === id);
+        expect(row?.fit_file_key).toBe(stored[0]!.key);
+        expect(row?.duration_s).toBe(1800);
+      } finally {
+        await other.stop();
+      }
+      expect(await dev.retryFailedUploads()).toBe(0);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  it('the app side checks attachFile strictly and refuses a partial upload command group', async () => {
+    const ok = parseAttachFile({
+      table: 'activities',
+      recordId: 'r',
+      fileName: 'r.fit',
+      contentType: FIT_CONTENT_TYPE,
+      bytesBase64: Buffer.from([0, 1, 254, 255]).toString('base64'),
+    });
+    expect([...ok.bytes]).toEqual([0, 1, 254, 255]);
+    const base = { table: 'activities', recordId: 'r', fileName: 'r.fit', contentType: FIT_CONTENT_TYPE };
+    expect(() => parseAttachFile({ ...base, bytesBase64: 'not base64!' })).toThrow(/not base64/);
+    expect(() => parseAttachFile({ ...base, bytesBase64: '' })).toThrow(/"bytesBase64" must be a non-empty string/);
+    expect(() => parseAttachFile({ ...base, bytesBase64: 'AA==', size: 1 })).toThrow(/unknown field\(s\) size/);
+    expect(() => parseAttachFile({ ...base, table: 'goals', bytesBase64: 'AA==' })).toThrow(/no file column/);
+    const handlers = {
+      attachFile: async () => ({}) as never,
+      uploadStatus: async () => null,
+    } as unknown as AppCommandHandlers;
+    await expect(
+      connectAppBridge({
+        url: 'ws://127.0.0.1:1',
+        session: 's',
+        app: { name: 'p', version: '0', platform: 'IOS' },
+        handlers,
+        WebSocket: WebSocket as unknown as new (url: string) => MinimalWebSocket,
+      }),
+    ).rejects.toThrow(
+      /needs all of attachFile, uploadsSettled, uploadStatus, retryFailedUploads; this app has only attachFile, uploadStatus/,
+    );
   });
 
   it('the handshake refuses an unknown session and another protocol version', async () => {

@@ -7,6 +7,7 @@
 import WebSocket from 'ws';
 import type { Clock } from '../../protocol/clock';
 import { ScaledClock } from '../../protocol/clock';
+import type { TableName } from '../../protocol/tables';
 import { PHONE_LTE } from '../energy/radio-model';
 import { energyProfileOf } from '../energy/spec';
 import type { PhoneAdapterKind } from '../phone/db';
@@ -86,6 +87,11 @@ export async function startSimulatedApp(o: SimulatedAppOptions): Promise<Simulat
       pendingChanges: async () => need().pendingChanges(),
       setClockOffset: async (ms) => need().setClockOffset(ms),
       energy: async () => need().energy(),
+      // The simulated phone's own persisted queue: what the `phone` kind uploads with, unchanged.
+      attachFile: async (f) => need().attachFile({ ...f, table: f.table as TableName }),
+      uploadsSettled: async () => need().uploadsSettled(),
+      uploadStatus: async () => need().uploadStatus() ?? null,
+      retryFailedUploads: async () => need().retryFailedUploads(),
     },
   });
   return {

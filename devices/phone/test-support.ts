@@ -71,13 +71,16 @@ export interface TestEnv {
     clock?: Clock;
     platform?: Platform;
   }): DeviceContext;
+  /** With `objectStore`: every object in the store, with its sha256 and how many PUTs wrote it. */
+  objects(): Promise<Array<{ key: string; size: number; sha256: string; writes?: number }>>;
   close(): Promise<void>;
 }
 
 /**
  * Embedded PostgreSQL by default; HARNESS_PG_URL selects `url` mode (e.g. postgres://127.0.0.1:5432/test).
+ * `objectStore`: an embedded S3-compatible store behind /files/* (FIT uploads).
  */
-export async function startTestEnv(): Promise<TestEnv> {
+export async function startTestEnv(opts: { objectStore?: boolean } = {}): Promise<TestEnv> {
   const { resolvePostgres } = await import('../../harness/services/postgres/index');
   const { startInProcessServer } = await import('../../harness/runner/server-process');
   const { tokenProvider } = await import('../../harness/runner/tokens');
@@ -88,7 +91,12 @@ export async function startTestEnv(): Promise<TestEnv> {
     url: pgUrl,
     log: () => {},
   });
-  const server = await startInProcessServer({ databaseUrl: pgRes.url });
+  const os = opts.objectStore ? await import('../../harness/services/object-store/index') : undefined;
+  const store = os && (await os.resolveObjectStore('embedded', { log: () => {} }));
+  const server = await startInProcessServer({
+    databaseUrl: pgRes.url,
+    ...(store && os ? { objectStore: os.serverObjectStoreConfig(store) } : {}),
+  });
   const clock = new ScaledClock(1);
   let n = 0;
   return {
@@ -104,8 +112,13 @@ export async function startTestEnv(): Promise<TestEnv> {
       dataDir: join(root, `dev-${o.deviceId}-${n++}`),
       log: () => {},
     }),
+    async objects() {
+      if (!store || !os) throw new Error('startTestEnv({ objectStore: true }) has the store');
+      return os.objectStoreView(store).list();
+    },
     async close() {
       await server.close().catch(() => {});
+      await store?.stop().catch(() => {});
       await pgRes.stop().catch(() => {});
       rmSync(root, { recursive: true, force: true });
     },

@@ -140,7 +140,10 @@ export function pairDevices(devices: RunDevice[], handles: Record<string, Device
     if (!d.kind.pair || !d.spec.pairedWith) continue;
     const peer = handles[d.spec.pairedWith];
     const peerDev = devices.find((x) => x.id === peer.id);
-    const attach = peerDev?.dev.attachFile?.bind(peerDev.dev);
+    const dev = peerDev?.dev;
+    const attachFile = async (file: FileAttachment) => {
+      await dev!.attachFile!(file);
+    };
     d.kind.pair(d.dev as DeviceDrivers[typeof d.kind.kind], {
       id: d.id,
       peer: {
@@ -148,13 +151,10 @@ export function pairDevices(devices: RunDevice[], handles: Record<string, Device
         dataDir: peerDev?.dataDir ?? '',
         create: (table, values, rid) => peer.create(table, values, rid),
         sync: (trigger) => peer.sync(trigger),
-        ...(attach
-          ? {
-              attachFile: async (file: FileAttachment) => {
-                await attach(file);
-              },
-            }
-          : {}),
+        // Asked at each transfer: a bridged app says per launch whether it has an upload queue.
+        get attachFile() {
+          return dev?.attachFile && dev.attachesFiles?.() !== false ? attachFile : undefined;
+        },
         snapshot: () => peer.snapshot(),
         now: () => peer.now(),
       },
