@@ -237,10 +237,12 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   // Retention job (RFC §7: sync history kept 90 days): hourly, and once at start; unref'd timers.
   const retentionDays = opts.retentionDays ?? DEFAULT_RETENTION_DAYS;
   const prune = () =>
-    store
-      .pruneSyncLog(retentionDays)
-      .then((n) => n && app.log.info({ deleted: n, retentionDays }, 'sync_log retention: old rows deleted'))
-      .catch((e) => app.log.warn({ reason: (e as Error).message }, 'sync_log retention failed; retried next hour'));
+    Promise.all([store.pruneSyncLog(retentionDays), store.prunePushResults()])
+      .then(
+        ([n, p]) =>
+          (n || p) && app.log.info({ deleted: n, retentionDays, pushResultsDeleted: p }, 'retention: old rows deleted'),
+      )
+      .catch((e) => app.log.warn({ reason: (e as Error).message }, 'retention failed; retried next hour'));
   const retention = setInterval(prune, 3_600_000);
   retention.unref();
   const firstRun = setTimeout(prune, 1_000);

@@ -258,6 +258,9 @@ interface PullLogRow {
   trace_id: string | null;
 }
 
+/** Push results kept per device by the retention job (prunePushResults). */
+export const PUSH_RESULTS_KEPT = 32;
+
 export class SyncStore {
   private readonly knownUsers = new Set<string>();
   private readonly now: () => number;
@@ -367,6 +370,23 @@ export class SyncStore {
   /** Retention (RFC §7 "sync history retention: 90 days"): deletes sync_log rows older than `days`. */
   async pruneSyncLog(days: number): Promise<number> {
     const r = await this.pool.query(`DELETE FROM sync_log WHERE timestamp < now() - make_interval(days => $1)`, [days]);
+    return r.rowCount ?? 0;
+  }
+
+  /**
+   * Idempotency records only have to answer a device re-sending its pending push, which is its latest:
+   * the newest `keep` per device are plenty, and without a bound a device's server-side sync metadata
+   * (RFC §5.2: < 1 MB) grows by ~235 bytes a push forever (past 1 MB after ~4,400 pushes).
+   */
+  async prunePushResults(keep = PUSH_RESULTS_KEPT): Promise<number> {
+    const r = await this.pool.query(
+      `DELETE FROM push_results p USING (
+         SELECT user_id, device_id, push_key,
+                row_number() OVER (PARTITION BY user_id, device_id ORDER BY created_at DESC, push_key) AS rn
+         FROM push_results) x
+       WHERE x.rn > $1 AND p.user_id = x.user_id AND p.device_id = x.device_id AND p.push_key = x.push_key`,
+      [keep],
+    );
     return r.rowCount ?? 0;
   }
 

@@ -2,7 +2,9 @@
  * Operator routes: maintenance mode closes exactly the sync and file routes (503 + Retry-After,
  * before auth, nothing written), keeps health, metrics and admin open, and the admin body is strict.
  */
+
 import { describe, expect, it } from 'vitest';
+import { PUSH_RESULTS_KEPT } from '../store';
 import { changes, serverPerFile, TestDevice } from '../test-helpers';
 
 const server = serverPerFile();
@@ -131,6 +133,33 @@ describe('audit and retention', () => {
     expect(
       (await server.app.inject({ method: 'POST', url: '/admin/retention', payload: { days: -1 } })).statusCode,
     ).toBe(400);
+  });
+
+  it('the retention job keeps the newest push results per device, so idempotency records stay bounded', async () => {
+    const pool = server.app.sync.pool;
+    await pool.query(
+      `INSERT INTO push_results (user_id, device_id, push_key, response, created_at)
+       SELECT 'pr-u', d, 'k' || i, '{}'::jsonb, now() - make_interval(secs => 100 - i)
+       FROM generate_series(1, ${PUSH_RESULTS_KEPT + 8}) i, (VALUES ('pr-a'), ('pr-b')) v(d)`,
+    );
+    await pool.query(
+      `INSERT INTO push_results (user_id, device_id, push_key, response) VALUES ('pr-u', 'pr-c', 'only', '{}'::jsonb)`,
+    );
+    const r = await server.app.inject({ method: 'POST', url: '/admin/retention', payload: {} });
+    expect(r.json().pushResultsDeleted).toBe(16);
+    const left = await pool.query(
+      "SELECT device_id, count(*)::int AS n, min(push_key) AS oldest FROM push_results WHERE user_id = 'pr-u' GROUP BY 1 ORDER BY 1",
+    );
+    // k9..k40 kept (string order: k10 is the smallest key left), k1..k8 gone; a device with one push keeps it.
+    expect(left.rows).toEqual([
+      { device_id: 'pr-a', n: PUSH_RESULTS_KEPT, oldest: 'k10' },
+      { device_id: 'pr-b', n: PUSH_RESULTS_KEPT, oldest: 'k10' },
+      { device_id: 'pr-c', n: 1, oldest: 'only' },
+    ]);
+    const gone = await pool.query(
+      "SELECT count(*)::int AS n FROM push_results WHERE push_key IN ('k1','k8') AND user_id = 'pr-u'",
+    );
+    expect(gone.rows[0].n).toBe(0);
   });
 
   it("GDPR export: the user's devices and every sync_log row, nobody else's", async () => {

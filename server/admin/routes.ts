@@ -36,7 +36,8 @@ export function registerAdminRoutes(
     const days = raw.days ?? o.retentionDays;
     if (!(typeof days === 'number' && Number.isInteger(days) && days >= 0 && days <= 36_500))
       throw new SyncApiError('SYNC_ERR_BAD_REQUEST', ['days must be an integer from 0 to 36500']);
-    return { days, deleted: await o.store.pruneSyncLog(days) };
+    const [deleted, pushResultsDeleted] = await Promise.all([o.store.pruneSyncLog(days), o.store.prunePushResults()]);
+    return { days, deleted, pushResultsDeleted };
   });
   // GDPR export (RFC §5.1 "data export includes sync history"): the user's devices and sync_log.
   app.get('/admin/users/:userId/sync-history', async (req) => {
