@@ -10,7 +10,7 @@
  * of every push request that went through (pushId and records), for the no-duplicate-push checks.
  */
 import { readFile } from 'node:fs/promises';
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { extname, join } from 'node:path';
@@ -20,6 +20,8 @@ import type { AppConfig } from './app/engine';
 export interface PushLogEntry {
   at: number;
   pushId: string | null;
+  /** Body bytes as the page sent them (gzip-compressed over 10 KB): each resend counts again. */
+  bytes: number;
   lastPulledAt: number;
   /** `table/id` → 'created' | 'updated' | 'deleted', and the pushed values for created/updated rows. */
   records: Array<{
@@ -85,6 +87,11 @@ const TYPES: Record<string, string> = {
 export async function startWebAppServer(opts: WebAppServerOptions): Promise<WebAppServer> {
   const sockets = new Set<Socket>();
   const upstreamReqs = new Set<ReturnType<typeof httpRequest>>();
+  // Kept-alive connections to the device's proxy, as a browser keeps them to its server, so a fault
+  // that acts per connection (limit_data) meets a push's batches one after another on one connection
+  // as the phone's do (a connection per request never carried more than one batch). Idle ones close
+  // before the server's 5 s keep-alive timeout, so a request never lands on a socket being closed.
+  const upstreamAgent = new Agent({ keepAlive: true, timeout: 4_000 });
   let blocked = false;
   const waiters = new Set<{ type: string; resolve(e: Record<string, unknown>): void }>();
   const listeners: Array<{ type: string; listener(e: Record<string, unknown>): void }> = [];
@@ -102,6 +109,7 @@ export async function startWebAppServer(opts: WebAppServerOptions): Promise<WebA
       blocked = b;
       if (b) {
         for (const r of upstreamReqs) r.destroy(new Error('device offline'));
+        upstreamAgent.destroy();
         for (const s of sockets) s.destroy();
       }
     },
@@ -136,7 +144,7 @@ export async function startWebAppServer(opts: WebAppServerOptions): Promise<WebA
     const path = req.url!.replace(/^\/api/, '') || '/';
     let entry: PushLogEntry | undefined;
     if (req.method === 'POST' && path.startsWith('/sync/push')) {
-      entry = { at: Date.now(), pushId: null, lastPulledAt: 0, records: [] };
+      entry = { at: Date.now(), pushId: null, bytes: body.length, lastPulledAt: 0, records: [] };
       try {
         // Bodies over 10 KB arrive gzip-compressed (RFC 0006 §5.2); the log holds what they say.
         const raw = req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
@@ -156,7 +164,7 @@ export async function startWebAppServer(opts: WebAppServerOptions): Promise<WebA
     const target = new URL(path, self.upstream.replace(/\/?$/, '/'));
     const headers = { ...req.headers, host: target.host, 'content-length': String(body.length) };
     delete headers.connection;
-    const up = httpRequest(target, { method: req.method, headers, agent: false });
+    const up = httpRequest(target, { method: req.method, headers, agent: upstreamAgent });
     upstreamReqs.add(up);
     up.on('close', () => upstreamReqs.delete(up));
     up.on('error', (e) => {
@@ -347,6 +355,7 @@ export async function startWebAppServer(opts: WebAppServerOptions): Promise<WebA
   self.close = () =>
     new Promise<void>((resolve) => {
       for (const r of upstreamReqs) r.destroy();
+      upstreamAgent.destroy();
       for (const s of sockets) s.destroy();
       server.close(() => resolve());
     });
