@@ -52,7 +52,8 @@ export default defineScenario({
           notes: `${d.id} ${tag} ${i} ${notes()}`,
         });
     };
-    for (const d of [phone!, twin!, vu!, vuTwin!, web!, webTwin!]) expect((await d.sync('manual')).ok, `${d.id} syncs first`);
+    for (const d of [phone!, twin!, vu!, vuTwin!, web!, webTwin!])
+      expect((await d.sync('manual')).ok, `${d.id} syncs first`);
 
     // 1. The twins push the same amount of data on a clean link: what one push costs.
     const clean: Record<string, SyncOutcome> = {};
@@ -135,7 +136,8 @@ export default defineScenario({
       `corruption of 30 % of checksummed push bodies: ${serverMismatches} pushes refused with SYNC_ERR_DIGEST_MISMATCH and retried, ${otherRetries} other retries`,
     );
 
-    for (const d of [twin!, vuTwin!, webTwin!, phone!, vu!, web!]) expect((await d.sync('manual')).ok, `${d.id} final sync`);
+    for (const d of [twin!, vuTwin!, webTwin!, phone!, vu!, web!])
+      expect((await d.sync('manual')).ok, `${d.id} final sync`);
     note(
       'proved: a multi-batch push cut every 40 % of its bytes completed on phone, vu and web, re-sending less than one connection’s worth (each attempt resumed after the acknowledged batches, no restart from zero); corrupted bodies were refused with the reason (400 SYNC_ERR_DIGEST_MISMATCH, nothing applied) and retried until intact; checkers below show nothing lost, nothing twice and convergence',
     );
