@@ -4,6 +4,7 @@
  * validates, records every start and stop in the history (so reports draw faults on the timeline,
  * checkers tell which operations ran under which fault, and shrink can replay them), and heals.
  */
+import { setMaxListeners } from 'node:events';
 import type { Rng } from '../../protocol/rng';
 import type { FaultContext, FaultDetails, FaultNeed } from './plugin';
 import { faultPlugin, validateFault } from './registry';
@@ -127,6 +128,9 @@ export class Nemesis {
   /** Run a schedule concurrently with the workload; resolves when every step has healed. */
   async runSchedule(steps: ScheduledFault[], signal: AbortSignal): Promise<void> {
     const t0 = this.deps.clock.now();
+    // Every step waits for its time on this one signal at once (a long random run: dozens), which is
+    // no listener leak; without this Node warns past 10.
+    setMaxListeners(steps.length + 16, signal);
     await Promise.all(
       steps.map(async (s) => {
         const wait = s.at - (this.deps.clock.now() - t0);
