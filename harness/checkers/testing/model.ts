@@ -103,6 +103,16 @@ export class SyncModel {
   readonly devices = new Map<string, ModelDevice>();
   conflicts = 0;
 
+  /** A nemesis event for every device (the model's faults are its network's, not one device's). */
+  fault(event: 'fault-start' | 'fault-stop', name: string): void {
+    this.t += 1;
+    this.history.event({
+      process: 'nemesis',
+      f: event,
+      fault: { name, targets: [...this.devices.keys()], params: { label: name } },
+    });
+  }
+
   constructor(
     devices: Array<{ id: string; user: string; schemaVersion?: SchemaVersion; clockSkewMs?: number }>,
     opts: { keepHistory?: boolean; sink?: { write(op: HistoryOp): void } } = {},
@@ -413,6 +423,9 @@ export function runWorkload(o: WorkloadOptions): SyncModel {
     }
   }
   const m = new SyncModel(devices, { keepHistory: o.keepHistory, sink: o.sink });
+  // Failed and indeterminate syncs come from a faulty network: the history says a fault was in effect
+  // (as a nemesis would), so sync-loops excuses their streaks and judges only what follows the heal.
+  if (o.faults) m.fault('fault-start', 'flaky');
   const syncP = o.syncProbability ?? 0.3;
   const perTable = o.recordsPerTable ?? 20;
   let seq = 0;
@@ -474,6 +487,7 @@ export function runWorkload(o: WorkloadOptions): SyncModel {
       m.write(d.id, 'update', table, id, pickValues(1 + Math.floor(rand() * 3)), outcome);
     }
   }
+  if (o.faults) m.fault('fault-stop', 'flaky');
   m.quiesce();
   return m;
 }
