@@ -39,6 +39,8 @@ export interface SyncHistoryExport {
     success: boolean;
     error: string | null;
     timestamp: string;
+    /** The request's trace id (x-trace-id, in every server log line of that request). */
+    traceId: string | null;
   }>;
 }
 export interface DatabaseControl {

@@ -198,7 +198,12 @@ export interface ScenarioDefinition {
    * tables it writes (default all six; `'any'` when it uses only `ctx.tables`) and capabilities. A
    * target lacking one makes the scenario `skipped`, with the reason.
    */
-  requires?: { tables?: TableName[] | 'any'; capabilities?: CapabilityName[] };
+  requires?: {
+    tables?: TableName[] | 'any';
+    capabilities?: CapabilityName[];
+    /** It calls the reference server's operator routes (ctx.admin), which a target has not. */
+    admin?: boolean;
+  };
   /** What a passing run looks like: 'pass' (default) or 'fail' for scenarios proving a checker catches a bug. */
   expect?: 'pass' | 'fail';
 }

@@ -10,6 +10,8 @@ export function targetGaps(def: ScenarioDefinition, a: ResolvedAdapter): string[
   const out: string[] = [];
   if (def.server?.broken?.length)
     out.push(`it runs the reference server in broken modes (${def.server.broken.join(', ')}), which a target has not`);
+  if (def.requires?.admin)
+    out.push("it calls the reference server's operator routes (/admin/*), which a target has not");
   const tables = def.requires?.tables === 'any' ? [] : (def.requires?.tables ?? TABLE_NAMES);
   const missing = tables.filter((t) => !a.tables.includes(t));
   if (missing.length)

@@ -169,5 +169,6 @@ describe('audit and retention', () => {
     expect(h.log.map((r: { operation: string; deviceId: string }) => `${r.deviceId}:${r.operation}`)).toEqual([
       'tr-d:PUSH',
     ]);
+    expect(h.log.map((r: { traceId: string }) => r.traceId)).toEqual(['trace-audit-1']);
   });
 });

@@ -52,7 +52,7 @@ export function registerAdminRoutes(
       ),
       pool.query(
         `SELECT id::float8 AS id, device_id AS "deviceId", operation, table_name AS "tableName", record_count AS "recordCount",
-                duration_ms AS "durationMs", success, error, timestamp
+                duration_ms AS "durationMs", success, error, timestamp, trace_id AS "traceId"
            FROM sync_log WHERE user_id = $1 ORDER BY id`,
         [userId],
       ),
