@@ -1,5 +1,5 @@
-import { defineScenario } from '../harness/index';
 import type { SyncHistoryExport } from '../harness/faults/plugin';
+import { defineScenario } from '../harness/index';
 import type { SyncOutcome } from '../protocol/device';
 
 /**
@@ -35,7 +35,8 @@ export default defineScenario({
       }
     const users = ['user-1', 'user-2'] as const;
     const usersDevices = (u: string) => all.filter((d) => d.user === u);
-    const pushesOf = (id: string) => outcomes.get(id)!.reduce((n, o) => n + (o.pushed > 0 ? (o.pushBatches ?? 1) : 0), 0);
+    const pushesOf = (id: string) =>
+      outcomes.get(id)!.reduce((n, o) => n + (o.pushed > 0 ? (o.pushBatches ?? 1) : 0), 0);
     const expected = (u: string) =>
       usersDevices(u).reduce((n, d) => n + outcomes.get(d.id)!.length + pushesOf(d.id), 0);
     // PULL rows are written in the background (store.logPull): wait for every one, generous ceiling.
@@ -67,11 +68,17 @@ export default defineScenario({
       const noTrace = rows.filter((r) => !r.traceId);
       expect(noTrace.length === 0, `${u}: every PULL/PUSH row carries a trace id (${noTrace.length} without)`);
       const traces = new Set(rows.map((r) => r.traceId));
-      expect(traces.size === rows.length, `${u}: each request has its own trace id (${traces.size} for ${rows.length})`);
+      expect(
+        traces.size === rows.length,
+        `${u}: each request has its own trace id (${traces.size} for ${rows.length})`,
+      );
     }
     const u1 = new Set(exports['user-1']!.devices.map((d) => d.deviceId));
     const u2 = new Set(exports['user-2']!.devices.map((d) => d.deviceId));
-    expect([...u1].every((id) => !u2.has(id)), "user 1's export shares no device with user 2's");
+    expect(
+      [...u1].every((id) => !u2.has(id)),
+      "user 1's export shares no device with user 2's",
+    );
     const before = users.map((u) => exports[u]!.log.length);
 
     const [keep] = (await admin.request('POST', '/admin/retention', {})) as Array<{ days: number; deleted: number }>;
@@ -100,7 +107,7 @@ export default defineScenario({
       `sync_log rows (GDPR export): user-1 ${before[0]}, user-2 ${before[1]}; retention 90 d deleted ${keep!.deleted}, 0 d deleted ${purge!.deleted}`,
     );
     note(
-      'proved: every pull and push batch of 2 users\' phones and virtual users is one sync_log row with its own trace id; each user\'s GDPR export holds only its own devices and rows; the retention job (default 90 days) keeps younger rows and deletes older ones; sync_metadata_bytes max<1048576 per device is judged below',
+      "proved: every pull and push batch of 2 users' phones and virtual users is one sync_log row with its own trace id; each user's GDPR export holds only its own devices and rows; the retention job (default 90 days) keeps younger rows and deletes older ones; sync_metadata_bytes max<1048576 per device is judged below",
     );
   },
 });
