@@ -3,18 +3,12 @@
  * queries must fail its request, not the process; start-up waits for a database that is not there yet.
  */
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkout, createPool, databaseUnavailable, untilDatabaseAnswers, withTransaction } from './db';
 import { createDatabase } from './services/postgres';
-import { startCluster, type TestCluster } from './test-helpers';
+import { clusterPerFile } from './test-helpers';
 
-let cluster: TestCluster;
-beforeAll(async () => {
-  cluster = await startCluster();
-}, 120_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = clusterPerFile();
 
 async function terminate(adminUrl: string, pid: number): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });

@@ -5,18 +5,12 @@
  */
 import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { startSyncServer } from './app';
 import { createDatabase } from './services/postgres';
-import { startCluster, type TestCluster } from './test-helpers';
+import { clusterPerFile } from './test-helpers';
 
-let cluster: TestCluster;
-beforeAll(async () => {
-  cluster = await startCluster();
-});
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = clusterPerFile();
 
 function open(port: number, first: string): Promise<{ socket: Socket; closed: Promise<number> }> {
   return new Promise((resolve, reject) => {

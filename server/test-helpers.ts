@@ -36,6 +36,23 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** One PostgreSQL cluster for the whole test file (started in beforeAll, stopped in afterAll). */
+export function clusterPerFile(): Pick<TestCluster, 'adminUrl'> {
+  let cluster: TestCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster();
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  return {
+    get adminUrl() {
+      if (!cluster) throw new Error('clusterPerFile: the cluster starts in beforeAll; use it inside a test');
+      return cluster.adminUrl;
+    },
+  };
+}
+
 /**
  * One cluster, one database and one app for the whole test file, started in beforeAll and closed in
  * afterAll; tests isolate by user id (the server is multi-tenant), which keeps a small CI box fast.

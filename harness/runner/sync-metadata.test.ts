@@ -2,20 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPool } from '../../server/db';
 import { migrate } from '../../server/schema';
 import { createDatabase } from '../../server/services/postgres';
-import { startCluster, type TestCluster } from '../../server/test-helpers';
+import { clusterPerFile } from '../../server/test-helpers';
 import { phoneSyncMetadata, serverSyncMetadata } from './sync-metadata';
 
-let cluster: TestCluster;
-beforeAll(async () => {
-  cluster = await startCluster();
-}, 120_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = clusterPerFile();
 
 describe('sync metadata per device (RFC §5.2)', () => {
   it('server side: the device rows of the bookkeeping tables, growing with each push result', async () => {
