@@ -53,10 +53,12 @@ export function fetchFrom(localAddress: string): typeof fetch {
               let buf = Buffer.concat(chunks);
               const gz = res.headers['content-encoding'] === 'gzip';
               if (gz) buf = gunzipSync(buf);
+              // Headers as fetch leaves them: an inflated body keeps its content-encoding (and length),
+              // which tells SyncHttpClient its Content-Digest is over the gzip bytes, not these. With
+              // the header dropped, every pull over the gzip threshold failed its digest check.
               const headers = new Headers();
               for (const [k, v] of Object.entries(res.headers)) {
-                if (v === undefined || (gz && (k === 'content-encoding' || k === 'content-length'))) continue;
-                headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+                if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
               }
               const status = res.statusCode ?? 500;
               const empty = status === 204 || status === 304 || buf.length === 0;
