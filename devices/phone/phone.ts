@@ -213,14 +213,15 @@ export class PhoneDevice implements Device {
     const q = createDeviceUploads(this.ctx!, {
       schemaVersion: this.schemaVersion,
       requestTimeoutMs: this.opts.requestTimeoutMs,
-      // The record learns its file only once the server has confirmed the object.
-      onCompleted: (item, res) =>
-        this.write({
-          op: 'update',
-          table: item.tableName as TableName,
-          id: item.recordId,
-          values: { fit_file_key: res.fileKey },
-        }),
+      // The record learns its file only once the server has confirmed the object, and from the
+      // server: /files/complete wrote fit_file_key and the decoded columns there. Writing them
+      // locally too made a change to push whose lastPulledAt predates the server's update: a
+      // conflict on every upload (watch-offline-day: conflict_rate 0.11). The server's poke for the
+      // row names this device as its source, so the stream ignores it: pull now. A failed pull
+      // leaves the upload done (the server has it); the next sync brings the columns.
+      onCompleted: async () => {
+        await this.requestAutoSync('poke').catch(() => {});
+      },
     });
     await q.load();
     this.uploads = q;
