@@ -89,6 +89,28 @@ describe('report commands', () => {
     expect(regressions.some((r) => r.kind === 'threshold' && r.stat === 'p(95)<2000')).toBe(true);
   });
 
+  it('diffRuns finds the series a threshold bounds whatever the order of its tags (the RFC key is unsorted)', () => {
+    const a = generateSampleRun({ scenarios: [{ name: 't', ops: 400, faults: false }] }).result;
+    const RFC = 'sync_latency_ms{path:phone-cloud,payload:small,fault:none}';
+    const b = structuredClone(a);
+    const set = (r: typeof a, p95: number) => {
+      const s = r.scenarios[0]!;
+      const m = s.metrics.find((x) => x.name === 'sync_latency_ms' && x.tags?.path === 'phone-cloud')!;
+      m.tags = { path: 'phone-cloud', payload: 'small', fault: 'none' };
+      m.p95 = p95;
+      const t = s.thresholds.find((x) => x.expression === 'p(95)<2000')!;
+      t.metric = RFC;
+      t.measured = p95;
+      t.passed = p95 < 2000;
+    };
+    set(a, 1950);
+    set(b, 2030);
+    const { regressions } = diffRuns(a, b, 10);
+    const p95 = regressions.find((r) => r.kind === 'metric' && r.stat === 'p95');
+    expect(p95).toMatchObject({ metric: 'sync_latency_ms{fault:none,path:phone-cloud,payload:small}' });
+    expect(p95?.reason).toBe('crossed threshold p(95)<2000');
+  });
+
   it('compareRuns of a run against itself finds nothing', async () => {
     const a = await tmp();
     await writeSampleRun(a, { scenarios: [{ name: 'same', ops: 500 }] });

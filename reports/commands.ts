@@ -19,7 +19,7 @@ import { ReportError } from './errors';
 import { openInBrowser, writeFileAtomic } from './files';
 import { mdCell } from './markdown';
 import { createReporters } from './registry';
-import { betterDirection, metricKey, parseThresholdExpression } from './rfc-targets';
+import { betterDirection, canonicalMetricKey, metricKey, parseThresholdExpression } from './rfc-targets';
 import type { OutStream, Reporter, ReporterSpec, RunResultExtensions, ScenarioResultExtensions } from './types';
 
 export { readRunResult };
@@ -282,7 +282,7 @@ export function diffRuns(a: RunResult, b: RunResult, thresholdPct = 10): Compare
       // The stat a crossed threshold bounds is a regression even when it moved less than thresholdPct.
       const bounded = [...tb.values()].find(
         (t) =>
-          t.metric === info.key &&
+          canonicalMetricKey(t.metric) === info.key &&
           crossed.has(t.metric) &&
           !t.passed &&
           ta.get(`${t.metric} ${t.expression}`)?.passed &&

@@ -96,6 +96,9 @@ export default defineScenario({
     broken: ['skip-stale-check'],
   },
   checks: ['lost-writes', 'conflict-rules', 'convergence'],
-  thresholds: { conflict_rate: ['rate<1'], 'sync_latency_ms{path:phone-cloud,payload:small}': ['p(95)<15000'] },
+  thresholds: {
+    conflict_rate: ['rate<1'],
+    'sync_latency_ms{path:phone-cloud,payload:small,fault:active}': ['p(95)<15000'],
+  },
   expect: 'fail',
 });

@@ -13,7 +13,10 @@ export default defineScenario({
   server: { broken: ['skip-stale-check'] },
   expect: 'fail',
   checks: ['lost-writes', 'conflict-rules', 'convergence'],
-  thresholds: { conflict_rate: ['rate<1'], 'sync_latency_ms{path:phone-cloud,payload:small}': ['p(95)<15000'] },
+  thresholds: {
+    conflict_rate: ['rate<1'],
+    'sync_latency_ms{path:phone-cloud,payload:small,fault:active}': ['p(95)<15000'],
+  },
   devices: { phoneA: { kind: 'phone' }, phoneB: { kind: 'phone' } },
   workload: stalePushRace,
 });

@@ -13,12 +13,14 @@ export default defineScenario({
   timeScale: 20, // RFC backoff (1–30 s) and fault durations run 20× faster; latencies stay real
   server: { process: 'child' },
   devices: { p1: { kind: 'phone' }, p2: { kind: 'phone' } },
-  // A sync that spans the ten-second outage of the last phase measures the outage, not the sync (as in
-  // server-crash-mid-push); the RFC's 2 s is judged on healthy runs. The ceiling catches a stuck sync.
+  // The RFC's 2 s p95 holds on the syncs no restart overlapped (fault:none, the RFC default). A sync that
+  // spans the ten-second outage of the last phase measures the outage, not the sync (as in
+  // server-crash-mid-push): the fault:active bound is a fault-tolerance ceiling that catches a stuck
+  // sync, not the RFC latency.
   thresholds: {
     sync_success_rate: ['rate>0.3'],
     conflict_rate: ['rate<1'],
-    'sync_latency_ms{path:phone-cloud,payload:small}': ['p(95)<10000'],
+    'sync_latency_ms{path:phone-cloud,payload:small,fault:active}': ['p(95)<10000'],
   },
   async workload({ devices: { p1, p2 }, nemesis, random, expect, note }) {
     await p1.sync('app_launch');

@@ -17,9 +17,10 @@ export default defineScenario({
   // 2 s margin is 1 s of wall time, enough on a loaded machine (at 10x a busy event loop ate it).
   timeScale: 2,
   devices: { phone: { kind: 'phone' }, vu: { kind: 'vu' }, web: { kind: 'web' } },
-  // The syncs started during maintenance wait it out by design (3 s of wall time at 2x): the RFC's 2 s
-  // p95 would measure the maintenance window, not the sync. Loosened here only, like the fault scenarios.
-  thresholds: { 'sync_latency_ms{path:phone-cloud,payload:small}': ['p(95)<10000'] },
+  // The syncs started during maintenance wait it out by design (3 s of wall time at 2x): their latency
+  // measures the maintenance window. The RFC's 2 s p95 holds on the others (fault:none, the RFC
+  // default); the fault:active bound is a fault-tolerance ceiling, not the RFC latency.
+  thresholds: { 'sync_latency_ms{path:phone-cloud,payload:small,fault:active}': ['p(95)<10000'] },
   async workload({ devices, nemesis, clock, expect, note }) {
     const all = Object.values(devices);
     for (const d of all) {

@@ -33,11 +33,13 @@ export default defineScenario({
     web: { kind: 'web', pushBatchBytes: BATCH_BYTES },
     webTwin: { kind: 'web', pushBatchBytes: BATCH_BYTES },
   },
-  // Syncs through the cut and the corruption take several attempts with the RFC backoff by design.
+  // Syncs through the cut and the corruption take several attempts with the RFC backoff by design: the
+  // fault:active bound is a fault-tolerance ceiling, not the RFC latency; the RFC's 2 s p95 holds on the
+  // syncs outside the faults (fault:none, the RFC default).
   // A sync whose every attempt meets a corrupted batch gives up by design (then the next one resumes):
   // the success rate is judged as in the other fault scenarios, not by the RFC's healthy 99 %.
   thresholds: {
-    'sync_latency_ms{path:phone-cloud,payload:small}': ['p(95)<10000'],
+    'sync_latency_ms{path:phone-cloud,payload:small,fault:active}': ['p(95)<10000'],
     sync_success_rate: ['rate>0.5'],
   },
   async workload({ devices, nemesis, expect, note, rng, serverUrl }) {

@@ -11,13 +11,14 @@ export default defineScenario({
   timeScale: 20, // RFC backoff (1–30 s) and fault durations run 20× faster; latencies stay real
   server: { process: 'child' },
   devices: { p1: { kind: 'phone' }, p2: { kind: 'phone' } },
-  // A sync that spans the crash waits out the restart and the RFC backoff, so its latency measures the
-  // outage, not the sync: p95 went 2077 ms under CI load against the RFC's 2000. The RFC's 2 s is judged
-  // on healthy runs (smoke, load); here the ceiling only catches a sync stuck far beyond the restart.
+  // The RFC's 2 s p95 holds on the syncs no crash overlapped (fault:none, the RFC default). A sync that
+  // spans the crash waits out the restart and the RFC backoff, so its latency measures the outage: the
+  // fault:active bound is a fault-tolerance ceiling (it catches a sync stuck far beyond the restart),
+  // not the RFC latency.
   thresholds: {
     sync_success_rate: ['rate>0.3'],
     conflict_rate: ['rate<1'],
-    'sync_latency_ms{path:phone-cloud,payload:small}': ['p(95)<10000'],
+    'sync_latency_ms{path:phone-cloud,payload:small,fault:active}': ['p(95)<10000'],
   },
   async workload({ devices: { p1, p2 }, nemesis, rng, sleep }) {
     await p1.sync('app_launch');

@@ -10,7 +10,9 @@ export default defineScenario({
   title: 'Large sync on Slow 3G',
   tags: ['faults', 'network', 'performance'],
   devices: { seeder: { kind: 'phone' }, slow: { kind: 'phone', network: 'slow-3g' } },
-  thresholds: { 'sync_latency_ms{path:phone-cloud,payload:small}': ['p(95)<120000'] },
+  // A device's network profile is not a nemesis fault: its syncs are fault:none, so the RFC key itself is
+  // restated here, a report-only bound for this profile (one 2 s round trip already misses the RFC's 2 s).
+  thresholds: { 'sync_latency_ms{path:phone-cloud,payload:small,fault:none}': ['p(95)<120000'] },
   timeoutMs: 15 * 60_000,
   async workload({ devices: { seeder, slow }, expect, note }) {
     for (let i = 0; i < 500; i++)

@@ -7,8 +7,12 @@ export default defineScenario({
   title: 'A stale push racing a newer one is resolved by the table strategy',
   tags: ['core', 'conflicts'],
   devices: { phoneA: { kind: 'phone' }, phoneB: { kind: 'phone' } },
-  // Phone B runs under a 1.5 s latency fault by design: its sync latency is not the RFC's case.
-  thresholds: { conflict_rate: ['rate<1'], 'sync_latency_ms{path:phone-cloud,payload:small}': ['p(95)<15000'] },
+  // Phone B runs under a 1.5 s latency fault by design: the fault:active bound is a fault-tolerance
+  // ceiling on its syncs, not the RFC latency (phone A's syncs outside the fault keep the RFC's 2 s).
+  thresholds: {
+    conflict_rate: ['rate<1'],
+    'sync_latency_ms{path:phone-cloud,payload:small,fault:active}': ['p(95)<15000'],
+  },
   async workload(ctx) {
     await stalePushRace(ctx);
     await ctx.devices.phoneA.sync();

@@ -1,12 +1,13 @@
 /**
  * The README's scenario-library table says only what runs: every scenario `harness list` prints is
  * in it, every name in it is a scenario `harness list` prints, and each sits in a row of a tag it
- * carries.
+ * carries. Its RFC thresholds table names exactly the RFC default keys and expressions.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RFC_TARGETS } from '../harness/metrics/rfc-targets';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -62,4 +63,21 @@ describe('README scenario table matches harness list', () => {
     );
     expect(misfiled, 'scenarios in a row of a tag they do not carry').toEqual([]);
   }, 60_000);
+});
+
+describe('README RFC thresholds table matches harness/metrics/rfc-targets.ts', () => {
+  it('lists every RFC default threshold with its key and expression, and no other key', () => {
+    const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+    const start = readme.indexOf('### Thresholds (RFC 0006 defaults)');
+    expect(start).toBeGreaterThan(-1);
+    const section = readme.slice(start, readme.indexOf('\n#', start + 5));
+    const rows = section
+      .split('\n')
+      .filter((l) => l.startsWith('| `'))
+      .map((l) => {
+        const [, key = '', expr = ''] = l.split('|');
+        return [/`([^`]+)`/.exec(key)?.[1], /`([^`]+)`/.exec(expr)?.[1]];
+      });
+    expect(rows).toEqual(Object.values(RFC_TARGETS).map((t) => [t.key, t.threshold]));
+  });
 });

@@ -103,7 +103,7 @@ describe('harness export k6', () => {
     const options = instances[0].options;
     expect(options.scenarios.sync).toMatchObject({ executor: 'constant-vus', vus: 1000, duration: '20s' });
     // The scenario's own thresholds win over the RFC defaults, as in a harness run.
-    const key = 'sync_latency_ms{path:phone-cloud,payload:small}';
+    const key = 'sync_latency_ms{path:phone-cloud,payload:small,fault:none}';
     expect(options.thresholds[key]).toEqual(s!.def.thresholds?.[key] ?? ['p(95)<2000']);
     expect(options.thresholds.vu_sync_latency_ms).toEqual(s!.def.thresholds!.vu_sync_latency_ms);
     // A harness `min>0.99` on a success rate is a k6 Rate threshold.
@@ -149,6 +149,13 @@ describe('harness export k6', () => {
     });
     expect(thresholds).toEqual({ vu_sync_latency_ms: ['p(95)<2000'] });
     expect(skipped.map((s) => s.key)).toEqual(['concurrent_syncs']);
+    // The script injects no faults: its syncs are fault:none, a fault:active ceiling has nothing to judge.
+    const f = k6Thresholds({
+      'sync_latency_ms{path:phone-cloud,payload:small,fault:none}': ['p(95)<2000'],
+      'sync_latency_ms{path:phone-cloud,payload:small,fault:active}': ['p(95)<10000'],
+    });
+    expect(Object.keys(f.thresholds)).toEqual(['sync_latency_ms{path:phone-cloud,payload:small,fault:none}']);
+    expect(f.skipped).toMatchObject([{ key: 'sync_latency_ms{path:phone-cloud,payload:small,fault:active}' }]);
   });
 
   const k6Binary = (() => {

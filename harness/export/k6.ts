@@ -15,7 +15,7 @@ import { editableColumns, makeRow, rng } from '../../devices/vu/payloads';
 import type { SyncRecord } from '../../protocol/records';
 import { TABLE_NAMES, type TableName } from '../../protocol/tables';
 import { HarnessError } from '../config/errors';
-import { RFC_THRESHOLDS, type ThresholdSpec } from '../metrics/thresholds';
+import { mergeThresholdSpecs, parseMetricKey, RFC_THRESHOLDS, type ThresholdSpec } from '../metrics/thresholds';
 import type { LoadProfile, ScenarioDefinition } from '../runner/scenario';
 import type { ResolvedAdapter } from '../target/types';
 
@@ -72,6 +72,12 @@ export function k6Thresholds(spec: ThresholdSpec): ExportedThresholds {
     const kind = K6_METRICS[name];
     if (!kind) {
       skipped.push({ key, why: 'not measured by the k6 script (device-, watch- or history-level metric)' });
+      continue;
+    }
+    // The script injects no faults: every sample it records is fault:none.
+    const fault = parseMetricKey(key).tags.fault;
+    if (fault !== undefined && fault !== 'none') {
+      skipped.push({ key, why: `the k6 script injects no faults, so no sync of it is fault:${fault}` });
       continue;
     }
     const out: string[] = [];
@@ -140,7 +146,7 @@ export function exportK6(
   // Edits touch only what a user edits on a device, as the virtual users do.
   const columns: Record<string, string[]> = {};
   for (const t of wire.tables) columns[t] = editableColumns(t, version);
-  const { thresholds, skipped } = k6Thresholds({ ...RFC_THRESHOLDS, ...(def.thresholds ?? {}) });
+  const { thresholds, skipped } = k6Thresholds(mergeThresholdSpecs(RFC_THRESHOLDS, def.thresholds));
   const config = {
     scenario: def.name,
     baseUrl: o.baseUrl ?? 'http://127.0.0.1:3000',
@@ -362,7 +368,7 @@ export default async function (data) {
   }
   const ms = Date.now() - t0;
   vuSyncLatency.add(ms);
-  syncLatency.add(ms, { path: 'phone-cloud', payload: bytes < 100 * 1024 ? 'small' : 'large' });
+  syncLatency.add(ms, { path: 'phone-cloud', payload: bytes < 100 * 1024 ? 'small' : 'large', fault: 'none' });
   vuSuccess.add(ok);
   success.add(ok);
   check(ok, { 'sync ok': (x) => x });

@@ -1,4 +1,5 @@
 export { HistoryError } from './errors';
+export { type FaultTag, type FaultWindow, faultTagger, faultWindows } from './faulted-syncs';
 export {
   JsonlHistoryWriter,
   type ReadOptions,

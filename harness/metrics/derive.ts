@@ -1,5 +1,7 @@
 /**
- * Metrics the runner gets for free from a history: sync latency per path, success rate, conflict
+ * Metrics the runner gets for free from a history: sync latency per path, payload size and
+ * `fault:none|active` (whether the sync overlapped a nemesis fault window that applies to its device,
+ * harness/history/faulted-syncs.ts: the RFC target judges `fault:none`), success rate, conflict
  * rate (syncs with >= 1 conflict / ok syncs, also per table), bytes up/down, and propagation time
  * (a write's local ack on one device until the first ok sync of another device of the same user that
  * started after the write's push was acknowledged, so its pull certainly contained it), and the
@@ -12,6 +14,7 @@ import type { HistoryOp } from '../../protocol/history';
 import { analyse, cachedAnalysis } from '../checkers/analysis';
 import { loopsOf, syncLoopStats } from '../checkers/sync-loops';
 import type { DeviceFinalState } from '../checkers/types';
+import { faultTagger, faultWindows } from '../history/faulted-syncs';
 import type { CheckResult } from '../results/types';
 import { type MetricKind, Metrics, type MetricUnit, type SeriesHandle, seriesKey, type Tags } from './registry';
 
@@ -69,6 +72,7 @@ export function deriveHistoryMetrics(history: readonly HistoryOp[], opts: Derive
     }
     return x;
   };
+  const faultOf = faultTagger(faultWindows(history));
   const tableRate = new Map<string, SeriesHandle>();
   const tableConflicts = new Map<string, SeriesHandle>();
   for (const s of a.syncs) {
@@ -82,7 +86,8 @@ export function deriveHistoryMetrics(history: readonly HistoryOp[], opts: Derive
     const bytes =
       c.bytesUp !== undefined || c.bytesDown !== undefined ? (c.bytesUp ?? 0) + (c.bytesDown ?? 0) : undefined;
     const payload = bytes === undefined ? 'unknown' : bytes < small ? 'small' : 'large';
-    h('sync_latency_ms', 'trend', { path: p, payload }).add(c.latencyMs ?? c.time - history[s.pos].time);
+    const fault = faultOf(s.device, s.start, s.end);
+    h('sync_latency_ms', 'trend', { path: p, payload, fault }).add(c.latencyMs ?? c.time - history[s.pos].time);
     h('conflict_rate', 'rate', { path: p }).rate(s.conflicts.length > 0);
     const perTable = new Set<string>();
     for (const cr of s.conflicts) {

@@ -8,7 +8,7 @@ export const DERIVED_METRIC_TAGS: Readonly<Record<string, readonly string[]>> = 
   sync_success_rate: ['path'],
   bytes_up: ['path'],
   bytes_down: ['path'],
-  sync_latency_ms: ['path', 'payload'],
+  sync_latency_ms: ['path', 'payload', 'fault'],
   conflict_rate: ['path'],
   table_conflict_rate: ['table'],
   conflicts: ['table'],

@@ -3,12 +3,14 @@ import { runCheckers } from '../checkers';
 import { dsl } from '../checkers/testing/dsl';
 import { runWorkload } from '../checkers/testing/model';
 import { HarnessError } from '../config/errors';
+import { History } from '../history';
 import {
   checkThresholds,
   deriveHistoryMetrics,
   evaluateThresholds,
   layerThresholds,
   Metrics,
+  mergeThresholdSpecs,
   metricsFromChecks,
   parseMetricKey,
   parseThreshold,
@@ -150,7 +152,37 @@ describe('thresholds', () => {
     });
     expect(layered.some((t) => t.name === 'conflict_rate')).toBe(false);
     expect(layered.find((t) => t.name === 'lost_writes')?.source).toBe('rfc');
-    expect(Object.keys(RFC_THRESHOLDS)).toContain('sync_latency_ms{path:phone-cloud,payload:small}');
+    expect(Object.keys(RFC_THRESHOLDS)).toContain('sync_latency_ms{path:phone-cloud,payload:small,fault:none}');
+  });
+
+  it('lets a key without `fault` (the RFC key before fault tagging) replace the RFC fault:none default', () => {
+    const RFC = 'sync_latency_ms{path:phone-cloud,payload:small,fault:none}';
+    const layered = (scenario: Record<string, string[]>) =>
+      layerThresholds([
+        { spec: RFC_THRESHOLDS, source: 'rfc' },
+        { spec: scenario, source: 'scenario' },
+      ])
+        .filter((t) => t.name === 'sync_latency_ms')
+        .map((t) => [t.metric, t.expression, t.source]);
+    // The old key, in either tag order or with `=`: it replaces the default and judges every sync.
+    expect(layered({ 'sync_latency_ms{path:phone-cloud,payload:small}': ['p(95)<9000'] })).toEqual([
+      ['sync_latency_ms{path:phone-cloud,payload:small}', 'p(95)<9000', 'scenario'],
+    ]);
+    expect(layered({ 'sync_latency_ms{payload=small, path=phone-cloud}': ['p(95)<9000'] })).toHaveLength(1);
+    // A fault:active ceiling is another set of syncs: the RFC default stays beside it.
+    expect(layered({ 'sync_latency_ms{path:phone-cloud,payload:small,fault:active}': ['p(95)<9000'] })).toEqual([
+      [RFC, 'p(95)<2000', 'rfc'],
+      ['sync_latency_ms{path:phone-cloud,payload:small,fault:active}', 'p(95)<9000', 'scenario'],
+    ]);
+    // Restating the RFC key itself replaces it; a key with other tags replaces nothing.
+    expect(layered({ [RFC]: ['p(95)<120000'] })).toEqual([[RFC, 'p(95)<120000', 'scenario']]);
+    expect(layered({ 'sync_latency_ms{path:phone-cloud}': ['max<9000'] })).toHaveLength(2);
+    // The k6 export merges the same way, the replacing key in the replaced one's place.
+    expect(
+      Object.keys(mergeThresholdSpecs(RFC_THRESHOLDS, { 'sync_latency_ms{path:phone-cloud,payload:small}': [] })),
+    ).toEqual(
+      Object.keys(RFC_THRESHOLDS).map((k) => (k === RFC ? 'sync_latency_ms{path:phone-cloud,payload:small}' : k)),
+    );
   });
 });
 
@@ -184,6 +216,47 @@ describe('metrics from a history', () => {
     expect(m.summary('conflicts', { table: 'goals' })?.value).toBe(1);
     // Written (acked locally) at t=2, visible on B after B's sync ending at t=8.
     expect(m.summary('propagation_ms')).toMatchObject({ count: 1, max: 6 });
+  });
+
+  it('tags each sync fault:none or fault:active, and the RFC latency judges only fault:none', () => {
+    let now = 0;
+    const h = new History({ now: () => now });
+    const sync = (device: string, start: number, end: number) => {
+      now = start;
+      const op = h.invoke({ f: 'sync', device, user: 'u1' });
+      now = end;
+      op.ok({ bytesUp: 100, bytesDown: 100 });
+    };
+    const fault = (t: number, f: 'fault-start' | 'fault-stop', name: string, targets: string[]) => {
+      now = t;
+      h.event({ process: 'nemesis', f, fault: { name, targets, params: { kind: name, label: name } } });
+    };
+    for (let i = 0; i < 20; i++) sync('A', i * 100, i * 100 + 50); // healthy: 50 ms each, t 0..1950
+    fault(2000, 'fault-start', 'serverCrash', []);
+    sync('A', 2100, 9100); // waits out the crash: 7 s
+    fault(3000, 'fault-stop', 'serverCrash', []);
+    fault(10_000, 'fault-start', 'latency', ['B']);
+    sync('B', 10_100, 13_100); // under its own latency toxic
+    sync('A', 10_200, 10_260); // the toxic is B's: A's sync is healthy
+    fault(14_000, 'fault-stop', 'latency', ['B']);
+    sync('B', 14_100, 14_140); // after the heal
+    const m = deriveHistoryMetrics(h.ops, {
+      devices: [
+        { id: 'A', user: 'u1' },
+        { id: 'B', user: 'u1' },
+      ],
+    });
+    expect(m.summary('sync_latency_ms', { fault: 'none' })).toMatchObject({ count: 22, max: 60 });
+    expect(m.summary('sync_latency_ms', { fault: 'active' })).toMatchObject({ count: 2, min: 3000, max: 7000 });
+    const [rfc] = evaluateThresholds(
+      m,
+      layerThresholds([{ spec: RFC_THRESHOLDS, source: 'rfc' }]).filter((t) => t.name === 'sync_latency_ms'),
+    );
+    expect(rfc).toMatchObject({ metric: 'sync_latency_ms{path:phone-cloud,payload:small,fault:none}', passed: true });
+    expect(rfc!.measured).toBeLessThanOrEqual(60);
+    // Untagged by fault, the same syncs miss the RFC's 2 s: what the scenarios used to loosen.
+    const [all] = checkThresholds(m, { 'sync_latency_ms{path:phone-cloud,payload:small}': ['p(95)<2000'] });
+    expect(all).toMatchObject({ passed: false });
   });
 
   it('feeds checker results into lost_writes so RFC thresholds judge a whole run', () => {

@@ -4,7 +4,10 @@
  * sees where a number comes from. Keyed by metric name without tags.
  */
 export interface RfcTarget {
-  /** The metric key the RFC threshold applies to (latency: payloads under 100 KB). */
+  /**
+   * The metric key the RFC threshold applies to (latency: payloads under 100 KB, syncs that overlapped
+   * no nemesis fault: harness/history/faulted-syncs.ts).
+   */
   key: string;
   /** The k6 expression judged on every run. */
   threshold: string;
@@ -16,9 +19,11 @@ export interface RfcTarget {
 
 export const RFC_TARGETS: Record<string, RfcTarget> = {
   sync_latency_ms: {
-    key: 'sync_latency_ms{path:phone-cloud,payload:small}',
+    // The RFC promises 2 s to a user's sync, not to one that ran through a server crash or a cut link:
+    // judged on syncs with no fault in effect. A scenario bounds its faulted syncs on fault:active.
+    key: 'sync_latency_ms{path:phone-cloud,payload:small,fault:none}',
     threshold: 'p(95)<2000',
-    target: 'p95 < 2 s (payload < 100 KB)',
+    target: 'p95 < 2 s (payload < 100 KB, no fault in effect)',
     section: '§1.5, §5.2',
     better: 'lower',
   },

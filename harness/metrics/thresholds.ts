@@ -138,25 +138,63 @@ export function parseThresholds(spec: ThresholdSpec, source: ThresholdSource = '
 }
 
 /**
+ * Whether a threshold key written in a later layer replaces one of an earlier layer: the same metric
+ * and the same tags (in any order, `:` or `=`), where a later key that names no `fault` tag also
+ * replaces an earlier key that does. So `sync_latency_ms{path:phone-cloud,payload:small}` in a config
+ * or scenario (the RFC key before syncs were tagged fault:none|active) still replaces the RFC default
+ * `sync_latency_ms{path:phone-cloud,payload:small,fault:none}`, and judges every sync, faulted or
+ * not, as it always did; `...,fault:active` names a different set of syncs and replaces nothing.
+ */
+export function replacesThresholdKey(later: string, earlier: string): boolean {
+  const a = parseMetricKey(later);
+  const b = parseMetricKey(earlier);
+  if (a.name !== b.name) return false;
+  const bt = { ...b.tags };
+  if (!('fault' in a.tags)) delete bt.fault;
+  const ak = Object.keys(a.tags);
+  return ak.length === Object.keys(bt).length && ak.every((k) => bt[k] === a.tags[k]);
+}
+
+/** Layers of (key, value) merged in order: a key replaces the earlier layers' keys it names, in the first one's place. */
+function layerEntries<T>(layers: ReadonlyArray<ReadonlyArray<readonly [string, T]>>): Array<[string, T]> {
+  let out: Array<[string, T]> = [];
+  for (const layer of layers) {
+    const next: Array<[string, T] | undefined> = [...out];
+    const added: Array<[string, T]> = [];
+    for (const [k, v] of layer) {
+      let at = -1;
+      // Only the earlier layers' entries (indexes < out.length hold them until replaced).
+      for (let i = 0; i < out.length; i++) {
+        if (next[i] !== out[i] || !replacesThresholdKey(k, out[i][0])) continue;
+        if (at < 0) at = i;
+        next[i] = undefined;
+      }
+      if (at >= 0) next[at] = [k, v];
+      else added.push([k, v]);
+    }
+    out = [...next.filter((e): e is [string, T] => e !== undefined), ...added];
+  }
+  return out;
+}
+
+/** Specs merged as `layerThresholds` merges them (an empty list removes the threshold). */
+export function mergeThresholdSpecs(...specs: Array<ThresholdSpec | undefined>): ThresholdSpec {
+  return Object.fromEntries(layerEntries(specs.map((s) => Object.entries(s ?? {}))));
+}
+
+/**
  * RFC defaults, then config, then scenario: a later layer replaces an earlier one's expressions for
- * the same metric key (as `thresholds` in HarnessConfig is documented to merge).
+ * the same metric key (as `thresholds` in HarnessConfig is documented to merge; `replacesThresholdKey`
+ * says which keys are the same).
  */
 export function layerThresholds(
   layers: Array<{ spec: ThresholdSpec | undefined; source: ThresholdSource }>,
 ): ParsedThreshold[] {
-  const byKey = new Map<string, ParsedThreshold[]>();
-  for (const { spec, source } of layers) {
-    if (!spec) continue;
-    const parsed = parseThresholds(spec, source);
-    const keys = new Set(parsed.map((p) => p.metric));
-    for (const k of keys)
-      byKey.set(
-        k,
-        parsed.filter((p) => p.metric === k),
-      );
-    for (const k of Object.keys(spec)) if (!keys.has(k)) byKey.set(k, []);
-  }
-  return [...byKey.values()].flat();
+  const parsed = layers.map(({ spec, source }) => {
+    const all = spec ? parseThresholds(spec, source) : [];
+    return Object.keys(spec ?? {}).map((k) => [k, all.filter((p) => p.metric === k)] as const);
+  });
+  return layerEntries(parsed).flatMap(([, p]) => p);
 }
 
 const KIND_AGGS: Record<string, readonly Aggregation[]> = {
