@@ -32,7 +32,7 @@ import { Auth, DEFAULT_TEST_SECRET, parseTokenRequest, type TokenClaims } from '
 import { type BrokenMode, carriesPoison, parseBrokenModes } from './broken';
 import { boundConnectionsPerIp, type ConnectionLimits, checkingIntervalMs, resolveLimits } from './connection-limits';
 import { registerRequestDigest, registerResponseDigest } from './content-digest';
-import { createPool, untilDatabaseAnswers } from './db';
+import { createPool, databaseUnavailable, untilDatabaseAnswers } from './db';
 import { PokeHub } from './events';
 import type { ObjectStoreConfig } from './files/object-store';
 import { registerFileRoutes } from './files/routes';
@@ -165,8 +165,11 @@ export function toSyncError(err: unknown, traceId: string, contentType?: string)
     if (status === 415) return new SyncApiError('SYNC_ERR_UNSUPPORTED_MEDIA', [msg]);
     return new SyncApiError('SYNC_ERR_BAD_REQUEST', [msg]);
   }
-  // A database that is down or restarting is a 503 the client retries, not an internal error.
+  // A database that is down or restarting is a 503 the client retries, not an internal error. Its
+  // SQLSTATE says so whatever the wording: crash recovery after an immediate shutdown refuses with
+  // 57P03 "not yet accepting connections", which no message pattern below matched (it answered 500).
   if (
+    databaseUnavailable(err) ||
     /ECONNREFUSED|ECONNRESET|terminating connection|Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/i.test(
       msg,
     )
