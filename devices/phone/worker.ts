@@ -6,8 +6,6 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { synchronize } from '@nozbe/watermelondb/sync';
 import {
@@ -35,6 +33,7 @@ import {
   pendingCount,
   snapshot,
 } from './db';
+import { LiveHeapPeak, liveHeapBytes } from './heap-peak';
 import { dataHash, type LocalConflict, makeConflictResolver } from './resolver';
 
 export interface WorkerConfig {
@@ -167,7 +166,7 @@ const rpc = new Rpc(port, {
   writeMany: (ops: LocalWrite[]) => applyWrites(db, ops),
   snapshot: () => snapshot(db),
   pending: () => pendingCount(db),
-  memory: () => heapBytes(),
+  memory: () => liveHeapBytes(),
   sync: (trigger: SyncTrigger) => runSync(trigger),
   pullStamps: () => pullStamps(),
   /**
@@ -188,23 +187,6 @@ const rpc = new Rpc(port, {
 for (const k of ['log', 'info', 'warn', 'error', 'debug'] as const) {
   console[k] = (...m: unknown[]) =>
     rpc.emit('log', `console.${k}: ${m.map((x) => (x instanceof Error ? x.message : String(x))).join(' ')}`);
-}
-
-// The RFC's "< 50 MB" is what the client holds, so the sample is taken after a full collection: V8's
-// used heap without one counts garbage the collector has not reached yet, which moves with GC timing
-// (flaky-network, seed 1: 51.7 MB without a collection, 13.1 MB live) and says nothing about the app.
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
-
-function heapBytes() {
-  collect();
-  const h = getHeapStatistics();
-  return {
-    usedHeap: h.used_heap_size,
-    totalHeap: h.total_heap_size,
-    external: h.external_memory ?? 0,
-    malloced: h.malloced_memory,
-  };
 }
 
 function count(changes: DatabaseChanges): number {
@@ -290,12 +272,11 @@ async function runSync(trigger: SyncTrigger): Promise<WorkerSyncResult> {
     bytesDown: 0,
     attempts: 0,
     anomalies: [],
-    peakHeapBytes: heapBytes().usedHeap,
+    peakHeapBytes: 0,
     scope,
   };
-  const sampler = setInterval(() => {
-    r.peakHeapBytes = Math.max(r.peakHeapBytes, heapBytes().usedHeap);
-  }, 10);
+  const heap = new LiveHeapPeak();
+  const sampler = setInterval(() => heap.sample(), 10);
   let phase: 'pull' | 'apply' | 'push' | 'mark' = 'pull';
   const conflictResolver = makeConflictResolver(
     cfg.schemaVersion,
@@ -312,6 +293,7 @@ async function runSync(trigger: SyncTrigger): Promise<WorkerSyncResult> {
     r.bytesDown += t.bytesDown;
     r.pulled += count(t.body.changes ?? {});
     inspectPull(t.body.changes, cfg.schemaVersion, pullAnomalies);
+    heap.sample(true); // the pulled changes are all held now
     phase = 'apply';
     return t.body;
   };
@@ -323,6 +305,7 @@ async function runSync(trigger: SyncTrigger): Promise<WorkerSyncResult> {
     // Same changes as an unacknowledged earlier push (lost response, app kill) → same pushId,
     // so the server recognises the retry. Persisted, so it survives a restart.
     const hash = hashOf(changes);
+    heap.sample(true); // the changes to send are all held now
     const prev = (await database.localStorage.get(PENDING_PUSH_KEY)) as { pushId: string; hash: string } | undefined;
     const pushId = prev?.hash === hash ? prev.pushId : `${cfg.deviceId}:${randomUUID()}`;
     if (prev?.pushId !== pushId) await database.localStorage.set(PENDING_PUSH_KEY, { pushId, hash });
@@ -496,7 +479,8 @@ async function runSync(trigger: SyncTrigger): Promise<WorkerSyncResult> {
   } finally {
     clearInterval(sampler);
     await saveEcho().catch(() => {});
-    r.peakHeapBytes = Math.max(r.peakHeapBytes, heapBytes().usedHeap);
+    heap.sample(true);
+    r.peakHeapBytes = heap.peak;
     await db.flush().catch(() => {});
     syncing = false;
   }
