@@ -1,5 +1,5 @@
 import type { ScenarioContext } from '../harness/index';
-import { type LoadOptions, type LoadRun, ProcessSampler, runLoad } from '../harness/load/index';
+import { type LoadOptions, type LoadRun, ProcessSampler, ProcessTreeSampler, runLoad } from '../harness/load/index';
 
 /** One sample of the machine during a load run: server and harness process, and the load average. */
 export interface MachineSample {
@@ -7,6 +7,10 @@ export interface MachineSample {
   at: number;
   serverCpuPct?: number;
   serverRssMb?: number;
+  /** PostgreSQL (postmaster and backends) over the sample's window, % of one core. */
+  postgresCpuPct?: number;
+  /** This process (the scenario's devices, proxies, object store) over the window, % of one core. */
+  harnessCpuPct: number;
   harnessRssMb: number;
   loadAvg1: number;
 }
@@ -31,13 +35,25 @@ export async function driveLoad(
 ): Promise<DrivenLoad> {
   const pid = ctx.serverPid?.();
   const server = pid ? new ProcessSampler(pid) : undefined;
+  const pm = ctx.postgresPid?.();
+  const postgres = pm ? new ProcessTreeSampler(pm) : undefined;
   const { cpus, loadavg } = await import('node:os');
   const machine: MachineSample[] = [];
+  let harnessCpu = process.cpuUsage();
+  let last = performance.now();
   const timer = setInterval(() => {
     const s = server?.sample();
+    const pg = postgres?.sample();
+    const hc = process.cpuUsage(harnessCpu);
+    harnessCpu = process.cpuUsage();
+    const now = performance.now();
+    const harnessCpuPct = ((hc.user + hc.system) / 1000 / Math.max(1, now - last)) * 100;
+    last = now;
     machine.push({
       at: Date.now(),
       ...(s ? { serverCpuPct: Math.round(s.cpuPct), serverRssMb: Math.round(s.rssMb) } : {}),
+      ...(pg === undefined ? {} : { postgresCpuPct: pg }),
+      harnessCpuPct,
       harnessRssMb: Math.round(process.memoryUsage.rss() / 1048576),
       loadAvg1: loadavg()[0]!,
     });
@@ -85,6 +101,28 @@ export async function driveLoad(
   ctx.note(
     `generator: ${g.cpuPct} % of a core (busiest process ${g.maxProcessCpuPct} %), ${g.cpuMsPer1000Syncs} CPU ms per 1000 syncs, event-loop delay p99 ${g.loopDelayP99Ms} ms, RSS ${g.rssMb} MB (${g.memoryPerVuKb} KB per VU); server: ${serverCpuPct === undefined ? 'in process' : `${Math.round(serverCpuPct)} % of a core, RSS peak ${peak((m) => m.serverRssMb)} MB`}; load average peak ${peak((m) => m.loadAvg1).toFixed(2)}`,
   );
+  // Where the machine's CPU went while the executor ran (setup excluded, as in the generator's own
+  // figure), per 1000 syncs: every process shares the cores, so the throughput the run can reach is
+  // the cores' CPU over the sum, whichever part is the server's.
+  const during = machine.filter((m) => m.at > s.startedAt + sampleMs && m.at <= s.startedAt + s.durationMs);
+  const per1000 = (pct: (m: MachineSample) => number | undefined) => {
+    const xs = during.map(pct).filter((x): x is number => x !== undefined);
+    if (!xs.length || !s.iterations) return undefined;
+    const cpuMs = ((xs.reduce((a, b) => a + b, 0) / xs.length) * s.durationMs) / 100;
+    return Math.round((cpuMs / s.iterations) * 1000);
+  };
+  const budget: Array<[string, number | undefined]> = [
+    ['generator', g.cpuMsPer1000Syncs],
+    ['server', per1000((m) => m.serverCpuPct)],
+    ['PostgreSQL', per1000((m) => m.postgresCpuPct)],
+    ['harness (devices, proxies, object store)', per1000((m) => m.harnessCpuPct)],
+  ];
+  const known = budget.filter((b): b is [string, number] => b[1] !== undefined);
+  const sum = known.reduce((a, [, v]) => a + v, 0);
+  ctx.note(
+    `CPU ms per 1000 syncs: ${known.map(([k, v]) => `${k} ${v}`).join(', ')}; sum ${sum} → at most ${Math.round((cpus().length * 1_000_000) / Math.max(1, sum))} syncs/s on ${cpus().length} cores`,
+  );
+  for (const [k, v] of known) ctx.metric('load_cpu_ms_per_1000_syncs', v, { process: k.split(' ')[0]! });
   if (g.saturated)
     ctx.note(
       g.starved

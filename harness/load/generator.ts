@@ -113,7 +113,14 @@ function runWorker(
   const { getToken: _g, onProgress: _p, ...options } = o;
   return new Promise((resolve, reject) => {
     const child = fork(join(HERE, 'worker.ts'), [], {
-      execArgv: ['--import', require.resolve('tsx')],
+      // HARNESS_LOAD_CPU_PROF=DIR profiles each worker (V8 --cpu-prof; read with bench/cpu-profile.ts).
+      execArgv: [
+        '--import',
+        require.resolve('tsx'),
+        ...(process.env.HARNESS_LOAD_CPU_PROF
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HARNESS_LOAD_CPU_PROF}`]
+          : []),
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',
     });

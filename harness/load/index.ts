@@ -25,6 +25,7 @@ export { type LoadRun, type LoadSummary, type PhaseRow, runLoad, summarise, type
 export {
   GeneratorMonitor,
   isSaturated,
+  localPostmaster,
   ProcessSampler,
   ProcessTreeSampler,
   postmasterPid,

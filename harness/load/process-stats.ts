@@ -150,11 +150,20 @@ export function postmasterPid(port: number): number | undefined {
   return fallback;
 }
 
+/** The postmaster of a PostgreSQL URL when the database runs on this machine (else undefined). */
+export function localPostmaster(url: string | undefined): number | undefined {
+  if (!url) return undefined;
+  const u = new URL(url);
+  if (!['localhost', '127.0.0.1', '::1', '[::1]'].includes(u.hostname)) return undefined;
+  return postmasterPid(Number(u.port || 5432));
+}
+
 /** CPU of a process and its direct children (a postmaster and its backends), rescanned at each sample. */
 export class ProcessTreeSampler {
-  private prev?: { cpuMs: number; at: number };
+  private prev: { cpuMs: number; at: number };
+  private readonly first: { cpuMs: number; at: number };
   constructor(readonly rootPid: number) {
-    this.prev = { cpuMs: this.cpuMs(), at: performance.now() };
+    this.prev = this.first = { cpuMs: this.cpuMs(), at: performance.now() };
   }
   private cpuMs(): number {
     let total = procStats(this.rootPid)?.cpuMs ?? 0;
@@ -170,10 +179,15 @@ export class ProcessTreeSampler {
     }
     return total;
   }
+  /** CPU ms and % of one core since construction (backends that exited meanwhile are missed). */
+  total(): { cpuMs: number; cpuPct: number } {
+    const cpuMs = Math.max(0, this.cpuMs() - this.first.cpuMs);
+    return { cpuMs, cpuPct: (cpuMs / Math.max(1, performance.now() - this.first.at)) * 100 };
+  }
   /** CPU % of one core since the last sample (children that exited in between are missed). */
   sample(): number {
     const now = { cpuMs: this.cpuMs(), at: performance.now() };
-    const pct = ((now.cpuMs - this.prev!.cpuMs) / Math.max(1, now.at - this.prev!.at)) * 100;
+    const pct = ((now.cpuMs - this.prev.cpuMs) / Math.max(1, now.at - this.prev.at)) * 100;
     this.prev = now;
     return Math.max(0, pct);
   }

@@ -17,6 +17,7 @@ import { type DatabaseControl, Nemesis } from '../faults/nemesis';
 import type { DeviceNetwork } from '../faults/network';
 import type { ServerAdmin } from '../faults/plugin';
 import { History, JsonlHistoryWriter } from '../history/index';
+import { localPostmaster } from '../load/process-stats';
 import { type ResolvedObjectStore, scopedObjectStoreView } from '../services/object-store/index';
 import { gatewayChecks } from '../target/gateway-checks';
 import { ProbeClient } from '../target/probe-client';
@@ -157,6 +158,7 @@ export async function runScenario(
           }
         : {}),
       serverPid: () => srv.server.pid?.(),
+      postgresPid: () => localPostmaster(srv.databaseUrl),
       client: (user, name) =>
         new ProbeClient({
           ...{ serverUrl: srv.url, user, serverUser: srv.serverUser(user), name, rec },

@@ -44,6 +44,7 @@ export function scenarioContext(o: {
   target?: ScenarioContext['target'];
   client(user: string, name: string): ProbeClient;
   serverPid?: () => number | undefined;
+  postgresPid?: () => number | undefined;
   admin?: ServerAdmin;
 }): ScenarioContext {
   const { handles, nemesis: nem, rng, clock, record } = o;
@@ -80,6 +81,7 @@ export function scenarioContext(o: {
       record.series.push(...series);
     },
     ...(o.serverPid ? { serverPid: o.serverPid } : {}),
+    ...(o.postgresPid ? { postgresPid: o.postgresPid } : {}),
     id: (prefix = 'rec') => rng.id(prefix),
     tables: o.tables,
     ...(o.target ? { target: o.target } : {}),

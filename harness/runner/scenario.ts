@@ -98,6 +98,8 @@ export interface ScenarioContext {
   mergeMetrics(series: readonly ExportedSeries[]): void;
   /** The reference server's process id when it runs as a child process (`server.process: 'child'`): its CPU and RSS can be sampled. */
   serverPid?(): number | undefined;
+  /** The postmaster of the scenario's PostgreSQL when it runs on this machine: it and its backends (children) are the database's CPU. */
+  postgresPid?(): number | undefined;
   /** Deterministic record id. */
   id(prefix?: string): string;
   /** The tables the server serves: all six for the reference server, the adapter's with --target. */
