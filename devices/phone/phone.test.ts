@@ -67,6 +67,46 @@ async function recordingProxy(target: string) {
   return { url, pushes, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
+/**
+ * In front of the server: forwards everything until `cutNextPush()`; then the next push reaches the
+ * server (and is applied) but its answer never comes back (the connection is destroyed), and every
+ * request after it is dropped too, as when the network goes down right after a push went out.
+ */
+async function cuttingProxy(target: string) {
+  let armed = false;
+  let down = false;
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    if (down) return void req.socket.destroy();
+    const wire = Buffer.concat(chunks);
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k)),
+    ) as Record<string, string>;
+    const up = await fetch(target + req.url, { method: req.method, headers, ...(wire.length ? { body: wire } : {}) });
+    const body = Buffer.from(await up.arrayBuffer());
+    if (armed && req.url?.startsWith('/sync/push')) {
+      down = true;
+      return void req.socket.destroy();
+    }
+    res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
+    res.end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    url,
+    cutNextPush: () => {
+      armed = true;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
 async function synced(p: PhoneDevice) {
   const o = await p.sync('manual');
   expect(o.error ?? '').toBe('');
@@ -286,6 +326,32 @@ describe('phone (WatermelonDB synchronize in a worker) against the real server',
     expect(await a.pendingChanges()).toBe(0);
     await synced(b);
     expect(row(await b.snapshot(), 'goals', 'g-off')?.title).toBe('Sub 2:59');
+  });
+
+  it('a sync whose push may have been applied is indeterminate even when a later attempt fails before pushing', async () => {
+    // The history reads a failed sync as "applied nothing" and an indeterminate one as "may have
+    // applied": attempt 1's push reached the server and its answer was lost, attempt 2 failed in
+    // its pull. Reported as a plain failure, the checkers would place the write's push later than
+    // the server applied it (lost-writes then blames the server for the ordering it got).
+    const user = uid('user');
+    const proxy = await cuttingProxy(env.serverUrl);
+    try {
+      const a = await phone(user, { serverUrl: proxy.url, clock: new ScaledClock(1000), maxAttempts: 2 });
+      await synced(a);
+      await a.write({ op: 'create', table: 'goals', id: 'g-cut', values: { title: 'sent, answer lost' } });
+      proxy.cutNextPush();
+      const out = await a.sync('manual');
+      expect(out.ok).toBe(false);
+      expect(out.attempts).toBe(2);
+      expect(out.error).toMatch(/pull/);
+      expect(out.indeterminate).toBe(true);
+      // It was applied: another phone of the user pulls it.
+      const b = await phone(user);
+      await synced(b);
+      expect(row(await b.snapshot(), 'goals', 'g-cut')?.title).toBe('sent, answer lost');
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('resolves a conflict per table strategy end to end (contract table)', async () => {

@@ -278,6 +278,9 @@ async function runSync(trigger: SyncTrigger): Promise<WorkerSyncResult> {
   const heap = new LiveHeapPeak();
   const sampler = setInterval(() => heap.sample(), 10);
   let phase: 'pull' | 'apply' | 'push' | 'mark' = 'pull';
+  // Some attempt's push went out and its answer was lost: the server may have applied it, whatever
+  // the later attempts did (one failing in its pull must not make the sync read as "applied nothing").
+  let pushMaybeApplied = false;
   const conflictResolver = makeConflictResolver(
     cfg.schemaVersion,
     (c) => r.localConflicts.push(c),
@@ -326,12 +329,17 @@ async function runSync(trigger: SyncTrigger): Promise<WorkerSyncResult> {
     r.conflicts = [];
     let rejected: Record<string, string[]> | undefined;
     for (const [i, batch] of batches.entries()) {
-      const t = await http.push({
-        changes: batch,
-        lastPulledAt,
-        deviceId: cfg.deviceId,
-        pushId: batchPushId(pushId, i, batches.length),
-      });
+      const t = await http
+        .push({
+          changes: batch,
+          lastPulledAt,
+          deviceId: cfg.deviceId,
+          pushId: batchPushId(pushId, i, batches.length),
+        })
+        .catch((e: unknown) => {
+          if (e instanceof SyncHttpError && e.kind === 'indeterminate') pushMaybeApplied = true;
+          throw e;
+        });
       r.bytesUp += t.bytesUp;
       r.bytesDown += t.bytesDown;
       const conflicts = t.body.conflictedRecords ?? [];
@@ -474,8 +482,10 @@ async function runSync(trigger: SyncTrigger): Promise<WorkerSyncResult> {
     r.attempts = (e as { attempts?: number }).attempts ?? 1;
     r.error = err instanceof Error ? err.message : String(err);
     r.errorKind = e instanceof Fatal ? 'local' : e instanceof SyncHttpError ? e.kind : 'local';
-    // The push may have been applied when the connection broke after sending it.
-    r.indeterminate = e instanceof SyncHttpError && e.kind === 'indeterminate' && (phase as string) === 'push';
+    // The push may have been applied when the connection broke after sending it, in this attempt or
+    // an earlier one.
+    r.indeterminate =
+      pushMaybeApplied || (e instanceof SyncHttpError && e.kind === 'indeterminate' && (phase as string) === 'push');
   } finally {
     clearInterval(sampler);
     await saveEcho().catch(() => {});
