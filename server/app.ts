@@ -63,8 +63,8 @@ export interface SyncServerOptions {
   heartbeatMs?: number;
   /** Max pool connections, default env SYNC_SERVER_POOL_SIZE or DEFAULT_POOL_SIZE. */
   poolSize?: number;
-  /** Where pino writes (default stdout). */
-  logStream?: NodeJS.WritableStream;
+  /** Where pino writes (default stdout): a stream, or a pino destination. */
+  logStream?: { write(line: string): unknown };
   /** Timeouts and the per-address connection bound (server/connection-limits.ts DEFAULT_LIMITS). */
   limits?: Partial<ConnectionLimits>;
   /** sync_log retention in days (RFC §7; default 90): an hourly job deletes older rows. */

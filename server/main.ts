@@ -9,6 +9,7 @@
  * the postgres line go to stderr so a parent can parse stdout.
  */
 import { pathToFileURL } from 'node:url';
+import pino from 'pino';
 import { type StartedSyncServer, startSyncServer } from './app';
 import { parseBrokenModes } from './broken';
 import type { ObjectStoreConfig } from './files/object-store';
@@ -127,7 +128,10 @@ async function cli(): Promise<void> {
       host: args.host ?? '127.0.0.1',
       port,
       logLevel: args['log-level'],
-      logStream: process.stderr,
+      // Buffered, written asynchronously (flushed on exit): one synchronous write to the parent's pipe
+      // per request was 14 % of the server's sampled time at 1000 concurrent syncs, and it blocked the
+      // event loop whenever the parent was slow to read.
+      logStream: pino.destination({ fd: 2, sync: false, minLength: 4096 }),
     });
     process.stdout.write(`listening on http://127.0.0.1:${server.port}\n`);
     const stop = () => {

@@ -50,7 +50,10 @@ export async function startChildServer(opts: {
   const killing = new WeakSet<ChildProcess>();
   const spawnOnce = () =>
     new Promise<void>((resolve, reject) => {
+      // HARNESS_SERVER_CPU_PROF=DIR: a V8 CPU profile of the server child, written when it is closed.
+      const prof = process.env.HARNESS_SERVER_CPU_PROF;
       const args = [
+        ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
         '--import',
         tsxLoader,
         join(ROOT, 'server', 'main.ts'),
@@ -68,6 +71,7 @@ export async function startChildServer(opts: {
       });
       child = c;
       let out = '';
+      let listening = false;
       // Beyond the server's own wait for its database (DEFAULT_DATABASE_WAIT_MS): a restart during a
       // database outage comes up when the database does.
       const timer = setTimeout(
@@ -76,17 +80,20 @@ export async function startChildServer(opts: {
       );
       c.stdout!.on('data', (b: Buffer) => {
         out += b.toString();
-        if (/listening on http/.test(out)) {
+        if (!listening && /listening on http/.test(out)) {
+          listening = true;
           clearTimeout(timer);
           resolve();
         }
       });
+      // Its log (a line per request) is read only for its last words: keep a tail, not the whole run.
       c.stderr!.on('data', (b: Buffer) => {
         out += b.toString();
+        if (out.length > 256 * 1024) out = out.slice(-64 * 1024);
       });
       c.on('exit', (code, sig) => {
         clearTimeout(timer);
-        if (!/listening on http/.test(out))
+        if (!listening)
           reject(new Error(`server child exited (${code ?? sig}) before listening:\n${out.slice(-2000)}`));
         // A death nobody asked for (no crash fault, no close) leaves every device retrying against a
         // closed port; say so, with the server's last words, instead of only "fetch failed" later.
@@ -103,7 +110,10 @@ export async function startChildServer(opts: {
       if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
       killing.add(c);
       c.once('exit', () => resolve());
-      c.kill('SIGKILL');
+      if (!process.env.HARNESS_SERVER_CPU_PROF) return void c.kill('SIGKILL');
+      // A profile is written on a clean exit only: SIGTERM (server/main.ts closes and exits), then KILL.
+      c.kill('SIGTERM');
+      setTimeout(() => c.exitCode === null && c.signalCode === null && c.kill('SIGKILL'), 10_000).unref();
     });
   // SIGSTOP freezes the process with its sockets open: clients connect (the kernel still accepts)
   // and wait, as with a server stuck in a GC pause or a VM migration, then everything resumes.
