@@ -18,8 +18,10 @@ export default defineScenario({
   // Retries through the cut make the syncs under it slow by design: the fault:active bound is a
   // fault-tolerance ceiling, not the RFC latency. The RFC's 2 s p95 holds on the syncs outside the cut
   // and the slow link (fault:none, the RFC default).
+  // The RFC's 99 % success holds on the syncs no fault overlapped (fault:none, the RFC default); the
+  // fault:active bound is a fault-tolerance floor for the syncs run under the faults, not the RFC target.
   thresholds: {
-    sync_success_rate: ['rate>0.3'],
+    'sync_success_rate{fault:active}': ['rate>0.3'],
     conflict_rate: ['rate<1'],
     'sync_latency_ms{path:phone-cloud,payload:small,fault:active}': ['p(95)<30000'],
   },

@@ -15,7 +15,10 @@ export default defineScenario({
   timeScale: 20,
   devices: { p1: { kind: 'phone' }, p2: { kind: 'phone' } },
   faults: { random: { kinds: ['offline'], interval: [800, 2000], duration: [200, 1000], devices: ['p2'] } },
-  thresholds: { sync_success_rate: ['rate>0.3'] }, // syncs under faults fail by design
+  // Syncs under the faults fail by design. The RFC's 99 % success holds on the syncs no fault overlapped (fault:none, the
+  // RFC default); the fault:active bound is a fault-tolerance floor for the syncs run under the faults,
+  // not the RFC target.
+  thresholds: { 'sync_success_rate{fault:active}': ['rate>0.3'] },
   async workload({ devices: { p1, p2 }, nemesis, random, sleep, expect }) {
     await p1.sync('app_launch');
     await p2.sync('app_launch');

@@ -10,7 +10,10 @@ export default defineScenario({
   tags: ['faults', 'offline'],
   timeScale: 20, // RFC backoff (1–30 s) and fault durations run 20× faster; latencies stay real
   devices: { phone: { kind: 'phone' }, peer: { kind: 'phone' } },
-  thresholds: { sync_success_rate: ['rate>0.3'] }, // every cut sync fails by design
+  // Every cut sync fails by design. The RFC's 99 % success holds on the syncs no fault overlapped (fault:none, the
+  // RFC default); the fault:active bound is a fault-tolerance floor for the syncs run under the faults,
+  // not the RFC target.
+  thresholds: { 'sync_success_rate{fault:active}': ['rate>0.3'] },
   async workload({ devices: { phone, peer }, nemesis, rng, expect }) {
     await phone.sync('app_launch');
     for (let round = 0; round < 4; round++) {

@@ -37,10 +37,11 @@ export default defineScenario({
   // fault:active bound is a fault-tolerance ceiling, not the RFC latency; the RFC's 2 s p95 holds on the
   // syncs outside the faults (fault:none, the RFC default).
   // A sync whose every attempt meets a corrupted batch gives up by design (then the next one resumes):
-  // the success rate is judged as in the other fault scenarios, not by the RFC's healthy 99 %.
+  // the fault:active success bound is a fault-tolerance floor, not the RFC target; the RFC's 99 % holds
+  // on the syncs no fault overlapped (fault:none, the RFC default).
   thresholds: {
     'sync_latency_ms{path:phone-cloud,payload:small,fault:active}': ['p(95)<10000'],
-    sync_success_rate: ['rate>0.5'],
+    'sync_success_rate{fault:active}': ['rate>0.5'],
   },
   async workload({ devices, nemesis, expect, note, rng, serverUrl }) {
     const { phone, twin, vu, vuTwin, web, webTwin } = devices as Record<string, DeviceHandle>;

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedSyncServer, startSyncServer } from '../../server/index';
+import { mergeThresholdSpecs, RFC_THRESHOLDS } from '../metrics/thresholds';
 import { loadScenarios, selectScenarios } from '../runner/loader';
 import { createDatabase, resolvePostgres } from '../services/postgres/index';
 import { exportK6, k6Thresholds } from './k6';
@@ -108,6 +109,9 @@ describe('harness export k6', () => {
     expect(options.thresholds.vu_sync_latency_ms).toEqual(s!.def.thresholds!.vu_sync_latency_ms);
     // A harness `min>0.99` on a success rate is a k6 Rate threshold.
     expect(options.thresholds.vu_sync_success_rate).toEqual(['rate>0.99']);
+    // The RFC success rate is judged on fault:none, the tag every sample of the script carries.
+    expect(options.thresholds['sync_success_rate{fault:none}']).toEqual(['rate>0.99']);
+    expect(options.thresholds.sync_success_rate).toBeUndefined();
     expect(options.thresholds.lost_writes).toBeUndefined();
   });
 
@@ -125,6 +129,7 @@ describe('harness export k6', () => {
     }
     expect(checks.filter((c) => !c.r)).toEqual([]);
     expect(samples.vu_sync_success_rate!.map((x) => x.v)).toEqual(Array(12).fill(1));
+    expect(samples.sync_success_rate!.map((x) => x.tags?.fault)).toEqual(Array(12).fill('none'));
     // Every row the four devices hold locally is on the server, as they last wrote it.
     const devices = instances.map((m) => m.currentDevice());
     expect(new Set(devices.map((d) => d.userId)).size).toBe(1);
@@ -156,6 +161,9 @@ describe('harness export k6', () => {
     });
     expect(Object.keys(f.thresholds)).toEqual(['sync_latency_ms{path:phone-cloud,payload:small,fault:none}']);
     expect(f.skipped).toMatchObject([{ key: 'sync_latency_ms{path:phone-cloud,payload:small,fault:active}' }]);
+    const r = k6Thresholds(mergeThresholdSpecs(RFC_THRESHOLDS, { 'sync_success_rate{fault:active}': ['rate>0.3'] }));
+    expect(r.thresholds['sync_success_rate{fault:none}']).toEqual(['rate>0.99']);
+    expect(r.skipped.map((x) => x.key)).toContain('sync_success_rate{fault:active}');
   });
 
   const k6Binary = (() => {

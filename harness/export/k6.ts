@@ -370,7 +370,7 @@ export default async function (data) {
   vuSyncLatency.add(ms);
   syncLatency.add(ms, { path: 'phone-cloud', payload: bytes < 100 * 1024 ? 'small' : 'large', fault: 'none' });
   vuSuccess.add(ok);
-  success.add(ok);
+  success.add(ok, { path: 'phone-cloud', fault: 'none' });
   check(ok, { 'sync ok': (x) => x });
   if (CONFIG.thinkTimeMs > 0) sleep((CONFIG.thinkTimeMs * (0.5 + device.rnd())) / 1000);
 }

@@ -1,7 +1,8 @@
 /**
  * Metrics the runner gets for free from a history: sync latency per path, payload size and
  * `fault:none|active` (whether the sync overlapped a nemesis fault window that applies to its device,
- * harness/history/faulted-syncs.ts: the RFC target judges `fault:none`), success rate, conflict
+ * harness/history/faulted-syncs.ts: the RFC targets judge `fault:none`), success rate per path and
+ * `fault:none|active` (the same tag), conflict
  * rate (syncs with >= 1 conflict / ok syncs, also per table), bytes up/down, and propagation time
  * (a write's local ack on one device until the first ok sync of another device of the same user that
  * started after the write's push was acknowledged, so its pull certainly contained it), and the
@@ -78,7 +79,9 @@ export function deriveHistoryMetrics(history: readonly HistoryOp[], opts: Derive
   for (const s of a.syncs) {
     const p = path(s.device);
     h('syncs', 'counter', { path: p, outcome: s.outcome }).count(1);
-    h('sync_success_rate', 'rate', { path: p }).rate(s.outcome === 'ok');
+    // Success and latency share one fault tag per sync: the RFC targets judge fault:none.
+    const fault = faultOf(s.device, s.start, s.end);
+    h('sync_success_rate', 'rate', { path: p, fault }).rate(s.outcome === 'ok');
     const c = s.completion;
     if (c?.bytesUp) h('bytes_up', 'counter', { path: p }, 'bytes').count(c.bytesUp);
     if (c?.bytesDown) h('bytes_down', 'counter', { path: p }, 'bytes').count(c.bytesDown);
@@ -86,7 +89,6 @@ export function deriveHistoryMetrics(history: readonly HistoryOp[], opts: Derive
     const bytes =
       c.bytesUp !== undefined || c.bytesDown !== undefined ? (c.bytesUp ?? 0) + (c.bytesDown ?? 0) : undefined;
     const payload = bytes === undefined ? 'unknown' : bytes < small ? 'small' : 'large';
-    const fault = faultOf(s.device, s.start, s.end);
     h('sync_latency_ms', 'trend', { path: p, payload, fault }).add(c.latencyMs ?? c.time - history[s.pos].time);
     h('conflict_rate', 'rate', { path: p }).rate(s.conflicts.length > 0);
     const perTable = new Set<string>();

@@ -5,7 +5,7 @@
  */
 export const DERIVED_METRIC_TAGS: Readonly<Record<string, readonly string[]>> = {
   syncs: ['path', 'outcome'],
-  sync_success_rate: ['path'],
+  sync_success_rate: ['path', 'fault'],
   bytes_up: ['path'],
   bytes_down: ['path'],
   sync_latency_ms: ['path', 'payload', 'fault'],

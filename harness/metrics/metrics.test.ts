@@ -259,6 +259,59 @@ describe('metrics from a history', () => {
     expect(all).toMatchObject({ passed: false });
   });
 
+  it('tags each sync success fault:none or fault:active, and the RFC success rate judges only fault:none', () => {
+    let now = 0;
+    const h = new History({ now: () => now });
+    const sync = (device: string, start: number, end: number, outcome: 'ok' | 'fail' | 'info' = 'ok') => {
+      now = start;
+      const op = h.invoke({ f: 'sync', device, user: 'u1' });
+      now = end;
+      op[outcome]({ bytesUp: 100, bytesDown: 100 });
+    };
+    const fault = (t: number, f: 'fault-start' | 'fault-stop', name: string, targets: string[]) => {
+      now = t;
+      h.event({ process: 'nemesis', f, fault: { name, targets, params: { kind: name, label: name } } });
+    };
+    for (let i = 0; i < 200; i++) sync('A', i * 10, i * 10 + 5); // healthy: 200 ok, t 0..1995
+    fault(2000, 'fault-start', 'serverCrash', []);
+    sync('A', 2100, 2200, 'fail'); // refused while the server is down
+    sync('B', 2300, 2400, 'info'); // its answer lost in the crash
+    fault(3000, 'fault-stop', 'serverCrash', []);
+    fault(4000, 'fault-start', 'offline', ['B']);
+    sync('B', 4100, 4200, 'fail'); // B is offline
+    sync('A', 4100, 4150); // the cut is B's: A's sync is healthy
+    fault(5000, 'fault-stop', 'offline', ['B']);
+    sync('B', 5100, 5200, 'fail'); // after the heal: a healthy system's failure
+    const m = deriveHistoryMetrics(h.ops, {
+      devices: [
+        { id: 'A', user: 'u1' },
+        { id: 'B', user: 'u1' },
+      ],
+    });
+    expect(m.summary('sync_success_rate', { fault: 'none' })).toMatchObject({ count: 202, value: 0.99505 });
+    expect(m.summary('sync_success_rate', { fault: 'active' })).toMatchObject({ count: 3, value: 0 });
+    // Every sync, as the §5.3 alert reads it.
+    expect(m.summary('sync_success_rate')).toMatchObject({ count: 205 });
+    const rfcOf = (spec: Record<string, string[]>) =>
+      evaluateThresholds(
+        m,
+        layerThresholds([
+          { spec: RFC_THRESHOLDS, source: 'rfc' },
+          { spec, source: 'scenario' },
+        ]).filter((t) => t.name === 'sync_success_rate'),
+      ).map((e) => [e.metric, e.expression, e.passed, e.measured]);
+    expect(rfcOf({})).toEqual([['sync_success_rate{fault:none}', 'rate>0.99', true, 0.99505]]);
+    // A fault-tolerance floor on the faulted syncs sits beside the RFC target.
+    expect(rfcOf({ 'sync_success_rate{fault:active}': ['rate>0.3'] })).toEqual([
+      ['sync_success_rate{fault:none}', 'rate>0.99', true, 0.99505],
+      ['sync_success_rate{fault:active}', 'rate>0.3', false, 0],
+    ]);
+    // The key of before (no fault tag) replaces the RFC default and judges every sync, as it did.
+    expect(rfcOf({ sync_success_rate: ['rate>0.99'] })).toEqual([
+      ['sync_success_rate', 'rate>0.99', false, expect.closeTo(201 / 205, 5)],
+    ]);
+  });
+
   it('feeds checker results into lost_writes so RFC thresholds judge a whole run', () => {
     const model = runWorkload({ users: 1, devicesPerUser: 2, operations: 200, seed: 5, faults: true });
     const input = model.checkInput();

@@ -5,8 +5,8 @@
  */
 export interface RfcTarget {
   /**
-   * The metric key the RFC threshold applies to (latency: payloads under 100 KB, syncs that overlapped
-   * no nemesis fault: harness/history/faulted-syncs.ts).
+   * The metric key the RFC threshold applies to (latency: payloads under 100 KB; latency and success
+   * rate: syncs that overlapped no nemesis fault, harness/history/faulted-syncs.ts).
    */
   key: string;
   /** The k6 expression judged on every run. */
@@ -56,9 +56,11 @@ export const RFC_TARGETS: Record<string, RfcTarget> = {
     better: 'lower',
   },
   sync_success_rate: {
-    key: 'sync_success_rate',
+    // As latency: the RFC's 99 % is a healthy system's, judged on the syncs no fault overlapped. A fault
+    // scenario states the floor its faulted syncs must keep on fault:active.
+    key: 'sync_success_rate{fault:none}',
     threshold: 'rate>0.99',
-    target: '> 99%',
+    target: '> 99% (no fault in effect)',
     section: '§5.3',
     better: 'higher',
   },
