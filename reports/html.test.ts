@@ -31,7 +31,7 @@ describe('html reporter', () => {
       expect(html).toContain(`id="s-${s.name}`);
       for (const t of s.thresholds) expect(html).toContain(t.expression.replace('<', '&lt;').replace('>', '&gt;'));
     }
-    expect(html).toContain('p95 &lt; 2 s (payload &lt; 100 KB)');
+    expect(html).toContain('p95 &lt; 2 s (payload &lt; 100 KB, no fault in effect)');
   });
 
   it('has an alerts card per scenario: each rule, fired or quiet, with severity and channel', () => {
