@@ -116,6 +116,14 @@ describe('untilDatabaseAnswers', () => {
 });
 
 describe('a database that is restarting answers 503, never 500', () => {
+  it('a missing file is not an outage unless connecting to a socket', () => {
+    const open = Object.assign(new Error("ENOENT: no such file or directory, open 'x'"), {
+      code: 'ENOENT',
+      syscall: 'open',
+    });
+    expect(databaseUnavailable(open)).toBe(false);
+  });
+
   // What pg threw at a pool hammering an embedded cluster through fast and immediate restarts
   // (databaseRestart fault). After an immediate shutdown PostgreSQL runs crash recovery and refuses
   // connections with 57P03 "not yet accepting connections": that answered 500 SYNC_ERR_INTERNAL
@@ -129,10 +137,15 @@ describe('a database that is restarting answers 503, never 500', () => {
     ['57P03', 'the database system is in recovery mode'],
     ['ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432'],
     ['ECONNRESET', 'read ECONNRESET'],
+    ['ENOENT', 'connect ENOENT /tmp/sync-harness-pg-x/data/.s.PGSQL.5432'],
     [undefined, 'Connection terminated unexpectedly'],
   ];
   it.each(seen)('%s %s', (code, message) => {
-    const e = Object.assign(new Error(message), code ? { code } : {});
+    const e = Object.assign(
+      new Error(message),
+      code ? { code } : {},
+      /^connect /.test(message) ? { syscall: 'connect' } : {},
+    );
     expect(databaseUnavailable(e)).toBe(true);
     const api = toSyncError(e, 'trace');
     expect(api.code).toBe('SYNC_ERR_UNAVAILABLE');

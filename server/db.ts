@@ -79,8 +79,10 @@ export async function checkout(pool: pg.Pool): Promise<pg.PoolClient & { lost?: 
 
 /** Errors that mean "the database is not there right now" (down, restarting, starting up), not "misconfigured". */
 export function databaseUnavailable(e: unknown): boolean {
-  const err = e as { code?: string; message?: string };
+  const err = e as { code?: string; message?: string; syscall?: string };
   return (
+    // Over a unix socket, a stopped database is a missing socket file: connect ENOENT.
+    (err.code === 'ENOENT' && err.syscall === 'connect') ||
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03'].includes(err.code ?? '') ||
     /Connection terminated|timeout exceeded when trying to connect/.test(err.message ?? '')
   );

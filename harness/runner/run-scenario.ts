@@ -48,7 +48,13 @@ export interface RunEnvironment {
   config: HarnessConfig;
   runDir: string;
   /** postgres:// URL of a database the harness may create per-scenario databases in (absent with --target). */
-  postgres?: { adminUrl: string; createDatabase(name: string): Promise<string>; control?: DatabaseControl };
+  postgres?: {
+    adminUrl: string;
+    createDatabase(name: string): Promise<string>;
+    control?: DatabaseControl;
+    /** The database's URL for the server the harness starts, when a cheaper path than the URL's exists. */
+    serverUrl?(url: string): string;
+  };
   toxiproxy: { url: string; client: Toxiproxy; addressing: Parameters<typeof DeviceNetwork.create>[3] };
   target?: string;
   /** How the target speaks (with --target): the gateway translates through it, and scenarios that need what it lacks are skipped. */

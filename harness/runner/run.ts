@@ -110,6 +110,7 @@ export async function runHarness(opts: RunOptions): Promise<{ result: RunResult;
         adminUrl: pgs.url,
         createDatabase: async (name) => (await createDatabase(pgs.url, name)).url,
         control: pgs.control,
+        ...(pgs.socketUrl ? { serverUrl: pgs.socketUrl } : {}),
       };
     } else {
       const health = adapter!.health.path;

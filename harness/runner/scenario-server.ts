@@ -73,7 +73,7 @@ export async function startScenarioServer(
       60,
     );
     databaseUrl = await env.postgres!.createDatabase(dbName);
-    let serverDbUrl = databaseUrl;
+    let serverDbUrl = env.postgres!.serverUrl?.(databaseUrl) ?? databaseUrl;
     if (needs.has('dbProxy')) {
       ({ dbProxy, serverDbUrl } = await databaseLink(env, databaseUrl));
       notes.push(

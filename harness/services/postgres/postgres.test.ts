@@ -65,7 +65,18 @@ describe('resolvePostgres', () => {
     try {
       const p = await resolvePostgres({ mode: 'embedded', dataDir: out, log: () => {} });
       const dir = join(out, readdirSync(out)[0]!);
+      // The server's path: the unix socket in the data folder (no TCP peer address), down with it.
+      const viaSocket = p.socketUrl!((await createDatabase(p.url, 'svc_socket_db')).url);
+      expect(viaSocket).toContain(`host=${encodeURIComponent(join(dir, 'data'))}`);
+      const c = new pg.Client({ connectionString: viaSocket });
+      await c.connect();
+      expect((await c.query('SELECT inet_client_addr() AS a, current_database() AS d')).rows[0]).toEqual({
+        a: null,
+        d: 'svc_socket_db',
+      });
+      await c.end();
       await p.control!.stop('fast');
+      expect(await localUrlAnswers(viaSocket)).toBe(false);
       await p.control!.stop('immediate'); // already down: a second outage on top
       expect(await localUrlAnswers(p.url)).toBe(false);
       await p.control!.start(); // one of two healed: still down
@@ -77,6 +88,7 @@ describe('resolvePostgres', () => {
       await p.control!.stop('immediate');
       await p.control!.start();
       expect(await localUrlAnswers(p.url)).toBe(true);
+      expect(await localUrlAnswers(viaSocket)).toBe(true);
       await p.stop();
       expect(postgresRunningOn(dir)).toBe(false);
       expect(readdirSync(out)).toEqual([]);
