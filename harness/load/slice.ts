@@ -59,7 +59,7 @@ export interface LoadOptions {
    */
   transport?: 'http' | 'fetch';
   /** Token source; default POST /auth/test-token on the server. */
-  getToken?(userId: string, deviceId: string, platform: Platform): Promise<string>;
+  getToken?(userId: string, deviceId: string, platform: Platform, fetchImpl?: typeof fetch): Promise<string>;
   onProgress?(p: { elapsedMs: number; iterations: number; inFlight: number; dropped: number }): void;
 }
 
@@ -144,7 +144,7 @@ export async function runSlice(o: LoadOptions, slice = 0, slices = 1): Promise<S
   const seed = o.seed ?? 1;
   const clock = new ScaledClock(1);
   const runId = o.runId ?? `${Date.now().toString(36)}${seed}`;
-  const getToken = o.getToken ?? ((u, d, p) => fetchTestToken(o.serverUrl, u, d, p));
+  const getToken = o.getToken ?? ((u, d, p, f) => fetchTestToken(o.serverUrl, u, d, p, f));
   const rssBaseMb = process.memoryUsage.rss() / 1048576;
   const vus = maxVUsOf(spec);
   const users = Math.ceil(vus / perUser);
@@ -162,12 +162,13 @@ export async function runSlice(o: LoadOptions, slice = 0, slices = 1): Promise<S
   // node:http speaks plain HTTP only; an https target goes through fetch.
   const plainHttp = new URL(o.serverUrl).protocol === 'http:';
   const startDevice = async (userId: string, deviceId: string, vuIndex: number): Promise<VirtualUser> => {
+    const transport = spread
+      ? fetchFrom(sourceAddress(slice * vus + vuIndex))
+      : o.transport === 'fetch' || !plainHttp
+        ? undefined
+        : fetchFrom();
     const vu = createVirtualUser({
-      ...(spread
-        ? { fetch: fetchFrom(sourceAddress(slice * vus + vuIndex)) }
-        : o.transport === 'fetch' || !plainHttp
-          ? {}
-          : { fetch: fetchFrom() }),
+      ...(transport ? { fetch: transport } : {}),
       id: deviceId,
       schemaVersion: version,
       maxAttempts: o.maxAttempts ?? 1,
@@ -175,7 +176,7 @@ export async function runSlice(o: LoadOptions, slice = 0, slices = 1): Promise<S
       // The contract's records are the table's columns: WatermelonDB's bookkeeping stays on the device.
       sendBookkeeping: false,
     });
-    const token = await getToken(userId, deviceId, 'IOS');
+    const token = await getToken(userId, deviceId, 'IOS', transport);
     await vu.start({
       userId,
       deviceId,
