@@ -4,13 +4,15 @@
  * below a timestamp some device had already pulled, that device would miss it and its view would
  * differ from the final server state.
  */
-import { expect, it } from 'vitest';
+import pg from 'pg';
+import { expect, it, vi } from 'vitest';
 import { mulberry32 } from '../protocol/random';
 import type { PullResponse, SyncRecord } from '../protocol/records';
 import type { TableName } from '../protocol/tables';
 import { serverPerFile, TestDevice } from './test-helpers';
 
 const server = serverPerFile();
+const original = pg.Client.prototype.query;
 
 function rng(seed: number) {
   return mulberry32(seed);
@@ -28,6 +30,13 @@ function fold(view: View, p: PullResponse) {
 }
 
 it('no device ever misses a change under concurrent pushes and pulls', async () => {
+  // Which round trips the pushes took: once a connection has prepared the push statements, BEGIN,
+  // the lock and the read go as one simple query, the write and COMMIT as another.
+  const texts: string[] = [];
+  const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...a: unknown[]) {
+    if (typeof a[0] === 'string') texts.push(a[0]);
+    return original.apply(this, a as never);
+  } as never);
   const DEVICES = 6;
   const ROUNDS = 12;
   const devices = await Promise.all(
@@ -83,4 +92,13 @@ it('no device ever misses a change under concurrent pushes and pulls', async () 
        SELECT _stamp FROM daily_metrics WHERE user_id = 'conc-user') s`,
   );
   expect(stamps.rows[0].n).toBeGreaterThan(1);
+  spy.mockRestore();
+  const lockAndRead = texts.filter((t) =>
+    /^BEGIN; SELECT stamp FROM user_stamps .* FOR UPDATE; EXECUTE push_read_/.test(t),
+  );
+  const writeAndCommit = texts.filter((t) => /^EXECUTE push_write_[\d_]+\(.*\); COMMIT$/s.test(t));
+  // 72 pushes of up to 7 table sets over a pool of several connections: the first push of a table
+  // set on a connection prepares its statements (4 round trips), later ones take the short path.
+  expect(lockAndRead.length).toBeGreaterThanOrEqual(10);
+  expect(writeAndCommit.length).toBeGreaterThanOrEqual(10);
 });

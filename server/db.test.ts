@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { toSyncError } from './app';
-import { checkout, createPool, databaseUnavailable, untilDatabaseAnswers, withTransaction } from './db';
+import { asExecute, checkout, createPool, databaseUnavailable, untilDatabaseAnswers, withTransaction } from './db';
 import { createDatabase } from './services/postgres';
 import { clusterPerFile } from './test-helpers';
 
@@ -156,5 +156,42 @@ describe('a database that is restarting answers 503, never 500', () => {
     const e = Object.assign(new Error('column "x" does not exist'), { code: '42703' });
     expect(databaseUnavailable(e)).toBe(false);
     expect(toSyncError(e, 'trace').code).toBe('SYNC_ERR_INTERNAL');
+  });
+});
+
+describe('asExecute: a prepared statement run as SQL in a simple query', () => {
+  it('is undefined until the connection has prepared the statement, then returns what the named query returns', async () => {
+    const db = await createDatabase(cluster.adminUrl);
+    const pool = createPool(db.url, 1);
+    try {
+      const client = await checkout(pool);
+      try {
+        const st = {
+          name: 'exec_probe',
+          text: 'SELECT $1::text AS s, $2::bigint AS n, $3::text[] AS a, $4::json AS j, $5::text IS NULL AS isnull, $6::boolean AS b',
+        };
+        // Quotes, backslashes, array punctuation, unicode and a JSON body with escapes: what pushes carry.
+        const values = [
+          `it's a \\ back'slash`,
+          1765108000123,
+          ['plain', 'with "quote"', 'with,comma', 'back\\slash', '{brace}', 'ünï'],
+          JSON.stringify([{ id: 'a', notes: 'line\nbreak "q" \\' }]),
+          null,
+          true,
+        ];
+        expect(asExecute(client, st.name, values)).toBeUndefined();
+        const named = (await client.query({ ...st, values })).rows[0];
+        const sql = asExecute(client, st.name, values)!;
+        expect(sql).toMatch(/^EXECUTE exec_probe\(/);
+        const results = (await client.query(`BEGIN; ${sql}; COMMIT`)) as unknown as pg.QueryResult[];
+        expect(results[1]!.rows[0]).toEqual(named);
+        expect(named).toMatchObject({ s: values[0], n: values[1], a: values[2], isnull: true, b: true });
+      } finally {
+        client.release();
+      }
+    } finally {
+      await pool.end();
+      await db.drop();
+    }
   });
 });

@@ -5,6 +5,8 @@
 import pg from 'pg';
 
 const INT8_OID = 20;
+/** node-postgres's conversion of a query value to its text form (not in @types/pg). */
+const prepareValue = (pg as unknown as { utils: { prepareValue(v: unknown): unknown } }).utils.prepareValue;
 
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
@@ -34,7 +36,7 @@ export function createPool(databaseUrl: string, max = 20): pg.Pool {
 export async function withTransaction<T>(
   pool: pg.Pool,
   begin: string | ((client: pg.PoolClient) => string),
-  fn: (client: pg.PoolClient, began: pg.QueryResult | pg.QueryResult[]) => Promise<T>,
+  fn: (client: pg.PoolClient, began: pg.QueryResult | pg.QueryResult[], tx: { committed: boolean }) => Promise<T>,
 ): Promise<T> {
   const client = await checkout(pool);
   let broken = false;
@@ -42,8 +44,10 @@ export async function withTransaction<T>(
     const began = (await client.query(typeof begin === 'string' ? begin : begin(client))) as
       | pg.QueryResult
       | pg.QueryResult[];
-    const out = await fn(client, began);
-    await client.query('COMMIT');
+    // `fn` sets committed when its last query ended with COMMIT (one round trip fewer).
+    const tx = { committed: false };
+    const out = await fn(client, began, tx);
+    if (!tx.committed) await client.query('COMMIT');
     return out;
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {
@@ -53,6 +57,24 @@ export async function withTransaction<T>(
   } finally {
     client.release(broken || client.lost !== undefined);
   }
+}
+
+/**
+ * A named statement as SQL (`EXECUTE name(literal, ...)`), for a simple query that strings several
+ * statements into one round trip, when this connection has already parsed it (node-postgres records
+ * the statements it prepared; protocol-level and SQL prepared statements share one namespace, so
+ * EXECUTE runs the same plan). Undefined when not yet prepared here: run it as a named query once.
+ */
+export function asExecute(client: pg.PoolClient, name: string, values: readonly unknown[]): string | undefined {
+  const parsed = (client as unknown as { connection?: { parsedStatements?: Record<string, string> } }).connection
+    ?.parsedStatements;
+  if (!parsed || parsed[name] === undefined) return undefined;
+  const args = values.map((v) => {
+    // The driver's own conversion (arrays to array literals, objects to JSON), then one literal each.
+    const p = v === undefined || v === null ? null : prepareValue(v);
+    return p === null || p === undefined ? 'NULL' : client.escapeLiteral(String(p));
+  });
+  return `EXECUTE ${name}(${args.join(', ')})`;
 }
 
 /**

@@ -29,7 +29,7 @@ import {
   type TableName,
 } from '../protocol/tables';
 import type { BrokenMode } from './broken';
-import { withTransaction } from './db';
+import { asExecute, withTransaction } from './db';
 import type { SyncPhase } from './metrics';
 import { DELETED_COL, q, STAMP_COL } from './schema';
 
@@ -530,17 +530,32 @@ export class SyncStore {
     const tBegin = performance.now();
     let locked = 0;
     let done = 0;
-    // BEGIN and the lock in one round trip (a simple query cannot take parameters: the user id is
-    // quoted by the driver's escapeLiteral). push_begin is the wait for a connection.
+    // Two round trips per push once a connection has prepared the statements: BEGIN, the lock and
+    // the read as one simple query (each statement takes its own snapshot under READ COMMITTED, so
+    // the read still sees what the previous lock holder committed), then the write and COMMIT. Four
+    // before (BEGIN+lock, read, write, COMMIT): a third of PostgreSQL's CPU per sync was the
+    // per-message work of round trips, not the statements (bench/README.md). A simple query cannot
+    // take parameters: values go as literals quoted by the driver, into the same prepared plans.
+    // push_begin is the wait for a connection.
+    const readSt = readStatement(tables);
+    const readValues = this.readValues(actor, args, pushKey, tables);
     let tLock = 0;
+    let readWithLock = false;
     const beginAndLock = (c: pg.PoolClient) => {
       tLock = this.lap('push_begin', tBegin);
-      return `BEGIN; SELECT stamp FROM user_stamps WHERE user_id = ${c.escapeLiteral(actor.userId)} FOR UPDATE`;
+      const lock = `BEGIN; SELECT stamp FROM user_stamps WHERE user_id = ${c.escapeLiteral(actor.userId)} FOR UPDATE`;
+      const read = asExecute(c, readSt.name, readValues);
+      readWithLock = read !== undefined;
+      return read ? `${lock}; ${read}` : lock;
     };
-    const result = await withTransaction(this.pool, beginAndLock, async (c, began) => {
-      const prev = Number((began as pg.QueryResult[])[1]!.rows[0].stamp);
+    const result = await withTransaction(this.pool, beginAndLock, async (c, began, tx) => {
+      const results = began as pg.QueryResult[];
+      const prev = Number(results[1]!.rows[0].stamp);
       locked = this.lap('lock_wait', tLock);
-      const read = await this.readUnderLock(c, actor, args, pushKey, tables);
+      const readRow = readWithLock
+        ? results[2]!.rows[0]
+        : (await c.query({ name: readSt.name, text: readSt.text, values: readValues })).rows[0];
+      const read = this.parseRead(readRow, tables);
       const tResolve = this.lap('push_read', locked);
       const replay = this.replayOrStale(actor, args, read);
       if (replay) return replay;
@@ -554,7 +569,23 @@ export class SyncStore {
         timestamp: written > 0 ? stamp : prev,
       };
       const tWrite = this.lap('push_resolve', tResolve);
-      await this.writePush(c, actor, args, pushKey, response, tables, writes, written > 0 ? stamp : undefined, started);
+      const w = this.writeQuery(
+        actor,
+        args,
+        pushKey,
+        response,
+        tables,
+        writes,
+        written > 0 ? stamp : undefined,
+        started,
+      );
+      const asSql = asExecute(c, w.name, w.values);
+      if (asSql) {
+        await c.query(`${asSql}; COMMIT`);
+        tx.committed = true;
+      } else {
+        await c.query(w);
+      }
       done = this.lap('push_write', tWrite);
       return { response, replayed: false, tables: written > 0 ? tables : [] };
     });
@@ -585,13 +616,21 @@ export class SyncStore {
     pushKey: string,
     tables: TableName[],
   ): Promise<UnderLock> {
+    const st = readStatement(tables);
+    const r = await c.query({ name: st.name, text: st.text, values: this.readValues(actor, args, pushKey, tables) });
+    return this.parseRead(r.rows[0], tables);
+  }
+
+  /** The read statement's values: user, device, push key, then each table's ids. */
+  private readValues(actor: Actor, args: PushArgs, pushKey: string, tables: TableName[]): unknown[] {
     const ids = tables.map((t) => {
       const tc = args.changes[t];
       return tc ? [...tc.created.map((r) => r.id), ...tc.updated.map((r) => r.id), ...tc.deleted] : [];
     });
-    const st = readStatement(tables);
-    const r = await c.query({ name: st.name, text: st.text, values: [actor.userId, actor.deviceId, pushKey, ...ids] });
-    const row = r.rows[0];
+    return [actor.userId, actor.deviceId, pushKey, ...ids];
+  }
+
+  private parseRead(row: Record<string, unknown>, tables: TableName[]): UnderLock {
     return {
       reset: row.reset === true,
       response: (row.response as PushResponse | null) ?? undefined,
@@ -716,8 +755,12 @@ export class SyncStore {
    * Everything a push writes, in one statement: each table's upsert, the user's stamp, the device's
    * sync state, the stored response (replays), the sync_log rows and the poke (sent on commit).
    */
-  private async writePush(
-    c: pg.PoolClient,
+  private async writePush(c: pg.PoolClient, ...a: Parameters<SyncStore['writeQuery']>): Promise<void> {
+    await c.query(this.writeQuery(...a));
+  }
+
+  /** The write statement and its values (see writePush). */
+  private writeQuery(
     actor: Actor,
     args: PushArgs,
     pushKey: string | undefined,
@@ -726,7 +769,7 @@ export class SyncStore {
     writes: Record<string, Value | boolean>[][],
     newStamp: number | undefined,
     started: number,
-  ): Promise<void> {
+  ): { name: string; text: string; values: unknown[] } {
     const recordCount = tables.reduce((n, t) => {
       const tc = args.changes[t]!;
       return n + tc.created.length + tc.updated.length + tc.deleted.length;
@@ -759,7 +802,7 @@ export class SyncStore {
       : null;
     const written = tables.filter((_, i) => writes[i]!.length > 0);
     const st = writeStatement(written);
-    await c.query({
+    return {
       name: st.name,
       text: st.text,
       values: [
@@ -775,7 +818,7 @@ export class SyncStore {
         poke,
         ...writes.filter((w) => w.length > 0).map((w) => JSON.stringify(w)),
       ],
-    });
+    };
   }
 
   /** Broken mode split-push-transactions: one transaction per table, then a crash midway. */
