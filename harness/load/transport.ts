@@ -6,11 +6,14 @@
  * all of 127.0.0.0/8 to `lo`, so each VU gets an address of its own range.
  *
  * The fetch here is the subset SyncHttpClient uses (method, headers, byte body, abort signal; status,
- * headers, text), over node:http with a keep-alive Agent bound to the source address.
+ * headers, text), over node:http with a keep-alive Agent bound to the source address. The default on
+ * a loopback server is socket-transport.ts's leaner client on raw sockets (slice.ts has the figures).
  */
 import { Agent, request } from 'node:http';
 import { isIP } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { BufferedResponse, ResponseHeaders } from './buffered-response';
+import { closeSocketTransports } from './socket-transport';
 
 /** Whether `url` is served on this machine's loopback (where source addresses can be spread). */
 export function isLoopback(url: string): boolean {
@@ -37,47 +40,6 @@ function target(href: string): { hostname: string; port: number; path: string } 
     origins.set(origin, o);
   }
   return { ...o, path: slash < 0 ? '/' : href.slice(slash) };
-}
-
-/**
- * The headers of a node:http response as far as SyncHttpClient reads them (`get`): node already
- * lower-cases the names. undici's Headers, filled per response, was 7 % of the generator's CPU.
- */
-class ResponseHeaders {
-  constructor(private readonly raw: Record<string, string | string[] | undefined>) {}
-  get(name: string): string | null {
-    const v = this.raw[name.toLowerCase()];
-    return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
-  }
-  has(name: string): boolean {
-    return this.raw[name.toLowerCase()] !== undefined;
-  }
-}
-
-/**
- * What SyncHttpClient reads of a response (status, ok, headers, the whole body), without a web
- * `Response`: building one per request wraps the body in a web ReadableStream, and in a profile of a
- * 1000-VU run undici's Response, its streams and their transferables were a tenth of the generator's CPU.
- */
-class BufferedResponse {
-  readonly ok: boolean;
-  readonly body = null;
-  constructor(
-    readonly status: number,
-    readonly headers: ResponseHeaders,
-    private readonly buf: Buffer,
-  ) {
-    this.ok = status >= 200 && status < 300;
-  }
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    return this.buf.buffer.slice(this.buf.byteOffset, this.buf.byteOffset + this.buf.byteLength) as ArrayBuffer;
-  }
-  async text(): Promise<string> {
-    return this.buf.toString('utf8');
-  }
-  async json(): Promise<unknown> {
-    return JSON.parse(this.buf.toString('utf8'));
-  }
 }
 
 /**
@@ -137,4 +99,5 @@ export function fetchFrom(localAddress?: string): typeof fetch {
 export function closeTransports(): void {
   for (const a of agents.values()) a.destroy();
   agents.clear();
+  closeSocketTransports();
 }
