@@ -36,19 +36,23 @@ const noAdapter =
   (!existsSync('/sys/class/bluetooth') || readdirSync('/sys/class/bluetooth').length === 0);
 
 describe('real devices absent: skipped, never passed', () => {
-  it.runIf(!detoxInstalled && noAdapter)('skipped with both reasons; exit 1, or 0 with --allow-skipped', async () => {
-    const r = await run([]);
-    expect(r.code).toBe(1);
-    expect(r.result.verdict).toBe('skipped');
-    const s = r.result.scenarios[0];
-    expect(s.verdict).toBe('skipped');
-    expect(s.skipReason).toMatch(/phone \(detox\): Detox is not installed/);
-    expect(s.skipReason).toMatch(/watch \(ble-watch\): no Bluetooth adapter/);
-    expect(s.operations).toBe(0);
-    expect(r.err).toMatch(/skipped: phone \(detox\)/);
-    expect((await run(['--allow-skipped'])).code).toBe(0);
-    // Two harness runs, each starting its services: 60 s was not enough at load average 10.
-  }, 180_000);
+  it.runIf(!detoxInstalled && noAdapter)(
+    'skipped with both reasons; exit 1, or 0 with --allow-skipped',
+    async () => {
+      const r = await run([]);
+      expect(r.code).toBe(1);
+      expect(r.result.verdict).toBe('skipped');
+      const s = r.result.scenarios[0];
+      expect(s.verdict).toBe('skipped');
+      expect(s.skipReason).toMatch(/phone \(detox\): Detox is not installed/);
+      expect(s.skipReason).toMatch(/watch \(ble-watch\): no Bluetooth adapter/);
+      expect(s.operations).toBe(0);
+      expect(r.err).toMatch(/skipped: phone \(detox\)/);
+      expect((await run(['--allow-skipped'])).code).toBe(0);
+      // Two harness runs, each starting its services: 60 s was not enough at load average 10.
+    },
+    180_000,
+  );
 
   it('the same scenario with the bridge pointed at the simulated phone passes', async () => {
     const r = await run(['--project', 'simulated']);
