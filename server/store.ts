@@ -552,10 +552,9 @@ export class SyncStore {
       const results = began as pg.QueryResult[];
       const prev = Number(results[1]!.rows[0].stamp);
       locked = this.lap('lock_wait', tLock);
-      const readRow = readWithLock
-        ? results[2]!.rows[0]
-        : (await c.query({ name: readSt.name, text: readSt.text, values: readValues })).rows[0];
-      const read = this.parseRead(readRow, tables);
+      const read = readWithLock
+        ? this.parseRead(results[2]!.rows[0], tables)
+        : await this.readUnderLock(c, actor, args, pushKey, tables);
       const tResolve = this.lap('push_read', locked);
       const replay = this.replayOrStale(actor, args, read);
       if (replay) return replay;

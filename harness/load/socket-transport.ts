@@ -19,6 +19,7 @@
 import { connect, type Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { BufferedResponse, ResponseHeaders } from './buffered-response';
+import { splitTarget } from './origin';
 
 interface Origin {
   host: string;
@@ -29,16 +30,14 @@ interface Origin {
 
 const origins = new Map<string, Origin>();
 function target(href: string): { origin: Origin; originKey: string; path: string } {
-  const slash = href.indexOf('/', href.indexOf('//') + 2);
-  const originKey = slash < 0 ? href : href.slice(0, slash);
-  let origin = origins.get(originKey);
-  if (!origin) {
-    const u = new URL(originKey);
+  const {
+    origin,
+    originKey,
+    path: rawPath,
+  } = splitTarget(origins, href, (u) => {
     if (u.protocol !== 'http:') throw new TypeError(`socket transport: plain http only, not ${u.protocol}`);
-    origin = { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80), hostHeader: u.host };
-    origins.set(originKey, origin);
-  }
-  const rawPath = slash < 0 ? '/' : href.slice(slash);
+    return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80), hostHeader: u.host };
+  });
   const hash = rawPath.indexOf('#');
   return { origin, originKey, path: hash < 0 ? rawPath : rawPath.slice(0, hash) };
 }

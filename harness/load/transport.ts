@@ -13,6 +13,7 @@ import { Agent, request } from 'node:http';
 import { isIP } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { BufferedResponse, ResponseHeaders } from './buffered-response';
+import { splitTarget } from './origin';
 import { closeSocketTransports } from './socket-transport';
 
 /** Whether `url` is served on this machine's loopback (where source addresses can be spread). */
@@ -31,15 +32,11 @@ const agents = new Map<string, Agent>();
 /** host, port and path of a URL, the origin parsed once (a VU only ever talks to one server). */
 const origins = new Map<string, { hostname: string; port: number }>();
 function target(href: string): { hostname: string; port: number; path: string } {
-  const slash = href.indexOf('/', href.indexOf('//') + 2);
-  const origin = slash < 0 ? href : href.slice(0, slash);
-  let o = origins.get(origin);
-  if (!o) {
-    const u = new URL(origin);
-    o = { hostname: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80) };
-    origins.set(origin, o);
-  }
-  return { ...o, path: slash < 0 ? '/' : href.slice(slash) };
+  const { origin, path } = splitTarget(origins, href, (u) => ({
+    hostname: u.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(u.port || 80),
+  }));
+  return { ...origin, path };
 }
 
 /**
