@@ -37,6 +37,7 @@ import { PokeHub } from './events';
 import type { ObjectStoreConfig } from './files/object-store';
 import { registerFileRoutes } from './files/routes';
 import { createMetrics, type SyncMetrics, type SyncPhase } from './metrics';
+import { PoolGate } from './pool-gate';
 import { normaliseContentEncoding, registerStrictJson, strictQuery } from './request-parsing';
 import { RetryWatch } from './retry-watch';
 import { migrate } from './schema';
@@ -63,6 +64,11 @@ export interface SyncServerOptions {
   heartbeatMs?: number;
   /** Max pool connections, default env SYNC_SERVER_POOL_SIZE or DEFAULT_POOL_SIZE. */
   poolSize?: number;
+  /**
+   * Under overload, a sync's push gets the next free connection before new pulls (server/pool-gate.ts);
+   * default true unless env SYNC_SERVER_PUSH_FIRST=0 (one FIFO queue).
+   */
+  pushFirst?: boolean;
   /** Where pino writes (default stdout): a stream, or a pino destination. */
   logStream?: { write(line: string): unknown };
   /** Timeouts and the per-address connection bound (server/connection-limits.ts DEFAULT_LIMITS). */
@@ -232,7 +238,8 @@ export async function buildApp(opts: SyncServerOptions): Promise<FastifyInstance
   }
   const metrics = createMetrics();
   const phase = (p: SyncPhase, ms: number) => metrics.phase.observe({ phase: p }, ms / 1000);
-  const store = new SyncStore(pool, { broken, phase });
+  const gate = new PoolGate(pool.options.max, opts.pushFirst ?? process.env.SYNC_SERVER_PUSH_FIRST !== '0');
+  const store = new SyncStore(pool, { broken, phase, gate });
   const auth = new Auth(secret, pool);
   const hub = new PokeHub(opts.databaseUrl, app.log, opts.heartbeatMs ?? 15_000);
   await hub.start();

@@ -31,6 +31,7 @@ import {
 import type { BrokenMode } from './broken';
 import { asExecute, withTransaction } from './db';
 import type { SyncPhase } from './metrics';
+import { PoolGate } from './pool-gate';
 import { DELETED_COL, q, STAMP_COL } from './schema';
 
 export interface Actor {
@@ -47,6 +48,8 @@ export interface StoreOptions {
   now?: () => number;
   /** Receives the duration (ms) of each step of a sync (metrics sync_phase_duration_seconds). */
   phase?: (phase: SyncPhase, ms: number) => void;
+  /** Who gets the next connection under overload (default: pushes first, server/pool-gate.ts). */
+  gate?: PoolGate;
 }
 
 export const POKE_CHANNEL = 'sync_poke';
@@ -270,12 +273,14 @@ export class SyncStore {
    * replaces it with a gate it opens itself, so "a pull inside the window" does not depend on timing.
    */
   brokenStampWindow: () => Promise<unknown> = () => sleep(100);
+  readonly gate: PoolGate;
   constructor(
     readonly pool: pg.Pool,
     private readonly opts: StoreOptions,
   ) {
     this.now = opts.now ?? Date.now;
     this.phase = opts.phase ?? (() => {});
+    this.gate = opts.gate ?? new PoolGate(pool.options.max ?? 10);
   }
 
   /** Reports the time since `since` as `phase` and returns now (for the next step's start). */
@@ -403,22 +408,24 @@ export class SyncStore {
     const brokenStamp = this.broken('stamp-before-commit');
     const plan = pullPlan(args);
     const tQuery = performance.now();
-    const r = await this.pool.query({
-      name: plan.name,
-      text: plan.text,
-      rowMode: 'array',
-      values: [
-        actor.userId,
-        args.lastPulledAt,
-        // Broken "read now, stamp later": the wall clock as timestamp and no upper bound on rows.
-        brokenStamp ? this.now() : 0,
-        brokenStamp ? Number.MAX_SAFE_INTEGER : null,
-        actor.deviceId,
-        actor.platform,
-        args.version,
-        fullPull,
-      ],
-    });
+    const r = await this.gate.run('pull', () =>
+      this.pool.query({
+        name: plan.name,
+        text: plan.text,
+        rowMode: 'array',
+        values: [
+          actor.userId,
+          args.lastPulledAt,
+          // Broken "read now, stamp later": the wall clock as timestamp and no upper bound on rows.
+          brokenStamp ? this.now() : 0,
+          brokenStamp ? Number.MAX_SAFE_INTEGER : null,
+          actor.deviceId,
+          actor.platform,
+          args.version,
+          fullPull,
+        ],
+      }),
+    );
     const tSerialize = this.lap('pull_query', tQuery);
     const row = (r.rows[0] as unknown[] | undefined) ?? [0, false];
     const fullResync = row[1] === true;
@@ -548,46 +555,48 @@ export class SyncStore {
       readWithLock = read !== undefined;
       return read ? `${lock}; ${read}` : lock;
     };
-    const result = await withTransaction(this.pool, beginAndLock, async (c, began, tx) => {
-      const results = began as pg.QueryResult[];
-      const prev = Number(results[1]!.rows[0].stamp);
-      locked = this.lap('lock_wait', tLock);
-      const read = readWithLock
-        ? this.parseRead(results[2]!.rows[0], tables)
-        : await this.readUnderLock(c, actor, args, pushKey, tables);
-      const tResolve = this.lap('push_read', locked);
-      const replay = this.replayOrStale(actor, args, read);
-      if (replay) return replay;
-      const stamp = earlyStamp || Math.max(prev + 1, this.now());
-      const conflicts: ConflictRecord[] = [];
-      const writes = tables.map((t, i) => this.resolveTable(args, t, read.existing[i]!, conflicts));
-      const written = writes.reduce((n, w) => n + w.length, 0);
-      const response: PushResponse = {
-        success: true,
-        conflictedRecords: conflicts,
-        timestamp: written > 0 ? stamp : prev,
-      };
-      const tWrite = this.lap('push_resolve', tResolve);
-      const w = this.writeQuery(
-        actor,
-        args,
-        pushKey,
-        response,
-        tables,
-        writes,
-        written > 0 ? stamp : undefined,
-        started,
-      );
-      const asSql = asExecute(c, w.name, w.values);
-      if (asSql) {
-        await c.query(`${asSql}; COMMIT`);
-        tx.committed = true;
-      } else {
-        await c.query(w);
-      }
-      done = this.lap('push_write', tWrite);
-      return { response, replayed: false, tables: written > 0 ? tables : [] };
-    });
+    const result = await this.gate.run('push', () =>
+      withTransaction(this.pool, beginAndLock, async (c, began, tx) => {
+        const results = began as pg.QueryResult[];
+        const prev = Number(results[1]!.rows[0].stamp);
+        locked = this.lap('lock_wait', tLock);
+        const read = readWithLock
+          ? this.parseRead(results[2]!.rows[0], tables)
+          : await this.readUnderLock(c, actor, args, pushKey, tables);
+        const tResolve = this.lap('push_read', locked);
+        const replay = this.replayOrStale(actor, args, read);
+        if (replay) return replay;
+        const stamp = earlyStamp || Math.max(prev + 1, this.now());
+        const conflicts: ConflictRecord[] = [];
+        const writes = tables.map((t, i) => this.resolveTable(args, t, read.existing[i]!, conflicts));
+        const written = writes.reduce((n, w) => n + w.length, 0);
+        const response: PushResponse = {
+          success: true,
+          conflictedRecords: conflicts,
+          timestamp: written > 0 ? stamp : prev,
+        };
+        const tWrite = this.lap('push_resolve', tResolve);
+        const w = this.writeQuery(
+          actor,
+          args,
+          pushKey,
+          response,
+          tables,
+          writes,
+          written > 0 ? stamp : undefined,
+          started,
+        );
+        const asSql = asExecute(c, w.name, w.values);
+        if (asSql) {
+          await c.query(`${asSql}; COMMIT`);
+          tx.committed = true;
+        } else {
+          await c.query(w);
+        }
+        done = this.lap('push_write', tWrite);
+        return { response, replayed: false, tables: written > 0 ? tables : [] };
+      }),
+    );
     if (done) this.lap('push_commit', done);
     if (locked) this.lap('lock_held', locked);
     return result;
