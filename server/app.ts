@@ -100,6 +100,7 @@ function poolSizeFromEnv(): number | undefined {
 }
 
 export const BODY_LIMIT = SYNC_BODY_LIMIT_BYTES;
+export const LISTEN_BACKLOG = 4096;
 export const DEFAULT_RETENTION_DAYS = 90;
 export const DEFAULT_DATABASE_WAIT_MS = 60_000;
 export const COMPRESS_THRESHOLD = SYNC_COMPRESS_THRESHOLD_BYTES;
@@ -519,7 +520,11 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<StartedS
   const app = await buildApp(opts);
   const host = opts.host ?? '127.0.0.1';
   try {
-    await app.listen({ host, port: opts.port ?? 0 });
+    // Node's default accept backlog is 511: when 900 devices connect at once (a reconnect storm at
+    // 1000 VUs) the accept queue reached 833 (ss -ltn) while a loaded event loop drained it, and past
+    // 511 the kernel drops the SYNs (TcpExtListenDrops), so each of those clients waits 1 s, then
+    // 3 s, for its retransmission. The kernel caps this at net.core.somaxconn.
+    await app.listen({ host, port: opts.port ?? 0, backlog: LISTEN_BACKLOG });
   } catch (e) {
     await app.close().catch(() => {});
     throw e;
