@@ -172,11 +172,16 @@ export async function runSlice(o: LoadOptions, slice = 0, slices = 1): Promise<S
   const transport = o.transport ?? (isLoopback(o.serverUrl) ? 'socket' : 'http');
   const from = transport === 'socket' && plainHttp ? socketFetchFrom : fetchFrom;
   const startDevice = async (userId: string, deviceId: string, vuIndex: number): Promise<VirtualUser> => {
+    // Each device its own connections, as each phone (and each k6 VU) has: with one pool shared by a
+    // process's VUs, the setup's 50-at-a-time syncs left ~100 connections, and at the run's start
+    // 900 VUs opened new ones at once; the server's loaded event loop took 2.5 s to accept them all
+    // (its accept queue reached 833), and those first syncs took up to 6 s: the run's p99.
+    const own = { ownConnections: true };
     const vuFetch = spread
-      ? from(sourceAddress(slice * vus + vuIndex))
+      ? from(sourceAddress(slice * vus + vuIndex), own)
       : transport === 'fetch' || !plainHttp
         ? undefined
-        : from();
+        : from(undefined, own);
     const vu = createVirtualUser({
       ...(vuFetch ? { fetch: vuFetch } : {}),
       id: deviceId,

@@ -125,7 +125,10 @@ enum S {
   UntilClose,
 }
 
-const pools = new Map<string, Conn[]>();
+/** Pools shared by every fetch of one source address, keyed by source address and origin. */
+const shared = new Map<string, Conn[]>();
+/** Every pool map (the shared one, and each own one), for the counts and the close at a run's end. */
+const poolMaps = new Set<Map<string, Conn[]>>([shared]);
 const open = new Set<Conn>();
 
 /** One socket to the server and the parse state of the response on it. */
@@ -386,9 +389,13 @@ class Conn {
 /**
  * A fetch (the subset SyncHttpClient uses: method, headers, byte body, abort signal; status,
  * headers, whole body) over raw sockets from `localAddress` (undefined: the system's choice).
+ * `ownConnections`: this fetch keeps connections of its own, as each of k6's VUs does (a phone holds
+ * its own connection, never another phone's); else it shares them with every fetch of the address.
  */
-export function socketFetchFrom(localAddress?: string): typeof fetch {
+export function socketFetchFrom(localAddress?: string, opts: { ownConnections?: boolean } = {}): typeof fetch {
   const prefix = `${localAddress ?? ''}|`;
+  const pools = opts.ownConnections ? new Map<string, Conn[]>() : shared;
+  poolMaps.add(pools);
   return ((input: string | URL | Request, init?: RequestInit) =>
     new Promise<Response>((resolve, reject) => {
       const signal = init?.signal ?? undefined;
@@ -424,12 +431,14 @@ export function socketFetchFrom(localAddress?: string): typeof fetch {
 export function closeSocketTransports(): void {
   for (const c of [...open]) c.socket.destroy();
   open.clear();
-  pools.clear();
+  for (const m of poolMaps) m.clear();
+  poolMaps.clear();
+  poolMaps.add(shared);
 }
 
 /** Sockets open and idle in the pools (tests wait on these). */
 export function socketTransportCounts(): { open: number; idle: number } {
   let idle = 0;
-  for (const p of pools.values()) idle += p.length;
+  for (const m of poolMaps) for (const p of m.values()) idle += p.length;
   return { open: open.size, idle };
 }

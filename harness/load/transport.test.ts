@@ -185,6 +185,29 @@ describe('socket transport (raw net.Socket HTTP/1.1)', () => {
     expect(socketTransportCounts()).toEqual({ open: 1, idle: 1 });
   });
 
+  it('ownConnections: each fetch keeps its own sockets; without it, fetches of one address share them', async () => {
+    for (const [transport, make] of [
+      ['socket', socketFetchFrom],
+      ['http', fetchFrom],
+    ] as const) {
+      const ports = async (f: typeof fetch) => {
+        await (await f(`${base}/json`)).arrayBuffer();
+        return lastPort();
+      };
+      // Sequential requests: a shared pool hands the second fetch the first one's idle socket.
+      const a = make(undefined, { ownConnections: true });
+      const b = make(undefined, { ownConnections: true });
+      const own = [await ports(a), await ports(b), await ports(a), await ports(b)];
+      expect(new Set(own).size, transport).toBe(2);
+      expect(own[0], transport).toBe(own[2]);
+      expect(own[1], transport).toBe(own[3]);
+      const c = make();
+      const d = make();
+      expect(await ports(c), transport).toBe(await ports(d));
+      closeSocketTransports();
+      closeTransports();
+    }
+  });
   it('Connection: close ends the socket; the next request opens a new one', async () => {
     const f = socketFetchFrom();
     await f(`${base}/json`);

@@ -28,6 +28,8 @@ export function sourceAddress(k: number): string {
 }
 
 const agents = new Map<string, Agent>();
+/** Agents of fetches that keep connections of their own (closed at a run's end too). */
+const ownAgents = new Set<Agent>();
 
 /** host, port and path of a URL, the origin parsed once (a VU only ever talks to one server). */
 const origins = new Map<string, { hostname: string; port: number }>();
@@ -41,15 +43,16 @@ function target(href: string): { hostname: string; port: number; path: string } 
 
 /**
  * A fetch over node:http with one keep-alive pool per source address (`localAddress`; undefined: the
- * system's choice). Only buffered request/response bodies: no streaming responses (the load
- * generator's virtual users never open the events stream).
+ * system's choice), or one of its own (`ownConnections`, as socketFetchFrom). Only buffered
+ * request/response bodies: no streaming responses (the load generator's VUs never open the events stream).
  */
-export function fetchFrom(localAddress?: string): typeof fetch {
+export function fetchFrom(localAddress?: string, opts: { ownConnections?: boolean } = {}): typeof fetch {
   const key = localAddress ?? '';
-  let agent = agents.get(key);
+  let agent = opts.ownConnections ? undefined : agents.get(key);
   if (!agent) {
     agent = new Agent({ keepAlive: true, ...(localAddress ? { localAddress } : {}) });
-    agents.set(key, agent);
+    if (opts.ownConnections) ownAgents.add(agent);
+    else agents.set(key, agent);
   }
   const pool = agent;
   return ((input: string | URL | Request, init?: RequestInit) =>
@@ -94,7 +97,8 @@ export function fetchFrom(localAddress?: string): typeof fetch {
 
 /** Close every pooled connection (end of a run). */
 export function closeTransports(): void {
-  for (const a of agents.values()) a.destroy();
+  for (const a of [...agents.values(), ...ownAgents]) a.destroy();
   agents.clear();
+  ownAgents.clear();
   closeSocketTransports();
 }
