@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { databaseUnavailable } from './db';
 import { type GatePriority, PoolGate, PUSH_BURST } from './pool-gate';
 
 /** A job that runs until released by hand, recording the order jobs started in. */
@@ -111,5 +112,22 @@ describe('PoolGate', () => {
     expect(h.started).toEqual(['busy', 'queued', 'late']);
     await h.finish('late');
     await Promise.all(h.done);
+  });
+});
+
+describe('PoolGate wait bound', () => {
+  it('a request that waits longer than the pool would have fails as pg-pool did (503 upstream)', async () => {
+    const gate = new PoolGate(1, true, 30);
+    let release!: () => void;
+    const busy = gate.run('pull', () => new Promise<void>((r) => (release = r)));
+    const waited = gate.run('push', async () => 'never');
+    const err = await waited.catch((e: unknown) => e);
+    expect(String(err)).toMatch(/timeout exceeded when trying to connect/);
+    expect(databaseUnavailable(err)).toBe(true);
+    expect(gate.waiting).toBe(0);
+    // The busy request still holds the only permit; once it ends, the next one runs at once.
+    release();
+    await busy;
+    await expect(gate.run('pull', async () => 'ok')).resolves.toBe('ok');
   });
 });

@@ -20,10 +20,28 @@ export type GatePriority = 'push' | 'pull';
 /** Pushes granted in a row while a pull waits, before one pull goes through. */
 export const PUSH_BURST = 16;
 
+/** How long a request may wait for a connection: the pool's own connectionTimeoutMillis (server/db.ts). */
+export const GATE_WAIT_MS = 10_000;
+
+/**
+ * Waited longer than the pool would have: the message is pg-pool's own, so the request answers 503
+ * "database unavailable" (databaseUnavailable) exactly as a timed-out pool.connect() did before.
+ */
+export class GateTimeoutError extends Error {
+  constructor(waitedMs: number) {
+    super(`timeout exceeded when trying to connect (waited ${waitedMs} ms for a free database connection)`);
+  }
+}
+
+interface Waiter {
+  grant(): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
 export class PoolGate {
   private inUse = 0;
-  private readonly push: Array<() => void> = [];
-  private readonly pull: Array<() => void> = [];
+  private readonly push: Waiter[] = [];
+  private readonly pull: Waiter[] = [];
   private pushesInARow = 0;
 
   /**
@@ -35,6 +53,7 @@ export class PoolGate {
   constructor(
     readonly permits: number,
     readonly prioritize = true,
+    readonly waitMs = GATE_WAIT_MS,
   ) {}
 
   /** Requests waiting for a connection. */
@@ -45,8 +64,7 @@ export class PoolGate {
   /** Runs `fn` once a connection is free for it, and frees the permit when it settles. */
   async run<T>(priority: GatePriority, fn: () => Promise<T>): Promise<T> {
     if (this.inUse < this.permits && this.waiting === 0) this.inUse++;
-    else
-      await new Promise<void>((grant) => (priority === 'push' && this.prioritize ? this.push : this.pull).push(grant));
+    else await this.wait(priority === 'push' && this.prioritize ? this.push : this.pull);
     try {
       return await fn();
     } finally {
@@ -54,14 +72,31 @@ export class PoolGate {
     }
   }
 
+  private wait(queue: Waiter[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const w: Waiter = {
+        grant: () => {
+          clearTimeout(w.timer);
+          resolve();
+        },
+        timer: setTimeout(() => {
+          queue.splice(queue.indexOf(w), 1);
+          reject(new GateTimeoutError(this.waitMs));
+        }, this.waitMs),
+      };
+      w.timer.unref?.();
+      queue.push(w);
+    });
+  }
+
   private release(): void {
     const next = this.next();
     // The permit passes straight to the next waiter, so a request arriving meanwhile cannot jump it.
-    if (next) next();
+    if (next) next.grant();
     else this.inUse--;
   }
 
-  private next(): (() => void) | undefined {
+  private next(): Waiter | undefined {
     if (this.push.length && (this.pushesInARow < PUSH_BURST || !this.pull.length)) {
       this.pushesInARow++;
       return this.push.shift();
