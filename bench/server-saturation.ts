@@ -361,7 +361,14 @@ async function main() {
     url: process.env.HARNESS_PG_URL,
     log: (l) => console.error(l),
     ...(PG_STATS
-      ? { settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' } }
+      ? {
+          settings: {
+            shared_preload_libraries: 'pg_stat_statements',
+            'pg_stat_statements.track': 'all',
+            // Planning time too: a prepared statement PostgreSQL keeps custom-planning costs it every call.
+            'pg_stat_statements.track_planning': 'on',
+          },
+        }
       : {}),
   });
   const servers: Array<{ server: Server; devices: Device[]; rounds: RoundResult[]; db: { drop(): Promise<void> } }> =
@@ -404,9 +411,9 @@ async function main() {
     let pgStatements: unknown[] | undefined;
     if (PG_STATS) {
       const q = await admin.query(
-        `SELECT calls, round(total_exec_time::numeric, 1) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
-                rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
-         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15`,
+        `SELECT calls, plans, round(total_plan_time::numeric, 1) AS plan_ms, round(total_exec_time::numeric, 1) AS total_ms,
+                round(mean_exec_time::numeric, 3) AS mean_ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS query
+         FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 15`,
       );
       pgStatements = q.rows;
       console.table(q.rows);
