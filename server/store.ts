@@ -361,6 +361,10 @@ export class SyncStore {
    */
   async resetDevice(userId: string, deviceId: string): Promise<{ resetAt: string }> {
     return withTransaction(this.pool, 'BEGIN', async (c) => {
+      // Under the user's lock, as every push is: a push in flight commits first and the reset then
+      // clears what it wrote, or it reads the reset and answers 410. Without the lock, a push that
+      // had read before the reset committed wrote sync_state and push_results after it.
+      await this.lockUser(c, userId);
       const r = await c.query(
         `INSERT INTO sync_resets (user_id, device_id) VALUES ($1, $2)
          ON CONFLICT (user_id, device_id) DO UPDATE SET reset_at = now() RETURNING reset_at`,

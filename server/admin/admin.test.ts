@@ -3,6 +3,7 @@
  * before auth, nothing written), keeps health, metrics and admin open, and the admin body is strict.
  */
 
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { PUSH_RESULTS_KEPT } from '../store';
 import { changes, serverPerFile, TestDevice } from '../test-helpers';
@@ -92,6 +93,44 @@ describe('forced full re-sync', () => {
       "SELECT operation, record_count FROM sync_log WHERE device_id = 'rs-d' AND operation = 'FULL_SYNC'",
     );
     expect(log.rows).toEqual([{ operation: 'FULL_SYNC', record_count: 1 }]);
+  });
+
+  it("waits for the user's lock, so a push in flight commits before the reset clears its state", async () => {
+    const d = await TestDevice.create(server.app, 'rs-lock-u', 'rs-lock-d');
+    await d.sync(changes('goals', { created: [{ id: 'l1', title: 'one' }] }));
+    // Hold the user's lock the way a push does, on a connection of our own.
+    const holder = new pg.Client({ connectionString: server.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN; SELECT stamp FROM user_stamps WHERE user_id = 'rs-lock-u' FOR UPDATE");
+      // What the push would write under the lock: its device state.
+      await holder.query(
+        "UPDATE sync_state SET last_pushed_at = 42 WHERE user_id = 'rs-lock-u' AND device_id = 'rs-lock-d'",
+      );
+      let settled = false;
+      const pending = reset({ userId: 'rs-lock-u', deviceId: 'rs-lock-d' }).finally(() => {
+        settled = true;
+      });
+      // The reset's backend waits on a lock (an event PostgreSQL reports): the user's, taken first.
+      let waiting: string | undefined;
+      while (waiting === undefined) {
+        const w = await server.app.sync.pool.query("SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
+        waiting = w.rows[0]?.query;
+        expect(settled).toBe(false);
+        if (waiting === undefined) await new Promise((r) => setImmediate(r));
+      }
+      expect(waiting).toMatch(/^SELECT stamp FROM user_stamps WHERE user_id = \$1 FOR UPDATE/);
+      expect(settled).toBe(false);
+      await holder.query('COMMIT');
+      expect((await pending).statusCode).toBe(200);
+    } finally {
+      await holder.end();
+    }
+    // The reset came after the "push" and cleared what it wrote.
+    const st = await server.app.sync.pool.query(
+      "SELECT last_pulled_at, last_pushed_at FROM sync_state WHERE user_id = 'rs-lock-u' AND device_id = 'rs-lock-d'",
+    );
+    expect(st.rows).toEqual([{ last_pulled_at: 0, last_pushed_at: null }]);
   });
 
   it('the reset body is strict', async () => {
