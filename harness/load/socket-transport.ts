@@ -125,10 +125,12 @@ enum S {
   UntilClose,
 }
 
-/** Pools shared by every fetch of one source address, keyed by source address and origin. */
+/**
+ * Pools shared by every fetch of one source address, keyed by source address and origin. A fetch with
+ * connections of its own holds its pools itself: nothing global keeps them (a first-sync device's
+ * pools go with it), and its open sockets are in `open` for the counts and the close at a run's end.
+ */
 const shared = new Map<string, Conn[]>();
-/** Every pool map (the shared one, and each own one), for the counts and the close at a run's end. */
-const poolMaps = new Set<Map<string, Conn[]>>([shared]);
 const open = new Set<Conn>();
 
 /** One socket to the server and the parse state of the response on it. */
@@ -147,7 +149,7 @@ class Conn {
   private idleSince = 0;
 
   constructor(
-    private readonly pool: Conn[],
+    readonly pool: Conn[],
     origin: Origin,
     localAddress: string | undefined,
   ) {
@@ -395,7 +397,6 @@ class Conn {
 export function socketFetchFrom(localAddress?: string, opts: { ownConnections?: boolean } = {}): typeof fetch {
   const prefix = `${localAddress ?? ''}|`;
   const pools = opts.ownConnections ? new Map<string, Conn[]>() : shared;
-  poolMaps.add(pools);
   return ((input: string | URL | Request, init?: RequestInit) =>
     new Promise<Response>((resolve, reject) => {
       const signal = init?.signal ?? undefined;
@@ -431,14 +432,12 @@ export function socketFetchFrom(localAddress?: string, opts: { ownConnections?: 
 export function closeSocketTransports(): void {
   for (const c of [...open]) c.socket.destroy();
   open.clear();
-  for (const m of poolMaps) m.clear();
-  poolMaps.clear();
-  poolMaps.add(shared);
+  shared.clear();
 }
 
 /** Sockets open and idle in the pools (tests wait on these). */
 export function socketTransportCounts(): { open: number; idle: number } {
   let idle = 0;
-  for (const m of poolMaps) for (const p of m.values()) idle += p.length;
+  for (const c of open) if (c.pool.includes(c)) idle++;
   return { open: open.size, idle };
 }

@@ -185,6 +185,17 @@ describe('socket transport (raw net.Socket HTTP/1.1)', () => {
     expect(socketTransportCounts()).toEqual({ open: 1, idle: 1 });
   });
 
+  it('ownConnections over node:http: an agent dropped while idle is closed at the end once it is used again', async () => {
+    const connections = () => new Promise<number>((r) => server.getConnections((_, n) => r(n)));
+    const first = fetchFrom(undefined, { ownConnections: true });
+    // Many devices that never sent anything: their idle agents are pruned, the first one with them.
+    for (let i = 0; i < 200; i++) fetchFrom(undefined, { ownConnections: true });
+    await (await first(`${base}/json`)).arrayBuffer();
+    expect(await connections()).toBeGreaterThan(0);
+    closeTransports();
+    await vi.waitFor(async () => expect(await connections()).toBe(0));
+  });
+
   it('ownConnections: each fetch keeps its own sockets; without it, fetches of one address share them', async () => {
     for (const [transport, make] of [
       ['socket', socketFetchFrom],

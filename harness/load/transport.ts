@@ -28,8 +28,20 @@ export function sourceAddress(k: number): string {
 }
 
 const agents = new Map<string, Agent>();
-/** Agents of fetches that keep connections of their own (closed at a run's end too). */
+/**
+ * Agents of fetches that keep connections of their own (closed at a run's end too). Every first-sync
+ * device makes one, so agents left with no socket are dropped whenever the set has doubled (a long
+ * soak must not keep one per device it ever started); a request registers its agent again.
+ */
 const ownAgents = new Set<Agent>();
+let pruneOwnAgentsAt = 64;
+function addOwnAgent(agent: Agent): void {
+  ownAgents.add(agent);
+  if (ownAgents.size < pruneOwnAgentsAt) return;
+  const empty = (o: NodeJS.ReadOnlyDict<unknown[]>) => Object.values(o).every((l) => !l?.length);
+  for (const a of ownAgents) if (empty(a.sockets) && empty(a.freeSockets) && empty(a.requests)) ownAgents.delete(a);
+  pruneOwnAgentsAt = Math.max(64, 2 * ownAgents.size);
+}
 
 /** host, port and path of a URL, the origin parsed once (a VU only ever talks to one server). */
 const origins = new Map<string, { hostname: string; port: number }>();
@@ -51,13 +63,15 @@ export function fetchFrom(localAddress?: string, opts: { ownConnections?: boolea
   let agent = opts.ownConnections ? undefined : agents.get(key);
   if (!agent) {
     agent = new Agent({ keepAlive: true, ...(localAddress ? { localAddress } : {}) });
-    if (opts.ownConnections) ownAgents.add(agent);
+    if (opts.ownConnections) addOwnAgent(agent);
     else agents.set(key, agent);
   }
   const pool = agent;
   return ((input: string | URL | Request, init?: RequestInit) =>
     new Promise<Response>((resolve, reject) => {
       const url = target(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+      // Registered again on use: a pruned agent (it had no socket) may be about to open one.
+      if (opts.ownConnections) ownAgents.add(pool);
       const req = request(
         {
           ...url,
@@ -100,5 +114,6 @@ export function closeTransports(): void {
   for (const a of [...agents.values(), ...ownAgents]) a.destroy();
   agents.clear();
   ownAgents.clear();
+  pruneOwnAgentsAt = 64;
   closeSocketTransports();
 }
